@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tapestry",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tapestryd", targets: ["tapestryd"]),
+        .executable(name: "tapestry", targets: ["tapestry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C: what Swift cannot import (TUN ioctls, epoll/eventfd, setns, AF_PACKET helpers).
+        .target(
+            name: "CTapestryShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // System library: libnl-route-3 (links nl-route-3 and nl-3).
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+        // Pure value types and the Codable desired state.
+        .target(name: "TapestryModel"),
+        // Pure fast-path logic: frame views, MAC learning, forwarding decisions.
+        .target(name: "SwitchCore", dependencies: ["TapestryModel"]),
+        // JSON-RPC types shared by daemon and CLI.
+        .target(name: "ControlProtocol", dependencies: ["TapestryModel"]),
+        // Syscalls and host plumbing: netlink, netns, tap, atomic files.
+        .target(
+            name: "HostSystem",
+            dependencies: [
+                "CTapestryShims", "CNetlink", "TapestryModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Port backends and datapath threads around SwitchCore.
+        .target(
+            name: "Datapath",
+            dependencies: [
+                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The daemon's parts: config store, reconciler, control server.
+        .target(
+            name: "TapestryDaemon",
+            dependencies: [
+                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tapestryd",
+            dependencies: [
+                "TapestryDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tapestry",
+            dependencies: [
+                "ControlProtocol", "TapestryModel", "HostSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // libvirt-style networks: XML read/write and pure renderers (dnsmasq, radvd, nftables).
+        .target(name: "NetworkController", dependencies: []),
+        // Test helpers: in-memory ports, manual clock, frame builders, netns world.
+        .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel"]),
+        .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
+        .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
+        .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

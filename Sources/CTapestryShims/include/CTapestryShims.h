@@ -1,0 +1,91 @@
+// C shims for what Swift cannot import: TUN ioctls, epoll/eventfd, setns, AF_PACKET with
+// auxdata and vnet headers, recvmmsg and scatter-gather sends. Every symbol is prefixed tp_.
+// Functions return a value >= 0 on success and -errno on failure.
+#ifndef TAPESTRY_SHIMS_H
+#define TAPESTRY_SHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/// Size of struct virtio_net_hdr as taps and AF_PACKET (PACKET_VNET_HDR) use it.
+#define TP_VNET_HDR_LEN 10
+
+// MARK: - taps
+
+/// Opens /dev/net/tun (in the calling thread's network namespace) and attaches to or creates
+/// tap `name` with IFF_TAP|IFF_NO_PI, plus IFF_VNET_HDR when vnet_hdr is set. Non-blocking, close-on-exec.
+int tp_tap_open(const char *name, int vnet_hdr);
+/// TUNSETPERSIST: a persistent tap outlives the fd (survives a crash of the daemon).
+int tp_tap_set_persist(int fd, int persist);
+/// TUNSETOFFLOAD with TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6|TUN_F_TSO_ECN (or 0 to turn off).
+int tp_tap_enable_offloads(int fd, int on);
+
+// MARK: - namespaces
+
+/// An fd of the calling thread's network namespace.
+int tp_netns_self(void);
+/// setns(fd, CLONE_NEWNET) for the calling thread.
+int tp_netns_enter(int fd);
+
+// MARK: - epoll and eventfd
+
+int tp_epoll_create(void);
+int tp_epoll_add(int epfd, int fd, uint64_t data);
+int tp_epoll_del(int epfd, int fd);
+/// Waits up to timeout_ms; writes each ready event's data into out (at most max). EINTR gives 0.
+int tp_epoll_wait(int epfd, uint64_t *out, int max, int timeout_ms);
+int tp_eventfd_create(void);
+int tp_eventfd_signal(int fd);
+int tp_eventfd_drain(int fd);
+
+// MARK: - AF_PACKET
+
+/// An AF_PACKET raw socket bound to ifindex, promiscuous, with PACKET_AUXDATA, PACKET_VNET_HDR,
+/// PACKET_IGNORE_OUTGOING; non-blocking, close-on-exec.
+int tp_packet_open(int ifindex);
+
+/// One receive slot for tp_packet_recv_batch.
+typedef struct {
+    void *buf;          // where the vnet header + frame is written
+    uint32_t cap;       // bytes available at buf
+    uint32_t len;       // out: bytes received (vnet header included)
+    uint16_t vlan_tci;  // out: the tag the kernel stripped, if vlan_valid
+    uint16_t vlan_tpid; // out
+    uint8_t vlan_valid; // out: 1 when the frame arrived tagged and the kernel moved the tag to metadata
+} tp_rx_slot;
+
+/// recvmmsg up to n frames without blocking; returns how many (0 when none) or -errno.
+int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n);
+
+// MARK: - sending with a tag edit
+
+/// Edits applied while sending (no copy): 0 none, 1 push tag, 2 pop tag, 3 replace tag.
+enum { TP_EDIT_NONE = 0, TP_EDIT_PUSH = 1, TP_EDIT_POP = 2, TP_EDIT_RETAG = 3 };
+
+/// Sends one frame to fd (a tap or a bound AF_PACKET socket) as `vnet header + frame` with the
+/// tag edit applied through writev. When vnet is NULL no header is sent. The vnet header's
+/// csum_start is adjusted when the edit changes the length. Returns bytes written or -errno.
+ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci);
+
+/// read(2) returning -errno.
+ssize_t tp_read(int fd, void *buf, size_t cap);
+
+// MARK: - counters (one writer, many readers)
+
+static inline void tp_counter_add(uint64_t *p, uint64_t v) {
+    __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+static inline uint64_t tp_counter_load(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+// MARK: - misc
+
+/// accept4 with SOCK_CLOEXEC; returns the fd or -errno.
+int tp_accept(int fd);
+/// The uid of a Unix socket's peer (SO_PEERCRED), or -errno.
+long tp_peer_uid(int fd);
+
+uint64_t tp_monotonic_ms(void);
+int tp_set_thread_name(const char *name);
+
+#endif

@@ -1,0 +1,109 @@
+#include "CTapestryShims.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+int tp_packet_open(int ifindex) {
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0) return -errno;
+    int one = 1, size = 4 << 20;
+    struct sockaddr_ll sll;
+    memset(&sll, 0, sizeof sll);
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    struct packet_mreq mr;
+    memset(&mr, 0, sizeof mr);
+    mr.mr_ifindex = ifindex;
+    mr.mr_type = PACKET_MR_PROMISC;
+    if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    return fd;
+}
+
+#define TP_MAX_BATCH 64
+
+int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n) {
+    if (n > TP_MAX_BATCH) n = TP_MAX_BATCH;
+    struct mmsghdr msgs[TP_MAX_BATCH];
+    struct iovec iovs[TP_MAX_BATCH];
+    union { char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))]; struct cmsghdr align; } ctrl[TP_MAX_BATCH];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        iovs[i].iov_base = slots[i].buf;
+        iovs[i].iov_len = slots[i].cap;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof ctrl[i].buf;
+    }
+    int got = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+    if (got < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
+    for (int i = 0; i < got; i++) {
+        slots[i].len = msgs[i].msg_len;
+        slots[i].vlan_valid = 0;
+        slots[i].vlan_tci = 0;
+        slots[i].vlan_tpid = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+            struct tpacket_auxdata aux;
+            memcpy(&aux, CMSG_DATA(c), sizeof aux);
+            if (aux.tp_vlan_tci != 0 || (aux.tp_status & TP_STATUS_VLAN_VALID)) {
+                slots[i].vlan_valid = 1;
+                slots[i].vlan_tci = aux.tp_vlan_tci;
+                slots[i].vlan_tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+            }
+        }
+    }
+    return got;
+}
+
+ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci) {
+    struct iovec iov[4];
+    int n = 0;
+    struct virtio_net_hdr hdr;
+    uint8_t tag[4] = { 0x81, 0x00, (uint8_t)(tci >> 8), (uint8_t)(tci & 0xff) };
+    if (vnet) {
+        memcpy(&hdr, vnet, sizeof hdr);
+        if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+            if (edit == TP_EDIT_PUSH) hdr.csum_start += 4;
+            else if (edit == TP_EDIT_POP && hdr.csum_start >= 4) hdr.csum_start -= 4;
+        }
+        iov[n].iov_base = &hdr; iov[n].iov_len = sizeof hdr; n++;
+    }
+    if (edit == TP_EDIT_NONE || len < 12 || (edit != TP_EDIT_PUSH && len < 16)) {
+        iov[n].iov_base = (void *)frame; iov[n].iov_len = len; n++;
+    } else {
+        iov[n].iov_base = (void *)frame; iov[n].iov_len = 12; n++;
+        if (edit == TP_EDIT_PUSH) {
+            iov[n].iov_base = tag; iov[n].iov_len = 4; n++;
+            iov[n].iov_base = (void *)(frame + 12); iov[n].iov_len = len - 12; n++;
+        } else if (edit == TP_EDIT_POP) {
+            iov[n].iov_base = (void *)(frame + 16); iov[n].iov_len = len - 16; n++;
+        } else {
+            iov[n].iov_base = tag; iov[n].iov_len = 4; n++;
+            iov[n].iov_base = (void *)(frame + 16); iov[n].iov_len = len - 16; n++;
+        }
+    }
+    ssize_t w = writev(fd, iov, n);
+    return w < 0 ? -errno : w;
+}

@@ -1,0 +1,106 @@
+import TapestryModel
+
+/// `tapestry --version` against the daemon.
+public struct VersionInfo: Codable, Sendable {
+    public var version: String
+    public var pid: Int32
+    public init(version: String, pid: Int32) { self.version = version; self.pid = pid }
+}
+
+/// `add-br NAME --mode M --mac-aging S --mac-table-size N [--may-exist]`.
+public struct AddBridgeParams: Codable, Sendable {
+    public var bridge: BridgeConfig
+    public var mayExist: Bool
+    public init(bridge: BridgeConfig, mayExist: Bool) { self.bridge = bridge; self.mayExist = mayExist }
+}
+
+/// `del-br NAME [--if-exists]`.
+public struct DeleteBridgeParams: Codable, Sendable {
+    public var bridge: String
+    public var ifExists: Bool
+    public init(bridge: String, ifExists: Bool) { self.bridge = bridge; self.ifExists = ifExists }
+}
+
+/// `set-br NAME [--mode] [--mac-aging] [--mac-table-size]`: only the given fields change.
+public struct SetBridgeParams: Codable, Sendable {
+    public var bridge: String
+    public var mode: BridgeMode?
+    public var macAging: Int?
+    public var macTableSize: Int?
+    public init(bridge: String, mode: BridgeMode? = nil, macAging: Int? = nil, macTableSize: Int? = nil) {
+        self.bridge = bridge; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
+    }
+}
+
+/// `add-port BRIDGE PORT --type T ... [--may-exist]`.
+public struct AddPortParams: Codable, Sendable {
+    public var bridge: String
+    public var port: PortConfig
+    public var mayExist: Bool
+    public init(bridge: String, port: PortConfig, mayExist: Bool) { self.bridge = bridge; self.port = port; self.mayExist = mayExist }
+}
+
+/// `del-port BRIDGE PORT [--if-exists]`.
+public struct DeletePortParams: Codable, Sendable {
+    public var bridge: String
+    public var port: String
+    public var ifExists: Bool
+    public init(bridge: String, port: String, ifExists: Bool) { self.bridge = bridge; self.port = port; self.ifExists = ifExists }
+}
+
+/// `set-port BRIDGE PORT ...`: each field that is set replaces the port's setting.
+/// `accessVLAN` switches the port to access mode; `trunk`/`native`/`nativeMode` to trunk mode;
+/// `clearVLAN` returns it to the default (trunk of all VLANs, native 1 untagged).
+public struct SetPortParams: Codable, Sendable {
+    public var bridge: String
+    public var port: String
+    public var accessVLAN: VLANID?
+    public var trunk: VLANSet?
+    public var native: VLANID?
+    public var nativeMode: NativeMode?
+    public var clearVLAN: Bool
+    public var isolated: Bool?
+    public init(bridge: String, port: String, accessVLAN: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
+                nativeMode: NativeMode? = nil, clearVLAN: Bool = false, isolated: Bool? = nil) {
+        self.bridge = bridge; self.port = port; self.accessVLAN = accessVLAN; self.trunk = trunk; self.native = native
+        self.nativeMode = nativeMode; self.clearVLAN = clearVLAN; self.isolated = isolated
+    }
+}
+
+/// `show`, `list-br`, `list-ports BRIDGE`: one bridge or all.
+public struct ShowParams: Codable, Sendable {
+    public var bridge: String?
+    public init(bridge: String? = nil) { self.bridge = bridge }
+}
+
+/// `fdb-show BRIDGE [--vlan V]`.
+public struct FDBShowParams: Codable, Sendable {
+    public var bridge: String
+    public var vlan: VLANID?
+    public init(bridge: String, vlan: VLANID? = nil) { self.bridge = bridge; self.vlan = vlan }
+}
+
+/// `fdb-flush BRIDGE [--port P]`: learned entries only; static entries stay.
+public struct FDBFlushParams: Codable, Sendable {
+    public var bridge: String
+    public var port: String?
+    public init(bridge: String, port: String? = nil) { self.bridge = bridge; self.port = port }
+}
+
+/// `fdb-add BRIDGE PORT MAC [--vlan V]` and `fdb-del BRIDGE MAC [--vlan V]` (port unused there).
+public struct FDBEntryParams: Codable, Sendable {
+    public var bridge: String
+    public var port: String?
+    public var mac: MACAddress
+    public var vlan: VLANID
+    public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID) {
+        self.bridge = bridge; self.port = port; self.mac = mac; self.vlan = vlan
+    }
+}
+
+/// `stats BRIDGE [PORT]`.
+public struct StatsParams: Codable, Sendable {
+    public var bridge: String
+    public var port: String?
+    public init(bridge: String, port: String? = nil) { self.bridge = bridge; self.port = port }
+}

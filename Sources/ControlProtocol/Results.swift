@@ -1,0 +1,95 @@
+import TapestryModel
+
+/// A port as configured and as it is on the host now.
+public struct PortStatus: Codable, Sendable {
+    public var config: PortConfig
+    /// `up`, `down`, or `error`.
+    public var state: String
+    /// Why the port is not working, when `state` is `error`.
+    public var error: String?
+    /// The port's interface index in the namespace where its netdev lives.
+    public var ifindex: Int32?
+    /// The netdev's MAC address, when known.
+    public var mac: String?
+    public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: String? = nil) {
+        self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac
+    }
+}
+
+/// A bridge with its ports' status and its MAC table fill.
+public struct BridgeStatus: Codable, Sendable {
+    public var name: String
+    public var mode: BridgeMode
+    public var macAging: Int
+    public var macTableSize: Int
+    public var macCount: Int
+    public var ports: [PortStatus]
+    public var staticMACs: [StaticMAC]
+    public init(name: String, mode: BridgeMode, macAging: Int, macTableSize: Int, macCount: Int, ports: [PortStatus],
+                staticMACs: [StaticMAC]) {
+        self.name = name; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
+        self.macCount = macCount; self.ports = ports; self.staticMACs = staticMACs
+    }
+}
+
+/// `show`: every bridge (or one) and the config generation.
+public struct ShowResult: Codable, Sendable {
+    public var generation: Int
+    public var bridges: [BridgeStatus]
+    public init(generation: Int, bridges: [BridgeStatus]) { self.generation = generation; self.bridges = bridges }
+}
+
+/// One MAC table entry.
+public struct FDBEntry: Codable, Sendable, Equatable {
+    public var port: String
+    public var vlan: Int
+    public var mac: String
+    /// Seconds since the entry was last refreshed (0 for static entries).
+    public var age: Int
+    public var isStatic: Bool
+    public init(port: String, vlan: Int, mac: String, age: Int, isStatic: Bool) {
+        self.port = port; self.vlan = vlan; self.mac = mac; self.age = age; self.isStatic = isStatic
+    }
+}
+
+/// `fdb-show`: the entries and the table's counters.
+public struct FDBShowResult: Codable, Sendable {
+    public var bridge: String
+    public var entries: [FDBEntry]
+    public var capacity: Int
+    public var learned: UInt64
+    public var moved: UInt64
+    public var aged: UInt64
+    public var evicted: UInt64
+    public init(bridge: String, entries: [FDBEntry], capacity: Int, learned: UInt64, moved: UInt64, aged: UInt64, evicted: UInt64) {
+        self.bridge = bridge; self.entries = entries; self.capacity = capacity
+        self.learned = learned; self.moved = moved; self.aged = aged; self.evicted = evicted
+    }
+}
+
+/// `fdb-flush`: how many entries went.
+public struct FDBFlushResult: Codable, Sendable {
+    public var removed: Int
+    public init(removed: Int) { self.removed = removed }
+}
+
+/// One port's counters; `drops` maps a reason (e.g. `tagged-on-access`) to a count.
+public struct PortCountersSnapshot: Codable, Sendable, Equatable {
+    public var port: String
+    public var rxPackets: UInt64
+    public var rxBytes: UInt64
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    public var drops: [String: UInt64]
+    public init(port: String, rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64, drops: [String: UInt64]) {
+        self.port = port; self.rxPackets = rxPackets; self.rxBytes = rxBytes; self.txPackets = txPackets
+        self.txBytes = txBytes; self.drops = drops
+    }
+}
+
+/// `stats`: per-port counters of a bridge.
+public struct StatsResult: Codable, Sendable {
+    public var bridge: String
+    public var ports: [PortCountersSnapshot]
+    public init(bridge: String, ports: [PortCountersSnapshot]) { self.bridge = bridge; self.ports = ports }
+}

@@ -1,0 +1,19 @@
+import SwitchCore
+
+/// The immutable configuration the datapath runs: for each bridge, its forwarding snapshot and
+/// the I/O port of each slot. Built by the control path, adopted by the datapath thread between batches.
+public final class DatapathConfig: Sendable {
+    public struct Bridge: Sendable {
+        public let forwarding: ForwardingSnapshot
+        /// Aligned with `forwarding.ports`.
+        public let ports: [DatapathPort]
+        public init(forwarding: ForwardingSnapshot, ports: [DatapathPort]) {
+            precondition(forwarding.ports.count == ports.count, "datapath ports must match forwarding slots")
+            self.forwarding = forwarding; self.ports = ports
+        }
+    }
+
+    public let bridges: [Bridge]
+    public init(bridges: [Bridge]) { self.bridges = bridges }
+    public static let empty = DatapathConfig(bridges: [])
+}

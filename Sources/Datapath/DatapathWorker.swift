@@ -1,0 +1,206 @@
+// The fast path, in order (one dedicated thread; no allocation, logging or throwing per frame):
+//
+//   epoll wakeup → for each ready port: read up to `batchSize` frames into the preallocated pool
+//   (taps: read(2) per frame; AF_PACKET: one recvmmsg; a tag the kernel moved to metadata is
+//   put back into the bytes, in the headroom) → per frame: BridgeEngine.decide (classify VLAN,
+//   learn source, look up destination) → per output slot: tag edit (push/pop/retag) done by
+//   writev with the virtio-net header kept, so GSO super-frames cross the switch untouched →
+//   counters; every drop counted on its port by reason.
+//
+//   Between batches: a wake on the eventfd runs queued control commands (adopt a new
+//   DatapathConfig, read or edit a MAC table). Once a second: MAC aging.
+
+import CTapestryShims
+import SwitchCore
+import Synchronization
+import TapestryModel
+
+/// State confined to the datapath thread. Only `Datapath` talks to it, through its mailbox.
+final class DatapathWorker: @unchecked Sendable {
+    static let batchSize = 32
+    static let headroom = 64
+    static let bufferSize = 65536 + 512
+    static let vnetLength = Int(TP_VNET_HDR_LEN)
+    static let wakeToken: UInt64 = .max
+
+    let epfd: Int32
+    let wakefd: Int32
+    let mailbox: Mutex<[@Sendable (DatapathWorker) -> Void]>
+    let running = Atomic<Bool>(true)
+
+    private(set) var config = DatapathConfig.empty
+    private(set) var engines: [String: BridgeEngine] = [:]
+    private var bridgeEngines: [BridgeEngine] = []
+    private var fdMap: [Int32: (bridge: Int, slot: Int)] = [:]
+    private let pool: UnsafeMutableRawPointer
+    private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
+    private let events: UnsafeMutablePointer<UInt64>
+    private var lastExpire: Int64 = 0
+
+    init() throws {
+        epfd = tp_epoll_create()
+        wakefd = tp_eventfd_create()
+        guard epfd >= 0, wakefd >= 0 else { throw DatapathError("could not create epoll or eventfd") }
+        guard tp_epoll_add(epfd, wakefd, DatapathWorker.wakeToken) == 0 else { throw DatapathError("could not watch eventfd") }
+        mailbox = Mutex([])
+        pool = .allocate(byteCount: DatapathWorker.batchSize * DatapathWorker.bufferSize, alignment: 64)
+        rxSlots = .allocate(capacity: DatapathWorker.batchSize)
+        events = .allocate(capacity: 64)
+    }
+
+    deinit {
+        pool.deallocate(); rxSlots.deallocate(); events.deallocate()
+    }
+
+    /// The thread body: runs until `running` is cleared and the eventfd is signalled.
+    func run() {
+        _ = tp_set_thread_name("tapestry-dp")
+        while running.load(ordering: .relaxed) {
+            let n = Int(tp_epoll_wait(epfd, events, 64, 1000))
+            let now = Int64(tp_monotonic_ms())
+            for i in 0..<max(n, 0) {
+                let token = events[i]
+                if token == DatapathWorker.wakeToken {
+                    _ = tp_eventfd_drain(wakefd)
+                    runCommands()
+                    break  // the rest of this wakeup may name fds that were just dropped
+                }
+                guard let place = fdMap[Int32(truncatingIfNeeded: token)] else { continue }
+                let bridge = config.bridges[place.bridge]
+                let port = bridge.ports[place.slot]
+                switch port.kind {
+                case .tap: receiveTap(bridge, bridgeEngines[place.bridge], slot: place.slot, now: now)
+                case .packet: receivePacket(bridge, bridgeEngines[place.bridge], slot: place.slot, now: now)
+                }
+            }
+            if now - lastExpire >= 1000 {
+                lastExpire = now
+                for e in bridgeEngines { e.expire(now: now) }
+            }
+        }
+    }
+
+    private func runCommands() {
+        let commands = mailbox.withLock { box -> [@Sendable (DatapathWorker) -> Void] in
+            let c = box
+            box.removeAll(keepingCapacity: true)
+            return c
+        }
+        for c in commands { c(self) }
+    }
+
+    /// Milliseconds on the datapath's clock (for ages shown by fdb-show).
+    var now: Int64 { Int64(tp_monotonic_ms()) }
+
+    /// Switches to `next`: watches new fds, forgets removed ones, keeps MAC tables of bridges that stay.
+    func adopt(_ next: DatapathConfig) {
+        var newMap: [Int32: (bridge: Int, slot: Int)] = [:]
+        var newEngines: [String: BridgeEngine] = [:]
+        var list: [BridgeEngine] = []
+        for (b, bridge) in next.bridges.enumerated() {
+            let name = bridge.forwarding.bridge
+            let engine: BridgeEngine
+            if let e = engines[name] { e.install(bridge.forwarding); engine = e } else {
+                engine = BridgeEngine(snapshot: bridge.forwarding)
+            }
+            newEngines[name] = engine
+            list.append(engine)
+            for (s, p) in bridge.ports.enumerated() { newMap[p.fd] = (b, s) }
+        }
+        for fd in fdMap.keys where newMap[fd] == nil { _ = tp_epoll_del(epfd, fd) }
+        for fd in newMap.keys where fdMap[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
+        fdMap = newMap
+        engines = newEngines
+        bridgeEngines = list
+        config = next
+    }
+
+    // MARK: - receive
+
+    @inline(__always)
+    private func buffer(_ k: Int) -> UnsafeMutableRawPointer { pool + k * DatapathWorker.bufferSize }
+
+    private func receiveTap(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int, now: Int64) {
+        let port = bridge.ports[slot]
+        let room = DatapathWorker.bufferSize - DatapathWorker.headroom
+        for k in 0..<DatapathWorker.batchSize {
+            let vnet = buffer(k) + DatapathWorker.headroom
+            let n = tp_read(port.fd, vnet, room)
+            if n <= 0 { break }
+            handle(bridge, engine, slot: slot, vnet: vnet, length: Int(n), now: now)
+        }
+    }
+
+    private func receivePacket(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int, now: Int64) {
+        let port = bridge.ports[slot]
+        for k in 0..<DatapathWorker.batchSize {
+            rxSlots[k].buf = buffer(k) + DatapathWorker.headroom
+            rxSlots[k].cap = UInt32(DatapathWorker.bufferSize - DatapathWorker.headroom)
+        }
+        let got = Int(tp_packet_recv_batch(port.fd, rxSlots, Int32(DatapathWorker.batchSize)))
+        for k in 0..<max(got, 0) {
+            var vnet = buffer(k) + DatapathWorker.headroom
+            var length = Int(rxSlots[k].len)
+            if rxSlots[k].vlan_valid != 0 && length >= DatapathWorker.vnetLength + 12 {
+                // The kernel took the 802.1Q tag off into metadata: put it back after the MACs.
+                let moved = DatapathWorker.vnetLength + 12
+                (vnet - 4).copyMemory(from: vnet, byteCount: moved)
+                vnet -= 4
+                let tag = vnet + moved
+                let tpid = rxSlots[k].vlan_tpid, tci = rxSlots[k].vlan_tci
+                tag.storeBytes(of: UInt8(tpid >> 8), as: UInt8.self)
+                (tag + 1).storeBytes(of: UInt8(tpid & 0xFF), as: UInt8.self)
+                (tag + 2).storeBytes(of: UInt8(tci >> 8), as: UInt8.self)
+                (tag + 3).storeBytes(of: UInt8(tci & 0xFF), as: UInt8.self)
+                VirtioNetHeader.shiftChecksumStart(vnet, by: 4)
+                length += 4
+            }
+            handle(bridge, engine, slot: slot, vnet: vnet, length: length, now: now)
+        }
+    }
+
+    // MARK: - switch one frame
+
+    @inline(__always)
+    private func handle(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int,
+                        vnet: UnsafeMutableRawPointer, length: Int, now: Int64) {
+        let inPort = bridge.ports[slot]
+        guard length >= DatapathWorker.vnetLength else { inPort.counters.dropped(.runt); return }
+        let frame = UnsafeRawBufferPointer(start: vnet + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
+        inPort.counters.received(bytes: frame.count)
+        let decision = engine.decide(frame, inSlot: slot, now: now)
+        switch decision.action {
+        case .drop:
+            inPort.counters.dropped(decision.reason)
+        case .unicast:
+            send(bridge, engine, decision, to: decision.outSlot, vnet: vnet, frame: frame)
+        case .flood:
+            for out in bridge.ports.indices where engine.floods(decision, to: out, from: slot) {
+                send(bridge, engine, decision, to: out, vnet: vnet, frame: frame)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func send(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, _ decision: ForwardingDecision, to slot: Int,
+                      vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer) {
+        let port = bridge.ports[slot]
+        let edit = engine.edit(for: decision, to: slot)
+        let kind: Int32, tci: UInt16
+        switch edit {
+        case .none: kind = Int32(TP_EDIT_NONE); tci = 0
+        case .push(let t): kind = Int32(TP_EDIT_PUSH); tci = t
+        case .pop: kind = Int32(TP_EDIT_POP); tci = 0
+        case .retag(let t): kind = Int32(TP_EDIT_RETAG); tci = t
+        }
+        let base = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let r = tp_send_frame(port.fd, vnet.assumingMemoryBound(to: UInt8.self), base, frame.count, kind, tci)
+        if r < 0 { port.counters.dropped(.txError) } else { port.counters.sent(bytes: frame.count + edit.lengthDelta) }
+    }
+}
+
+/// An error setting up the datapath.
+public struct DatapathError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,128 @@
+import CTapestryShims
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening Unix stream socket for the control protocol, and its connections.
+public final class UnixListener: Sendable {
+    public let path: String
+    public let fd: Int32
+
+    /// Binds `path` with `mode` (and `group` when given). Refuses when a daemon already answers
+    /// there; removes a stale socket file otherwise.
+    public init(path: String, mode: mode_t = 0o660, group: gid_t? = nil) throws(SystemError) {
+        self.path = path
+        if UnixConnection.canConnect(path) {
+            throw SystemError("listen on \(path)", cause: "another tapestryd is already running there")
+        }
+        unlink(path)
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw SystemError("create socket \(path)", errno: errno) }
+        var addr = try UnixConnection.address(path)
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if r != 0 { let e = errno; Glibc.close(s); throw SystemError("bind \(path)", errno: e) }
+        if chmod(path, mode) != 0 { let e = errno; Glibc.close(s); throw SystemError("chmod \(path)", errno: e) }
+        if let group, chown(path, 0, group) != 0 { let e = errno; Glibc.close(s); throw SystemError("chown \(path)", errno: e) }
+        if listen(s, 64) != 0 { let e = errno; Glibc.close(s); throw SystemError("listen on \(path)", errno: e) }
+        fd = s
+    }
+
+    /// Waits for the next connection; nil once the listener is closed.
+    public func accept() -> UnixConnection? {
+        while true {
+            let c = tp_accept(fd)
+            if c >= 0 { return UnixConnection(fd: c) }
+            if c == -EINTR || c == -ECONNABORTED { continue }
+            return nil
+        }
+    }
+
+    /// Stops accepting and removes the socket file.
+    public func close() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+        unlink(path)
+    }
+}
+
+/// One control connection: newline-framed messages with a size limit.
+public final class UnixConnection: @unchecked Sendable {
+    public let fd: Int32
+    private var pending = Data()
+
+    init(fd: Int32) { self.fd = fd }
+
+    static func address(_ path: String) throws(SystemError) -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw SystemError("use socket path \(path)", cause: "path too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        return addr
+    }
+
+    static func canConnect(_ path: String) -> Bool {
+        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0, var addr = try? address(path) else { return false }
+        defer { Glibc.close(s) }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+    }
+
+    /// What reading a line gave.
+    public enum Line {
+        case line(Data)
+        case tooLarge
+        case closed
+    }
+
+    /// Reads up to the next newline; `.tooLarge` once more than `limit` bytes arrive without one.
+    public func readLine(limit: Int) -> Line {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let nl = pending.firstIndex(of: 0x0A) {
+                let line = pending[pending.startIndex..<nl]
+                pending = Data(pending[(nl + 1)...])
+                return .line(Data(line))
+            }
+            if pending.count > limit { return .tooLarge }
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                if !pending.isEmpty { let last = pending; pending = Data(); return .line(last) }
+                return .closed
+            }
+            pending.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Writes all of `data`; false when the peer went away.
+    @discardableResult
+    public func write(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            var off = 0
+            while off < raw.count {
+                let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+    }
+
+    public func close() { Glibc.close(fd) }
+
+    /// The peer's uid (SO_PEERCRED).
+    public var peerUID: uid_t? {
+        let uid = tp_peer_uid(fd)
+        return uid >= 0 ? uid_t(uid) : nil
+    }
+}

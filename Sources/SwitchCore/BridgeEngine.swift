@@ -1,0 +1,91 @@
+import TapestryModel
+
+/// The switching logic of one bridge: classify, learn, look up, choose outputs.
+///
+/// Pure: no I/O and no allocation per frame. The datapath thread that owns the bridge calls
+/// `decide` for each frame of a batch, then for every output slot asks `edit(for:to:)` how to
+/// tag the frame there. A flood goes to every slot for which `floods(_:to:from:)` is true.
+/// Not thread-safe: owned by one datapath thread; `install` swaps in a new configuration.
+public final class BridgeEngine {
+    public private(set) var snapshot: ForwardingSnapshot
+    public let table: MACLearningTable
+
+    public init(snapshot: ForwardingSnapshot) {
+        self.snapshot = snapshot
+        self.table = MACLearningTable(capacity: snapshot.tableSize, agingMillis: snapshot.agingMillis)
+        installStatics()
+    }
+
+    /// Adopts a new configuration: forgets entries of ports that left, re-pins static MACs,
+    /// applies the new aging time and cap. Learned entries of remaining ports stay.
+    public func install(_ next: ForwardingSnapshot) {
+        let old = snapshot
+        snapshot = next
+        for p in old.ports where next.slot(of: p.id) < 0 { table.flush(port: p.id, includingStatic: true) }
+        // Ports whose VLAN membership changed lose their learned entries (they may now be wrong).
+        for p in next.ports {
+            let oldSlot = old.slot(of: p.id)
+            if oldSlot >= 0 && old.ports[oldSlot].vlan != p.vlan { table.flush(port: p.id) }
+        }
+        for s in old.staticEntries { table.removeStatic(s.mac, vlan: s.vlan) }
+        table.agingMillis = next.agingMillis
+        if table.capacity != next.tableSize { table.resize(capacity: next.tableSize) }
+        installStatics()
+    }
+
+    private func installStatics() {
+        for s in snapshot.staticEntries { table.addStatic(s.mac, vlan: s.vlan, port: s.port) }
+    }
+
+    /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source.
+    @inline(__always)
+    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, now: Int64) -> ForwardingDecision {
+        let header: FrameHeader
+        switch FrameHeader.parse(frame) {
+        case .success(let h): header = h
+        case .failure(let reason): return .drop(reason, ForwardingDecision.emptyHeader)
+        }
+        guard header.source.isValidSource else { return .drop(.invalidSource, header) }
+        if header.destination.isReservedGroup { return .drop(.reservedGroup, header) }
+        let inPort = snapshot.ports[inSlot]
+        let vlan: UInt16
+        switch inPort.vlan.classify(header) {
+        case .success(let v): vlan = v
+        case .failure(let reason): return .drop(reason, header)
+        }
+        if snapshot.mode == .hub || header.destination.isMulticast {
+            if snapshot.mode == .learning { table.learn(header.source, vlan: vlan, port: inPort.id, now: now) }
+            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
+        }
+        table.learn(header.source, vlan: vlan, port: inPort.id, now: now)
+        guard let outID = table.lookup(header.destination, vlan: vlan) else {
+            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
+        }
+        let out = snapshot.slot(of: outID)
+        if out < 0 { return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header) }
+        if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan) }
+        let outPort = snapshot.ports[out]
+        if inPort.isolated && outPort.isolated { return .drop(.isolated, header, vlan: vlan) }
+        if !outPort.vlan.carries(vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
+        return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, vlan: vlan, header: header)
+    }
+
+    /// Whether a flooded frame of `decision` from `inSlot` goes out of `slot`.
+    @inline(__always)
+    public func floods(_ decision: ForwardingDecision, to slot: Int, from inSlot: Int) -> Bool {
+        if slot == inSlot { return false }
+        let p = snapshot.ports[slot]
+        if p.isolated && snapshot.ports[inSlot].isolated { return false }
+        return p.vlan.carries(decision.vlan)
+    }
+
+    /// How the frame of `decision` must be tagged when it leaves `slot`.
+    @inline(__always)
+    public func edit(for decision: ForwardingDecision, to slot: Int) -> EgressEdit {
+        EgressEdit.forEgress(vlan: decision.vlan, header: decision.header, policy: snapshot.ports[slot].vlan)
+    }
+
+    /// Ages out stale entries; call about once a second.
+    @discardableResult
+    public func expire(now: Int64) -> Int { table.expire(now: now) }
+}

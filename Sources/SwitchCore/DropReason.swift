@@ -1,0 +1,50 @@
+/// Why the switch dropped a frame. Every drop is counted per port under one of these.
+public enum DropReason: UInt8, CaseIterable, Sendable, Error {
+    /// Shorter than an Ethernet header (14 bytes).
+    case runt = 0
+    /// An 802.1Q ethertype without the 4 tag bytes after it.
+    case truncatedTag
+    /// A multicast or all-zero source MAC address.
+    case invalidSource
+    /// IEEE reserved link-local group (01:80:c2:00:00:0x): STP, LACP, LLDP and such are not forwarded.
+    case reservedGroup
+    /// A tagged frame arrived on an access port.
+    case taggedOnAccess
+    /// A trunk received a VLAN it does not allow.
+    case vlanNotAllowed
+    /// A trunk without a native VLAN received an untagged frame.
+    case untaggedOnTrunk
+    /// The destination was learned on the port the frame came in on.
+    case destinationOnIngress
+    /// The destination port may not talk to the ingress port (both isolated).
+    case isolated
+    /// The destination port does not carry the frame's VLAN.
+    case egressFiltered
+    /// A flood found no port to go to.
+    case noOutput
+    /// The output port could not take the frame (link down, buffer full).
+    case txError
+    /// The frame was larger than the output port can carry.
+    case tooBig
+
+    /// The name shown by `tapestry stats`.
+    public var name: String {
+        switch self {
+        case .runt: "runt"
+        case .truncatedTag: "truncated-tag"
+        case .invalidSource: "invalid-source-mac"
+        case .reservedGroup: "reserved-group"
+        case .taggedOnAccess: "tagged-on-access"
+        case .vlanNotAllowed: "vlan-not-allowed"
+        case .untaggedOnTrunk: "untagged-on-trunk"
+        case .destinationOnIngress: "destination-on-ingress"
+        case .isolated: "isolated"
+        case .egressFiltered: "egress-filtered"
+        case .noOutput: "no-output"
+        case .txError: "tx-error"
+        case .tooBig: "too-big"
+        }
+    }
+
+    public static let count = DropReason.allCases.count
+}

@@ -1,0 +1,166 @@
+import ControlProtocol
+import Datapath
+import Foundation
+import HostSystem
+import Logging
+import SwitchCore
+import TapestryModel
+
+/// The daemon's control logic: every request runs here, one at a time. A change is validated,
+/// made durable, applied to the host, and acknowledged only then; if applying it fails for the
+/// object it touched, the previous state is restored and the error returned.
+public final class DaemonService: @unchecked Sendable {
+    public static let version = "0.1.0"
+
+    private let lock = NSLock()
+    private let store: ConfigStore
+    private let switchboard: Switchboard
+    private let datapath: Datapath
+    private let log: Logger
+    private(set) var state: DesiredState
+
+    /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
+    public init(stateDirectory: String, logger: Logger) throws {
+        log = logger
+        store = ConfigStore(stateDirectory: stateDirectory)
+        state = try store.load()
+        datapath = try Datapath()
+        switchboard = Switchboard(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
+        switchboard.removeLeftovers(keeping: state)
+        let failures = switchboard.reconcile(to: state)
+        log.info("reconciled \(state.bridges.count) bridge(s), \(state.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
+    }
+
+    /// Stops the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
+    public func shutdown(keepDevices: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        switchboard.shutdown(keepDevices: keepDevices)
+        datapath.stop()
+    }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    // MARK: - changes
+
+    /// Applies `change` to the desired state; `touched` names the ports whose failure undoes it.
+    func change(_ change: (DesiredState) throws(ModelError) -> DesiredState, touched: (DesiredState) -> Set<String>) throws {
+        let old = state
+        let next: DesiredState
+        do { next = try change(old) } catch { throw RPCError(code: RPCError.operationFailed, message: error.message) }
+        if next == old { return }
+        try next.validate()
+        try store.save(next)
+        state = next
+        let failures = switchboard.reconcile(to: next)
+        let broken = touched(next).compactMap { name in failures[name].map { (name, $0) } }
+        if let (_, reason) = broken.first {
+            try store.save(old)
+            state = old
+            switchboard.reconcile(to: old)
+            throw RPCError(code: RPCError.operationFailed, message: reason)
+        }
+        log.info("config generation \(next.generation)")
+    }
+
+    /// Ports that are new or changed between the current state and `next`.
+    func changedPorts(_ next: DesiredState) -> Set<String> {
+        var result = Set<String>()
+        for b in next.bridges {
+            for p in b.ports where state.bridge(holdingPort: p.name)?.port(named: p.name) != p
+                || state.bridge(holdingPort: p.name)?.name != b.name {
+                result.insert(p.name)
+            }
+        }
+        return result
+    }
+
+    // MARK: - reads
+
+    func showResult(bridge: String?) throws -> ShowResult {
+        let selected = try state.bridges.filter { b in bridge == nil || b.name == bridge }
+            .nonEmpty(or: bridge.map { "could not show bridge \($0): no such bridge" })
+        let macCounts: [String: Int] = datapath.perform { access in
+            var d: [String: Int] = [:]
+            for b in selected { d[b.name] = access.engine(b.name).map { $0.table.learnedCount + $0.table.staticCount } ?? 0 }
+            return d
+        }
+        let bridges = selected.map { b in
+            BridgeStatus(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize,
+                         macCount: macCounts[b.name] ?? 0, ports: b.ports.map(portStatus), staticMACs: b.staticMACs)
+        }
+        return ShowResult(generation: state.generation, bridges: bridges)
+    }
+
+    private func portStatus(_ p: PortConfig) -> PortStatus {
+        if let reason = switchboard.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
+        guard let rp = switchboard.ports[p.name] else { return PortStatus(config: p, state: "down") }
+        return PortStatus(config: p, state: rp.link.isUp ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac)
+    }
+
+    func fdbShow(_ params: FDBShowParams) throws -> FDBShowResult {
+        guard state.bridge(named: params.bridge) != nil else {
+            throw RPCError(code: RPCError.operationFailed, message: "could not show MAC table of \(params.bridge): no such bridge")
+        }
+        let names = switchboard.namesByID
+        let vlan = params.vlan?.value
+        let bridge = params.bridge
+        return datapath.perform { access -> FDBShowResult in
+            guard let engine = access.engine(bridge) else {
+                return FDBShowResult(bridge: bridge, entries: [], capacity: 0, learned: 0, moved: 0, aged: 0, evicted: 0)
+            }
+            let now = access.now
+            let t = engine.table
+            let entries = t.entries().filter { vlan == nil || $0.vlan == vlan }.map { e in
+                FDBEntry(port: names[e.port] ?? "#\(e.port)", vlan: Int(e.vlan), mac: e.mac.description,
+                         age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic)
+            }
+            return FDBShowResult(bridge: bridge, entries: entries, capacity: t.capacity, learned: t.learnedTotal,
+                                 moved: t.movedTotal, aged: t.agedTotal, evicted: t.evictedTotal)
+        }
+    }
+
+    func fdbFlush(_ params: FDBFlushParams) throws -> FDBFlushResult {
+        guard let b = state.bridge(named: params.bridge) else {
+            throw RPCError(code: RPCError.operationFailed, message: "could not flush MAC table of \(params.bridge): no such bridge")
+        }
+        var portID: UInt32? = nil
+        if let port = params.port {
+            guard b.port(named: port) != nil else {
+                throw RPCError(code: RPCError.operationFailed, message: "could not flush MAC table of \(params.bridge): no such port \(port)")
+            }
+            portID = switchboard.ports[port]?.id
+            if portID == nil { return FDBFlushResult(removed: 0) }
+        }
+        let bridge = params.bridge
+        let target = portID
+        let removed = datapath.perform { access in access.engine(bridge)?.table.flush(port: target) ?? 0 }
+        return FDBFlushResult(removed: removed)
+    }
+
+    func stats(_ params: StatsParams) throws -> StatsResult {
+        guard let b = state.bridge(named: params.bridge) else {
+            throw RPCError(code: RPCError.operationFailed, message: "could not show stats of \(params.bridge): no such bridge")
+        }
+        if let p = params.port, b.port(named: p) == nil {
+            throw RPCError(code: RPCError.operationFailed, message: "could not show stats of \(p): no such port on bridge \(b.name)")
+        }
+        let ports = b.ports.filter { params.port == nil || $0.name == params.port }.map { p -> PortCountersSnapshot in
+            guard let c = switchboard.counters(of: p.name) else {
+                return PortCountersSnapshot(port: p.name, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: [:])
+            }
+            return PortCountersSnapshot(port: p.name, rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
+                                        txBytes: c.txBytes, drops: c.dropsByName)
+        }
+        return StatsResult(bridge: b.name, ports: ports)
+    }
+}
+
+extension Array {
+    func nonEmpty(or message: String?) throws -> [Element] {
+        if isEmpty, let message { throw RPCError(code: RPCError.operationFailed, message: message) }
+        return self
+    }
+}

@@ -1,0 +1,30 @@
+import Datapath
+import HostSystem
+import TapestryModel
+
+/// A port as it exists on the host now: its device handle, datapath identity and counters.
+final class RealizedPort {
+    let config: PortConfig
+    let bridge: String
+    let id: UInt32
+    let fd: Int32
+    let kind: DatapathPort.Kind
+    let counters: PortCounters
+    let link: LinkInfo
+    let io: DatapathPort
+
+    init(config: PortConfig, bridge: String, id: UInt32, fd: Int32, kind: DatapathPort.Kind, counters: PortCounters, link: LinkInfo) {
+        self.config = config; self.bridge = bridge; self.id = id; self.fd = fd; self.kind = kind
+        self.counters = counters; self.link = link
+        io = DatapathPort(name: config.name, fd: fd, kind: kind, counters: counters)
+    }
+
+    /// Whether `next` can be applied without re-creating the device (only VLAN/isolation differ).
+    func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
+        bridgeName == bridge && next.type == config.type && next.netns == config.netns
+            && next.mtu == config.mtu && next.mac == config.mac
+    }
+
+    /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.
+    var device: OwnedDevices.Device { OwnedDevices.Device(name: config.name, netns: config.netns) }
+}

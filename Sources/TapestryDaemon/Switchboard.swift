@@ -1,0 +1,159 @@
+import Datapath
+import HostSystem
+import Logging
+import SwitchCore
+import TapestryModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reconciles the host to a desired state, the way Open vSwitch's bridge_reconfigure does:
+/// work out the wanted ports, remove what is not wanted, create what is missing, adopt
+/// setting changes in place, and publish the result to the datapath. A port that fails records
+/// its error and the rest still applies.
+final class Switchboard {
+    private let datapath: Datapath
+    private let owned: OwnedDevices
+    private let log: Logger
+    private(set) var ports: [String: RealizedPort] = [:]
+    /// Ports that could not be realized, with the reason.
+    private(set) var failures: [String: String] = [:]
+    private var counters: [String: PortCounters] = [:]
+
+    init(datapath: Datapath, owned: OwnedDevices, logger: Logger) {
+        self.datapath = datapath; self.owned = owned; self.log = logger
+    }
+
+    /// Removes devices a previous run created that `state` no longer wants (found in owned.json).
+    func removeLeftovers(keeping state: DesiredState) {
+        var wanted = Set<OwnedDevices.Device>()
+        for b in state.bridges {
+            for p in b.ports where p.type != .system { wanted.insert(.init(name: p.name, netns: p.netns)) }
+        }
+        for d in owned.devices where !wanted.contains(d) {
+            do {
+                try TapDevice.remove(name: d.name, netns: d.netns)
+                try owned.remove(d)
+                log.info("\(d.name): removed leftover device of a previous run")
+            } catch {
+                log.warning("\(d.name): could not remove leftover device: \(error)")
+            }
+        }
+    }
+
+    /// Makes the host match `state`; returns the ports that failed, with reasons.
+    @discardableResult
+    func reconcile(to state: DesiredState) -> [String: String] {
+        var wanted: [String: (PortConfig, String)] = [:]
+        for b in state.bridges { for p in b.ports { wanted[p.name] = (p, b.name) } }
+
+        // 1. Drop ports that are no longer wanted or must be re-created; publish before closing fds.
+        let doomed = ports.values.filter { rp in
+            guard let (cfg, bridge) = wanted[rp.config.name] else { return true }
+            return !rp.canAdopt(cfg, on: bridge)
+        }
+        if !doomed.isEmpty {
+            for rp in doomed { ports[rp.config.name] = nil }
+            publish(state)
+            for rp in doomed { release(rp, keepDevice: false) }
+        }
+        failures = failures.filter { wanted[$0.key] != nil }
+
+        // 2. Create what is missing; adopt changed settings of the rest.
+        for b in state.bridges {
+            for p in b.ports {
+                if let rp = ports[p.name] {
+                    if rp.config != p { ports[p.name] = rebuilt(rp, with: p) }
+                    continue
+                }
+                do {
+                    ports[p.name] = try realize(p, bridge: b.name)
+                    failures[p.name] = nil
+                } catch {
+                    failures[p.name] = "\(error)"
+                    log.error("\(p.name): \(error)")
+                }
+            }
+        }
+        publish(state)
+        return failures
+    }
+
+    /// Takes everything down (daemon shutdown): detaches ports, deletes owned devices unless kept.
+    func shutdown(keepDevices: Bool) {
+        let all = Array(ports.values)
+        ports.removeAll()
+        datapath.publish(.empty)
+        for rp in all { release(rp, keepDevice: keepDevices) }
+    }
+
+    func counters(of port: String) -> PortCounters? { ports[port]?.counters }
+
+    /// Port names by datapath id, for showing MAC tables.
+    var namesByID: [UInt32: String] {
+        Dictionary(uniqueKeysWithValues: ports.values.map { ($0.id, $0.config.name) })
+    }
+
+    // MARK: - steps
+
+    private func publish(_ state: DesiredState) {
+        var bridges: [DatapathConfig.Bridge] = []
+        for b in state.bridges {
+            let realized = b.ports.compactMap { ports[$0.name] }
+            let ids = Dictionary(uniqueKeysWithValues: realized.map { ($0.config.name, $0.id) })
+            let fwd = ForwardingSnapshot(config: b, portIDs: ids)
+            bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: fwd.ports.compactMap { ports[$0.name]?.io }))
+        }
+        datapath.publish(DatapathConfig(bridges: bridges))
+    }
+
+    private func nextID() -> UInt32 {
+        let used = Set(ports.values.map(\.id))
+        var id: UInt32 = 0
+        while used.contains(id) { id += 1 }
+        return id
+    }
+
+    private func realize(_ p: PortConfig, bridge: String) throws -> RealizedPort {
+        let counters = self.counters[p.name] ?? PortCounters()
+        self.counters[p.name] = counters
+        switch p.type {
+        case .tap, .internal:
+            if let ns = p.netns, !NetworkNamespace.exists(ns) {
+                throw SystemError("create tap \(p.name)", cause: "network namespace \(ns) does not exist")
+            }
+            let device = OwnedDevices.Device(name: p.name, netns: p.netns)
+            let isNew = !owned.devices.contains(device)
+            try owned.insert(device)
+            do {
+                let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets)
+                log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge)\(p.netns.map { " in netns \($0)" } ?? "")")
+                return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: h.fd, kind: .tap, counters: counters, link: h.link)
+            } catch {
+                if isNew { try? owned.remove(device) }
+                throw error
+            }
+        case .system:
+            let h = try SystemInterface.attach(name: p.name)
+            log.info("\(p.name): attached system interface to \(bridge)")
+            return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: h.fd, kind: .packet, counters: counters, link: h.link)
+        }
+    }
+
+    private func rebuilt(_ rp: RealizedPort, with p: PortConfig) -> RealizedPort {
+        RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fd: rp.fd, kind: rp.kind, counters: rp.counters, link: rp.link)
+    }
+
+    private func release(_ rp: RealizedPort, keepDevice: Bool) {
+        close(rp.fd)
+        counters[rp.config.name] = nil
+        guard rp.config.type != .system, !keepDevice else { return }
+        do {
+            try TapDevice.remove(name: rp.config.name, netns: rp.config.netns)
+            try owned.remove(rp.device)
+            log.info("\(rp.config.name): removed tap")
+        } catch {
+            log.warning("\(rp.config.name): could not remove tap: \(error)")
+        }
+    }
+}

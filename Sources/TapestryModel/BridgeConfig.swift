@@ -1,0 +1,56 @@
+/// How a bridge forwards: by learned MAC addresses, or to every port like a hub.
+public enum BridgeMode: String, Codable, Sendable, CaseIterable {
+    case learning, hub
+}
+
+/// A MAC address pinned to a port: never ages, never evicted.
+public struct StaticMAC: Codable, Sendable, Equatable {
+    public var mac: MACAddress
+    public var vlan: VLANID
+    public var port: String
+    public init(mac: MACAddress, vlan: VLANID, port: String) { self.mac = mac; self.vlan = vlan; self.port = port }
+}
+
+/// One bridge as the user wants it: its mode, MAC table limits, ports and static MACs.
+public struct BridgeConfig: Codable, Sendable, Equatable {
+    public static let defaultMACAging = 300
+    public static let defaultMACTableSize = 8192
+
+    public var name: String
+    public var mode: BridgeMode
+    /// Seconds an unrefreshed learned entry lives.
+    public var macAging: Int
+    /// The most entries the MAC table holds.
+    public var macTableSize: Int
+    public var ports: [PortConfig]
+    public var staticMACs: [StaticMAC]
+
+    public init(name: String, mode: BridgeMode = .learning, macAging: Int = BridgeConfig.defaultMACAging,
+                macTableSize: Int = BridgeConfig.defaultMACTableSize, ports: [PortConfig] = [], staticMACs: [StaticMAC] = []) {
+        self.name = name; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
+        self.ports = ports; self.staticMACs = staticMACs
+    }
+
+    public func port(named name: String) -> PortConfig? { ports.first { $0.name == name } }
+
+    public func validate() throws(ModelError) {
+        try InterfaceName.validate(name, what: "bridge name")
+        guard (10...1_000_000).contains(macAging) else {
+            throw ModelError("bridge \(name): MAC aging \(macAging) s out of range 10-1000000")
+        }
+        guard (16...1_000_000).contains(macTableSize) else {
+            throw ModelError("bridge \(name): MAC table size \(macTableSize) out of range 16-1000000")
+        }
+        var seen = Set<String>()
+        for p in ports {
+            try p.validate()
+            guard seen.insert(p.name).inserted else { throw ModelError("bridge \(name): duplicate port \(p.name)") }
+        }
+        for s in staticMACs {
+            guard seen.contains(s.port) else {
+                throw ModelError("bridge \(name): static MAC \(s.mac) names unknown port \(s.port)")
+            }
+            guard s.mac.isValidSource else { throw ModelError("bridge \(name): static MAC \(s.mac) must be unicast") }
+        }
+    }
+}

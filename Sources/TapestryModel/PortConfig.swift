@@ -1,0 +1,87 @@
+/// How a port attaches to the host.
+public enum PortType: String, Codable, Sendable, CaseIterable {
+    /// A tap device created by the daemon; its netdev may be moved into a network namespace.
+    case tap
+    /// A tap device created by the daemon whose netdev stays in the daemon's namespace (a host L3 port).
+    case `internal`
+    /// An existing netdev attached through an AF_PACKET socket (never created or deleted by Tapestry).
+    case system
+}
+
+/// Whether a trunk's native VLAN travels untagged or tagged on the wire.
+public enum NativeMode: String, Codable, Sendable {
+    case untagged, tagged
+}
+
+/// The 802.1Q role of a port: an access port of one VLAN, or a trunk.
+public enum VLANMode: Sendable, Equatable {
+    /// Untagged on the wire, member of one VLAN; tagged frames arriving here are dropped.
+    case access(VLANID)
+    /// Tagged frames of the allowed VLANs; untagged frames belong to the native VLAN if any.
+    case trunk(allowed: VLANSet, native: VLANID?, nativeMode: NativeMode)
+
+    /// A port with no VLAN settings: a trunk of every VLAN whose untagged frames are VLAN 1.
+    public static let `default` = VLANMode.trunk(allowed: .all, native: VLANID(1), nativeMode: .untagged)
+}
+
+/// One port of a bridge as the user wants it.
+public struct PortConfig: Codable, Sendable, Equatable {
+    public var name: String
+    public var type: PortType
+    /// Access VLAN (exclusive with `trunk`).
+    public var vlan: VLANID?
+    /// Allowed VLANs of a trunk; nil with no `vlan` means every VLAN.
+    public var trunk: VLANSet?
+    /// The native VLAN of a trunk.
+    public var native: VLANID?
+    public var nativeMode: NativeMode?
+    public var isolated: Bool
+    /// For tap ports: the named network namespace (`ip netns`) the netdev is moved into.
+    public var netns: String?
+    public var mtu: Int?
+    public var mac: MACAddress?
+
+    public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
+                nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
+                mac: MACAddress? = nil) {
+        self.name = name; self.type = type; self.vlan = vlan; self.trunk = trunk; self.native = native
+        self.nativeMode = nativeMode; self.isolated = isolated; self.netns = netns; self.mtu = mtu; self.mac = mac
+    }
+
+    /// The effective 802.1Q role.
+    public var vlanMode: VLANMode {
+        if let vlan { return .access(vlan) }
+        if trunk == nil && native == nil && nativeMode == nil { return .default }
+        return .trunk(allowed: trunk ?? .all, native: native, nativeMode: nativeMode ?? .untagged)
+    }
+
+    /// A short text of the VLAN role for tables: `access 10`, `trunk 10,20 native 1`.
+    public var vlanSummary: String {
+        switch vlanMode {
+        case .access(let v): return "access \(v)"
+        case .trunk(let allowed, let native, let mode):
+            var s = "trunk \(allowed.isAll ? "all" : allowed.description)"
+            if let native { s += " native \(native)\(mode == .tagged ? " tagged" : "")" }
+            return s
+        }
+    }
+
+    /// Checks the port on its own: name rules, VLAN combinations, MTU and MAC ranges, netns only for taps.
+    public func validate() throws(ModelError) {
+        try InterfaceName.validate(name, what: "port name")
+        if vlan != nil && (trunk != nil || native != nil || nativeMode != nil) {
+            throw ModelError("port \(name): --vlan (access) cannot be combined with --trunk, --native or --native-mode")
+        }
+        if let trunk, trunk.isEmpty { throw ModelError("port \(name): trunk VLAN list is empty") }
+        if let netns {
+            guard type == .tap else { throw ModelError("port \(name): --netns applies to tap ports only") }
+            try InterfaceName.validateNamespace(netns)
+        }
+        if let mtu, !(68...65521).contains(mtu) { throw ModelError("port \(name): MTU \(mtu) out of range 68-65521") }
+        if let mac {
+            guard type != .system else { throw ModelError("port \(name): --mac does not apply to system ports") }
+            guard mac.isValidSource else { throw ModelError("port \(name): MAC \(mac) must be a unicast address") }
+        }
+        if type == .system && mtu != nil { throw ModelError("port \(name): --mtu does not apply to system ports") }
+    }
+}

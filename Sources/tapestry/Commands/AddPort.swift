@@ -1,0 +1,83 @@
+import ArgumentParser
+import ControlProtocol
+import TapestryModel
+
+/// `tapestry add-port BRIDGE PORT [--type tap|internal|system] [--vlan V | --trunk LIST [--native V]
+/// [--native-mode M]] [--isolated] [--netns NS] [--mtu N] [--mac MAC] [--may-exist]`.
+struct AddPort: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-port", abstract: "Add a port to a bridge.",
+        discussion: """
+            A port with neither --vlan nor --trunk is a trunk of every VLAN whose untagged frames are VLAN 1.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The bridge to add the port to.")
+    var bridge: String
+
+    @Argument(help: "The port's name, which is also its netdev's name (at most 15 bytes).")
+    var port: String
+
+    @Option(help: ArgumentHelp("""
+        tap (default): a tap the daemon creates, optionally moved into --netns; internal: a tap whose netdev \
+        stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is.
+        """, valueName: "tap|internal|system"))
+    var type: String?
+
+    @Option(help: ArgumentHelp("Make it an access port of this VLAN (1-4094).", valueName: "vlan"))
+    var vlan: String?
+
+    @Option(help: ArgumentHelp("Make it a trunk of these VLANs, e.g. 10,20-22 or all.", valueName: "list"))
+    var trunk: String?
+
+    @Option(help: ArgumentHelp("The trunk's native VLAN (untagged frames belong to it).", valueName: "vlan"))
+    var native: String?
+
+    @Option(help: ArgumentHelp("Whether the native VLAN is untagged (default) or tagged on the wire.",
+                               valueName: "untagged|tagged"))
+    var nativeMode: String?
+
+    @Flag(help: "Never exchange frames with other isolated ports.")
+    var isolated = false
+
+    @Option(help: ArgumentHelp("Move a tap's netdev into this network namespace (ip netns).", valueName: "ns"))
+    var netns: String?
+
+    @Option(help: ArgumentHelp("The netdev's MTU (68-65521).", valueName: "n"))
+    var mtu: Int?
+
+    @Option(help: ArgumentHelp("The netdev's MAC address.", valueName: "mac"))
+    var mac: String?
+
+    @Flag(help: "Succeed without change if the port already exists on this bridge.")
+    var mayExist = false
+
+    var context: CommandContext { CommandContext(verb: "add-port", object: port) }
+
+    func makeParams() throws(CLIError) -> AddPortParams {
+        let bridgeName = try context.interfaceName(bridge, what: "bridge name")
+        let portName = try context.interfaceName(port, what: "port name")
+        let portType = try context.choice(type, option: "type", among: PortType.allCases) ?? .tap
+        let access = try context.vlan(vlan)
+        let allowed = try context.vlanSet(trunk)
+        let nativeVLAN = try context.vlan(native)
+        let mode = try context.choice(nativeMode, option: "native mode", among: [NativeMode.untagged, .tagged])
+        if access != nil && (allowed != nil || nativeVLAN != nil || mode != nil) {
+            throw context.refuse("--vlan (access) cannot be combined with --trunk, --native or --native-mode")
+        }
+        if let mtu, !(68...65521).contains(mtu) { throw context.refuse("MTU \(mtu) out of range 68-65521") }
+        let address = try mac.map { text throws(CLIError) in try context.mac(text) }
+        let namespace = try netns.map { text throws(CLIError) in try context.namespaceName(text) }
+        let config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
+                                nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address)
+        do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
+        return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist)
+    }
+
+    func validate() throws { _ = try makeParams() }
+
+    func run() throws {
+        _ = try options.call(Methods.AddPort.self, makeParams(), context: context, timeout: .deviceChange)
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import ControlProtocol
+import TapestryModel
+
+/// `tapestry set-port BRIDGE PORT [--vlan V] [--trunk LIST] [--native V] [--native-mode M] [--no-vlan]
+/// [--isolated | --no-isolated]`: only the given settings change.
+struct SetPort: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-port", abstract: "Change a port's VLAN role or isolation.",
+        discussion: """
+            --vlan makes the port an access port; --trunk, --native and --native-mode make it a trunk; \
+            --no-vlan returns it to the default (a trunk of every VLAN, native VLAN 1 untagged).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The bridge holding the port.")
+    var bridge: String
+
+    @Argument(help: "The port to change.")
+    var port: String
+
+    @Option(help: ArgumentHelp("Make it an access port of this VLAN (1-4094).", valueName: "vlan"))
+    var vlan: String?
+
+    @Option(help: ArgumentHelp("Make it a trunk of these VLANs, e.g. 10,20-22 or all.", valueName: "list"))
+    var trunk: String?
+
+    @Option(help: ArgumentHelp("The trunk's native VLAN.", valueName: "vlan"))
+    var native: String?
+
+    @Option(help: ArgumentHelp("Whether the native VLAN is untagged or tagged on the wire.",
+                               valueName: "untagged|tagged"))
+    var nativeMode: String?
+
+    @Flag(help: "Clear the VLAN settings (back to a trunk of every VLAN, native 1 untagged).")
+    var noVlan = false
+
+    @Flag(help: "Isolate the port from other isolated ports.")
+    var isolated = false
+
+    @Flag(help: "Stop isolating the port.")
+    var noIsolated = false
+
+    var context: CommandContext { CommandContext(verb: "set-port", object: port) }
+
+    func makeParams() throws(CLIError) -> SetPortParams {
+        let bridgeName = try context.interfaceName(bridge, what: "bridge name")
+        let portName = try context.interfaceName(port, what: "port name")
+        let access = try context.vlan(vlan)
+        let allowed = try context.vlanSet(trunk)
+        if let allowed, allowed.isEmpty { throw context.refuse("trunk VLAN list is empty") }
+        let nativeVLAN = try context.vlan(native)
+        let mode = try context.choice(nativeMode, option: "native mode", among: [NativeMode.untagged, .tagged])
+        let trunkGiven = allowed != nil || nativeVLAN != nil || mode != nil
+        if access != nil && trunkGiven {
+            throw context.refuse("--vlan (access) cannot be combined with --trunk, --native or --native-mode")
+        }
+        if noVlan && (access != nil || trunkGiven) {
+            throw context.refuse("--no-vlan cannot be combined with --vlan, --trunk, --native or --native-mode")
+        }
+        if isolated && noIsolated { throw context.refuse("--isolated and --no-isolated cannot be used together") }
+        let isolation: Bool? = isolated ? true : (noIsolated ? false : nil)
+        guard access != nil || trunkGiven || noVlan || isolation != nil else {
+            throw context.refuse("nothing to change: give --vlan, --trunk, --native, --native-mode, --no-vlan, "
+                + "--isolated or --no-isolated")
+        }
+        return SetPortParams(bridge: bridgeName, port: portName, accessVLAN: access, trunk: allowed, native: nativeVLAN,
+                             nativeMode: mode, clearVLAN: noVlan, isolated: isolation)
+    }
+
+    func validate() throws { _ = try makeParams() }
+
+    func run() throws {
+        _ = try options.call(Methods.SetPort.self, makeParams(), context: context)
+    }
+}

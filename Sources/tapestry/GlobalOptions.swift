@@ -1,0 +1,43 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+/// Options every verb takes; they may also stand before the verb (see `ArgumentOrder`).
+struct GlobalOptions: ParsableArguments {
+    /// Where tapestryd listens when neither `--socket` nor `$TAPESTRY_SOCKET` says otherwise.
+    static let defaultSocketPath = "/run/tapestry/tapestryd.sock"
+
+    @Option(help: ArgumentHelp(
+        "The daemon's control socket (default: $TAPESTRY_SOCKET, else \(GlobalOptions.defaultSocketPath)).",
+        valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Output format of commands that show something.", valueName: "table|json"))
+    var format: OutputFormat = .table
+
+    /// `--socket`, else `$TAPESTRY_SOCKET`, else the default path.
+    var socketPath: String {
+        if let socket { return socket }
+        if let env = ProcessInfo.processInfo.environment["TAPESTRY_SOCKET"], !env.isEmpty { return env }
+        return GlobalOptions.defaultSocketPath
+    }
+
+    /// Sends one request to the daemon and returns its result, or throws the line to print.
+    func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params, context: CommandContext,
+                            timeout: ReplyTimeout = .query) throws(CLIError) -> M.Result {
+        let client = ControlClient(socketPath: socketPath, timeoutSeconds: timeout.seconds)
+        do { return try client.call(method, params) } catch { throw context.failure(from: error) }
+    }
+}
+
+/// How long the CLI waits for a reply: a query is quick; creating or removing devices takes longer.
+enum ReplyTimeout: Sendable {
+    case query, deviceChange
+
+    var seconds: Int {
+        switch self {
+        case .query: 5
+        case .deviceChange: 30
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import ControlProtocol
+import TapestryModel
+
+/// `show` as text, in the manner of `ovs-vsctl show`:
+/// ```
+/// Bridge br0 (learning, aging 300s, 3/8192 MACs)
+///   Port vm1     tap       access 10  isolated  netns vm1  up
+///   Port gw10    internal  access 10                       up
+///   Static MAC 52:54:00:00:00:01  VLAN 10  port vm1
+/// ```
+enum ShowTable {
+    static func lines(_ result: ShowResult) -> [String] {
+        result.bridges.flatMap(lines(bridge:))
+    }
+
+    static func lines(bridge: BridgeStatus) -> [String] {
+        var out = ["Bridge \(bridge.name) (\(bridge.mode.rawValue), aging \(bridge.macAging)s, "
+            + "\(bridge.macCount)/\(bridge.macTableSize) MACs)"]
+        var ports = TextTable([.left, .left, .left, .left, .left, .left, .left, .left, .left])
+        for status in bridge.ports { ports.append(row(status)) }
+        out += ports.lines(indent: "  ")
+        var statics = TextTable([.left, .left, .left])
+        for entry in bridge.staticMACs {
+            statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"])
+        }
+        out += statics.lines(indent: "  ")
+        return out
+    }
+
+    /// `Port NAME  TYPE  VLAN-ROLE  [isolated]  [netns N]  [mtu N]  [mac M]  STATE`; the MAC only when configured
+    /// (the netdev's actual MAC is in `--format json`).
+    private static func row(_ status: PortStatus) -> [String] {
+        let port = status.config
+        var state = status.state
+        if status.state == "error" { state = "error: \(status.error ?? "unknown")" }
+        return [
+            "Port \(port.name)",
+            port.type.rawValue,
+            port.vlanSummary,
+            port.isolated ? "isolated" : "",
+            port.netns.map { "netns \($0)" } ?? "",
+            port.mtu.map { "mtu \($0)" } ?? "",
+            port.mac.map { "mac \($0)" } ?? "",
+            state,
+        ]
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// The `tapestry` command: the root that holds every verb. It talks to tapestryd over its control socket.
+struct Tapestry: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tapestry",
+        abstract: "Configure and inspect Tapestry virtual switches through tapestryd.",
+        discussion: """
+            --socket and --format may come before the verb (tapestry --format json show) or after it. \
+            Changes print nothing on success; errors print one line to stderr and exit with status 1.
+            """,
+        version: "tapestry \(Tapestry.version)",
+        subcommands: [
+            AddBridge.self, DeleteBridge.self, SetBridge.self,
+            AddPort.self, DeletePort.self, SetPort.self,
+            Show.self, ListBridges.self, ListPorts.self,
+            FDBShow.self, FDBFlush.self, FDBAdd.self, FDBDelete.self,
+            Stats.self,
+        ])
+
+    /// The verbs' names, for wording errors.
+    static var verbs: [String] { configuration.subcommands.compactMap { $0.configuration.commandName } }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import HostSystem
+import Logging
+import TapestryDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tapestryd`: the switch daemon. Foreground; logs to stderr.
+struct TapestryDaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tapestryd",
+        abstract: "Tapestry's switch daemon: owns tap ports, switches frames, serves the control socket.",
+        version: "tapestryd \(DaemonService.version)")
+
+    @Option(help: "Directory for the control socket.")
+    var runDir = "/run/tapestry"
+
+    @Option(help: "Directory for the desired state (config.json) and owned devices.")
+    var stateDir = "/var/lib/tapestry"
+
+    @Option(help: "Control socket path (default: <run-dir>/tapestryd.sock).")
+    var socket: String?
+
+    @Option(help: "Group allowed to use the control socket (default: root only).")
+    var socketGroup: String?
+
+    @Flag(help: "Leave owned tap devices in place on SIGTERM/SIGINT (they are always kept on a crash).")
+    var keepPortsOnExit = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let log = Logger(label: "tapestryd")
+        var group: gid_t? = nil
+        if let name = socketGroup {
+            guard let g = getgrnam(name) else { throw ValidationError("unknown group '\(name)'") }
+            group = g.pointee.gr_gid
+        }
+        umask(0o027)
+        try makeDirectory(runDir, mode: 0o750)
+        try makeDirectory(stateDir, mode: 0o700)
+
+        let service: DaemonService
+        do { service = try DaemonService(stateDirectory: stateDir, logger: log) } catch {
+            log.critical("\(error)")
+            Foundation.exit(1)
+        }
+        let socketPath = socket ?? runDir + "/tapestryd.sock"
+        let server: ControlServer
+        do { server = try ControlServer(path: socketPath, group: group, service: service, logger: log) } catch {
+            log.critical("\(error)")
+            service.shutdown(keepDevices: true)
+            Foundation.exit(1)
+        }
+        server.start()
+        log.info("tapestryd \(DaemonService.version) listening on \(socketPath)")
+
+        let keep = keepPortsOnExit
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            src.setEventHandler {
+                log.info("signal \(sig): shutting down")
+                server.stop()
+                service.shutdown(keepDevices: keep)
+                Foundation.exit(0)
+            }
+            src.resume()
+            sources.append(src)
+        }
+        withExtendedLifetime(sources) { dispatchMain() }
+    }
+
+    private func makeDirectory(_ path: String, mode: mode_t) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            chmod(path, mode)
+        } catch {
+            throw ValidationError("could not create directory \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+TapestryDaemonCommand.main()
