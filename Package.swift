@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

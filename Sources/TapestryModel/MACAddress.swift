@@ -17,7 +17,9 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
         guard groups.count == 6 else { return nil }
         var value: UInt64 = 0
         for group in groups {
-            guard (1...2).contains(group.count), let byte = UInt8(group, radix: 16) else { return nil }
+            guard (1...2).contains(group.count), group.allSatisfy(\.isHexDigit), let byte = UInt8(group, radix: 16) else {
+                return nil
+            }
             value = value << 8 | UInt64(byte)
         }
         self.init(rawValue: value)

@@ -11,7 +11,9 @@ public struct VLANID: Hashable, Sendable, Comparable, CustomStringConvertible, C
 
     /// Parses a decimal VLAN id; throws a message naming the bad text.
     public static func parse(_ text: String) throws(ModelError) -> VLANID {
-        guard let n = Int(text.trimmingSpaces), let v = VLANID(n) else {
+        let digits = text.trimmingSpaces
+        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let n = Int(digits), let v = VLANID(n) else {
             throw ModelError("invalid VLAN '\(text)': must be a number from 1 to 4094")
         }
         return v

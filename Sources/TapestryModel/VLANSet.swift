@@ -16,7 +16,11 @@ public struct VLANSet: Hashable, Sendable, CustomStringConvertible, Codable {
         for id in ids { insert(id.value) }
     }
 
-    public mutating func insert(_ vid: UInt16) { words[Int(vid >> 6)] |= 1 << UInt64(vid & 63) }
+    /// Adds `vid`; values outside 1...4094 are ignored.
+    public mutating func insert(_ vid: UInt16) {
+        guard VLANID.valid.contains(vid) else { return }
+        words[Int(vid >> 6)] |= 1 << UInt64(vid & 63)
+    }
     public mutating func insert(_ vid: VLANID) { insert(vid.value) }
 
     @inline(__always)

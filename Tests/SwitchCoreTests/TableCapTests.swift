@@ -127,3 +127,53 @@ struct TableCapTests {
         #expect(sw.engine.table.evictedTotal == 0)
     }
 }
+
+@Suite("MACLearningTable basics")
+struct MACLearningTableBasicsTests {
+    @Test func outcomesAndCounters() {
+        let t = MACLearningTable(capacity: 8, agingMillis: 100)
+        #expect(t.learn(T.mac(1), vlan: 1, port: 0, now: 0) == .added)
+        #expect(t.learn(T.mac(1), vlan: 1, port: 0, now: 1) == .refreshed)
+        #expect(t.learn(T.mac(1), vlan: 1, port: 7, now: 2) == .moved(from: 0))
+        #expect(t.learn(T.mac(1), vlan: 2, port: 0, now: 3) == .added)
+        #expect(t.learnedCount == 2 && t.learnedTotal == 2 && t.movedTotal == 1)
+        #expect(t.count(of: 7) == 1 && t.count(of: 0) == 1 && t.count(of: 1000) == 0)
+        let e = t.entries()
+        #expect(e.map(\.port) == [0, 7])
+        #expect(e.map(\.vlan) == [2, 1])
+        #expect(e.map(\.lastSeen) == [3, 2])
+    }
+
+    @Test func capacityIsAtLeastOne() {
+        let t = MACLearningTable(capacity: 0, agingMillis: 100)
+        #expect(t.capacity == 1)
+        t.learn(T.mac(1), vlan: 1, port: 0, now: 0)
+        t.learn(T.mac(2), vlan: 1, port: 1, now: 0)
+        #expect(t.learnedCount == 1)
+        #expect(t.lookup(T.mac(2), vlan: 1) == 1)
+    }
+
+    @Test func randomOperationsKeepCountsConsistent() {
+        let t = MACLearningTable(capacity: 50, agingMillis: 1_000)
+        var rng = SplitMix64(seed: 99)
+        var now: Int64 = 0
+        for _ in 0..<50_000 {
+            now += Int64(rng.next() % 20)
+            let mac = T.mac(rng.next() % 200 + 1), vlan = UInt16(rng.next() % 3 + 1), port = UInt32(rng.next() % 6)
+            switch rng.next() % 100 {
+            case 0..<80: t.learn(mac, vlan: vlan, port: port, now: now)
+            case 80..<85: t.expire(now: now)
+            case 85..<90: t.addStatic(mac, vlan: vlan, port: port)
+            case 90..<95: t.removeStatic(mac, vlan: vlan)
+            case 95..<98: t.flush(port: port)
+            default: t.flush(port: port, includingStatic: true)
+            }
+            #expect(t.learnedCount <= 50)
+        }
+        let entries = t.entries()
+        #expect(entries.filter { !$0.isStatic }.count == t.learnedCount)
+        #expect(entries.filter(\.isStatic).count == t.staticCount)
+        #expect((0..<6).map { t.count(of: UInt32($0)) }.reduce(0, +) == t.learnedCount)
+        for e in entries { #expect(t.lookup(e.mac, vlan: e.vlan) == e.port) }
+    }
+}
