@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "TapestryDaemon",
             dependencies: [
-                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore",
+                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -37,7 +37,11 @@ public struct AddPortParams: Codable, Sendable {
     public var bridge: String
     public var port: PortConfig
     public var mayExist: Bool
-    public init(bridge: String, port: PortConfig, mayExist: Bool) { self.bridge = bridge; self.port = port; self.mayExist = mayExist }
+    /// `--network NAME`: add the port to that network's bridge (then `bridge` may be empty).
+    public var network: String?
+    public init(bridge: String, port: PortConfig, mayExist: Bool, network: String? = nil) {
+        self.bridge = bridge; self.port = port; self.mayExist = mayExist; self.network = network
+    }
 }
 
 /// `del-port BRIDGE PORT [--if-exists]`.
@@ -93,8 +97,10 @@ public struct FDBEntryParams: Codable, Sendable {
     public var port: String?
     public var mac: MACAddress
     public var vlan: VLANID
-    public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID) {
-        self.bridge = bridge; self.port = port; self.mac = mac; self.vlan = vlan
+    /// For a vxlan port: the remote VTEP behind which the MAC lives (`fdb-add ... --remote IP`).
+    public var remote: IPv4Address?
+    public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID, remote: IPv4Address? = nil) {
+        self.bridge = bridge; self.port = port; self.mac = mac; self.vlan = vlan; self.remote = remote
     }
 }
 

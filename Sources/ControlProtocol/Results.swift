@@ -25,10 +25,12 @@ public struct BridgeStatus: Codable, Sendable {
     public var macCount: Int
     public var ports: [PortStatus]
     public var staticMACs: [StaticMAC]
+    /// Problems worth a look, e.g. ports whose MTU is larger than a tunnel can carry.
+    public var warnings: [String]
     public init(name: String, mode: BridgeMode, macAging: Int, macTableSize: Int, macCount: Int, ports: [PortStatus],
-                staticMACs: [StaticMAC]) {
+                staticMACs: [StaticMAC], warnings: [String] = []) {
         self.name = name; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
-        self.macCount = macCount; self.ports = ports; self.staticMACs = staticMACs
+        self.macCount = macCount; self.ports = ports; self.staticMACs = staticMACs; self.warnings = warnings
     }
 }
 
@@ -47,8 +49,10 @@ public struct FDBEntry: Codable, Sendable, Equatable {
     /// Seconds since the entry was last refreshed (0 for static entries).
     public var age: Int
     public var isStatic: Bool
-    public init(port: String, vlan: Int, mac: String, age: Int, isStatic: Bool) {
-        self.port = port; self.vlan = vlan; self.mac = mac; self.age = age; self.isStatic = isStatic
+    /// For entries behind a vxlan port: the remote VTEP.
+    public var remote: String?
+    public init(port: String, vlan: Int, mac: String, age: Int, isStatic: Bool, remote: String? = nil) {
+        self.port = port; self.vlan = vlan; self.mac = mac; self.age = age; self.isStatic = isStatic; self.remote = remote
     }
 }
 

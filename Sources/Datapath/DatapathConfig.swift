@@ -14,6 +14,19 @@ public final class DatapathConfig: Sendable {
     }
 
     public let bridges: [Bridge]
-    public init(bridges: [Bridge]) { self.bridges = bridges }
+    /// The VXLAN endpoints the bridges' tunnel ports use (each listened on once).
+    public let tunnels: [VXLANTunnel]
+
+    public init(bridges: [Bridge]) {
+        self.bridges = bridges
+        var seen = Set<ObjectIdentifier>()
+        var list: [VXLANTunnel] = []
+        for b in bridges {
+            for p in b.ports {
+                if case .vxlan(let t) = p.kind, seen.insert(ObjectIdentifier(t.tunnel)).inserted { list.append(t.tunnel) }
+            }
+        }
+        tunnels = list
+    }
     public static let empty = DatapathConfig(bridges: [])
 }

@@ -31,7 +31,13 @@ final class DatapathWorker: @unchecked Sendable {
     private(set) var config = DatapathConfig.empty
     private(set) var engines: [String: BridgeEngine] = [:]
     private var bridgeEngines: [BridgeEngine] = []
-    private var fdMap: [Int32: (bridge: Int, slot: Int)] = [:]
+    /// What each watched fd is: a port's own fd, or a VXLAN endpoint's receive socket.
+    enum Source { case port(bridge: Int, slot: Int), tunnel(Int) }
+    private var fdMap: [Int32: Source] = [:]
+    /// Per tunnel: VNI → the vxlan port (bridge, slot) that carries it.
+    private var tunnelRoutes: [[UInt32: (bridge: Int, slot: Int)]] = []
+    private let encapsulator = VXLANEncapsulator()
+    private let udpSlots: UnsafeMutablePointer<tp_udp_slot>
     private let pool: UnsafeMutableRawPointer
     private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
     private let events: UnsafeMutablePointer<UInt64>
@@ -45,11 +51,12 @@ final class DatapathWorker: @unchecked Sendable {
         mailbox = Mutex([])
         pool = .allocate(byteCount: DatapathWorker.batchSize * DatapathWorker.bufferSize, alignment: 64)
         rxSlots = .allocate(capacity: DatapathWorker.batchSize)
+        udpSlots = .allocate(capacity: DatapathWorker.batchSize)
         events = .allocate(capacity: 64)
     }
 
     deinit {
-        pool.deallocate(); rxSlots.deallocate(); events.deallocate()
+        pool.deallocate(); rxSlots.deallocate(); events.deallocate(); udpSlots.deallocate()
     }
 
     /// The thread body: runs until `running` is cleared and the eventfd is signalled.
@@ -65,12 +72,16 @@ final class DatapathWorker: @unchecked Sendable {
                     runCommands()
                     break  // the rest of this wakeup may name fds that were just dropped
                 }
-                guard let place = fdMap[Int32(truncatingIfNeeded: token)] else { continue }
-                let bridge = config.bridges[place.bridge]
-                let port = bridge.ports[place.slot]
-                switch port.kind {
-                case .tap: receiveTap(bridge, bridgeEngines[place.bridge], slot: place.slot, now: now)
-                case .packet: receivePacket(bridge, bridgeEngines[place.bridge], slot: place.slot, now: now)
+                switch fdMap[Int32(truncatingIfNeeded: token)] {
+                case .port(let b, let slot)?:
+                    let bridge = config.bridges[b]
+                    switch bridge.ports[slot].kind {
+                    case .tap: receiveTap(bridge, bridgeEngines[b], slot: slot, now: now)
+                    case .packet: receivePacket(bridge, bridgeEngines[b], slot: slot, now: now)
+                    case .vxlan: break
+                    }
+                case .tunnel(let t)?: receiveTunnel(t, now: now)
+                case nil: continue
                 }
             }
             if now - lastExpire >= 1000 {
@@ -94,7 +105,8 @@ final class DatapathWorker: @unchecked Sendable {
 
     /// Switches to `next`: watches new fds, forgets removed ones, keeps MAC tables of bridges that stay.
     func adopt(_ next: DatapathConfig) {
-        var newMap: [Int32: (bridge: Int, slot: Int)] = [:]
+        var newMap: [Int32: Source] = [:]
+        var routes: [[UInt32: (bridge: Int, slot: Int)]] = Array(repeating: [:], count: next.tunnels.count)
         var newEngines: [String: BridgeEngine] = [:]
         var list: [BridgeEngine] = []
         for (b, bridge) in next.bridges.enumerated() {
@@ -105,8 +117,16 @@ final class DatapathWorker: @unchecked Sendable {
             }
             newEngines[name] = engine
             list.append(engine)
-            for (s, p) in bridge.ports.enumerated() { newMap[p.fd] = (b, s) }
+            for (s, p) in bridge.ports.enumerated() {
+                if case .vxlan(let target) = p.kind {
+                    if let t = next.tunnels.firstIndex(where: { $0 === target.tunnel }) { routes[t][target.vni] = (b, s) }
+                } else {
+                    newMap[p.fd] = .port(bridge: b, slot: s)
+                }
+            }
         }
+        for (t, tunnel) in next.tunnels.enumerated() { newMap[tunnel.receiveFD] = .tunnel(t) }
+        tunnelRoutes = routes
         for fd in fdMap.keys where newMap[fd] == nil { _ = tp_epoll_del(epfd, fd) }
         for fd in newMap.keys where fdMap[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
         fdMap = newMap
@@ -159,16 +179,47 @@ final class DatapathWorker: @unchecked Sendable {
         }
     }
 
+    private func receiveTunnel(_ t: Int, now: Int64) {
+        let tunnel = config.tunnels[t]
+        let h = VXLANEncapsulator.headerLength
+        // The datagram lands so that the inner frame starts right after room for a vnet header.
+        let offset = DatapathWorker.headroom + DatapathWorker.vnetLength - h
+        for k in 0..<DatapathWorker.batchSize {
+            udpSlots[k].buf = buffer(k) + offset
+            udpSlots[k].cap = UInt32(DatapathWorker.bufferSize - offset)
+        }
+        let got = Int(tp_udp_recv_batch(tunnel.receiveFD, udpSlots, Int32(DatapathWorker.batchSize)))
+        for k in 0..<max(got, 0) {
+            let d = buffer(k) + offset
+            let len = Int(udpSlots[k].len)
+            // RFC 7348: the I flag must be set; the other flag bits and reserved fields are ignored.
+            guard len >= h, d.load(as: UInt8.self) & 0x08 != 0 else { tunnel.counters.dropped(.vxlanBadHeader); continue }
+            let vni = UInt32(bigEndian: d.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) >> 8
+            guard let route = tunnelRoutes[t][vni] else { tunnel.counters.dropped(.vxlanUnknownVNI); continue }
+            let bridge = config.bridges[route.bridge]
+            let port = bridge.ports[route.slot]
+            guard case .vxlan(let target) = port.kind, target.accepted.contains(udpSlots[k].src_ip) else {
+                port.counters.dropped(.vxlanUnknownRemote)
+                continue
+            }
+            let vnet = buffer(k) + DatapathWorker.headroom
+            vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
+            PartialChecksum.markIfUnfinished(vnet: vnet, frame: vnet + DatapathWorker.vnetLength, length: len - h)
+            handle(bridge, bridgeEngines[route.bridge], slot: route.slot, vnet: vnet,
+                   length: DatapathWorker.vnetLength + len - h, inRemote: udpSlots[k].src_ip, now: now)
+        }
+    }
+
     // MARK: - switch one frame
 
     @inline(__always)
     private func handle(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int,
-                        vnet: UnsafeMutableRawPointer, length: Int, now: Int64) {
+                        vnet: UnsafeMutableRawPointer, length: Int, inRemote: UInt32 = 0, now: Int64) {
         let inPort = bridge.ports[slot]
         guard length >= DatapathWorker.vnetLength else { inPort.counters.dropped(.runt); return }
         let frame = UnsafeRawBufferPointer(start: vnet + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
         inPort.counters.received(bytes: frame.count)
-        let decision = engine.decide(frame, inSlot: slot, now: now)
+        let decision = engine.decide(frame, inSlot: slot, inRemote: inRemote, now: now)
         switch decision.action {
         case .drop:
             inPort.counters.dropped(decision.reason)
@@ -186,6 +237,11 @@ final class DatapathWorker: @unchecked Sendable {
                       vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer) {
         let port = bridge.ports[slot]
         let edit = engine.edit(for: decision, to: slot)
+        if case .vxlan(let target) = port.kind {
+            encapsulator.send(target, vnet: vnet, frame: frame, edit: edit,
+                              remote: decision.action == .unicast ? decision.outRemote : 0, counters: port.counters)
+            return
+        }
         let kind: Int32, tci: UInt16
         switch edit {
         case .none: kind = Int32(TP_EDIT_NONE); tci = 0

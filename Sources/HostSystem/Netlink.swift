@@ -11,12 +11,16 @@ public struct LinkInfo: Sendable, Equatable {
     public var mtu: Int
     public var mac: String?
     public var alias: String?
+
+    public init(name: String, ifindex: Int32, isUp: Bool, mtu: Int, mac: String?, alias: String?) {
+        self.name = name; self.ifindex = ifindex; self.isUp = isUp; self.mtu = mtu; self.mac = mac; self.alias = alias
+    }
 }
 
 /// A route netlink socket (libnl-route-3) in the namespace of the thread that opened it.
 /// Each operation names its iproute2 equivalent. One owner at a time; not thread-safe.
 public final class Netlink {
-    private let sock: OpaquePointer
+    let sock: OpaquePointer
 
     public init() throws(SystemError) {
         guard let s = nl_socket_alloc() else { throw SystemError("open netlink socket", cause: "out of memory") }

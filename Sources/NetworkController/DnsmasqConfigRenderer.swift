@@ -11,6 +11,9 @@ public struct DnsmasqRenderContext: Hashable, Sendable {
     public var hostsFile: String
     /// `addn-hosts=` path, written when DNS is enabled.
     public var addnHostsFile: String
+    /// Whether dnsmasq sends IPv6 router advertisements itself (`enable-ra`, `ra-only` ranges), as
+    /// newer libvirt does; false when radvd sends them.
+    public var routerAdvertisements: Bool = true
 
     /// Creates a context.
     public init(headerLines: [String], pidFile: String? = nil, leaseFile: String? = nil,
@@ -138,7 +141,9 @@ public enum DnsmasqConfigRenderer {
         }
         if wantDNS { out.append("addn-hosts=\(context.addnHostsFile)") }
         if let mtu = def.mtu, v4 != nil { out.append("dhcp-option=option:mtu,\(mtu)") }
-        if v6 != nil {
+        if !context.routerAdvertisements {
+            // radvd advertises the prefixes; dnsmasq only serves DHCPv6 ranges, if any.
+        } else if v6 != nil {
             out.append("enable-ra")
         } else {
             for ip in def.ipv6 { out.append("dhcp-range=\(ip.address),ra-only") }

@@ -34,12 +34,13 @@ public final class BridgeEngine {
     }
 
     private func installStatics() {
-        for s in snapshot.staticEntries { table.addStatic(s.mac, vlan: s.vlan, port: s.port) }
+        for s in snapshot.staticEntries { table.addStatic(s.mac, vlan: s.vlan, port: s.port, remote: s.remote) }
     }
 
-    /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source.
+    /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source
+    /// (behind remote VTEP `inRemote` when it came out of a tunnel).
     @inline(__always)
-    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, now: Int64) -> ForwardingDecision {
+    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, inRemote: UInt32 = 0, now: Int64) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -54,11 +55,11 @@ public final class BridgeEngine {
         case .failure(let reason): return .drop(reason, header)
         }
         if snapshot.mode == .hub || header.destination.isMulticast {
-            if snapshot.mode == .learning { table.learn(header.source, vlan: vlan, port: inPort.id, now: now) }
+            if snapshot.mode == .learning { table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
         }
-        table.learn(header.source, vlan: vlan, port: inPort.id, now: now)
-        guard let outID = table.lookup(header.destination, vlan: vlan) else {
+        table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
+        guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
         }
         let out = snapshot.slot(of: outID)
@@ -67,7 +68,7 @@ public final class BridgeEngine {
         let outPort = snapshot.ports[out]
         if inPort.isolated && outPort.isolated { return .drop(.isolated, header, vlan: vlan) }
         if !outPort.vlan.carries(vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
-        return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, vlan: vlan, header: header)
+        return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan, header: header)
     }
 
     /// Whether a flooded frame of `decision` from `inSlot` goes out of `slot`.

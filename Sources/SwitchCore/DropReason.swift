@@ -26,6 +26,14 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case txError
     /// The frame was larger than the output port can carry.
     case tooBig
+    /// A VXLAN packet shorter than its header, or without the I flag, or with reserved bits set.
+    case vxlanBadHeader
+    /// A VXLAN packet for a VNI no port of this daemon carries.
+    case vxlanUnknownVNI
+    /// A VXLAN packet from an address that is not a remote of the port with that VNI.
+    case vxlanUnknownRemote
+    /// A GSO super-frame the software segmenter cannot split (not TCP over IPv4/IPv6).
+    case unsupportedOffload
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -43,6 +51,10 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .noOutput: "no-output"
         case .txError: "tx-error"
         case .tooBig: "too-big"
+        case .vxlanBadHeader: "vxlan-bad-header"
+        case .vxlanUnknownVNI: "vxlan-unknown-vni"
+        case .vxlanUnknownRemote: "vxlan-unknown-remote"
+        case .unsupportedOffload: "unsupported-offload"
         }
     }
 

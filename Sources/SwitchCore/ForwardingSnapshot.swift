@@ -25,10 +25,10 @@ public final class ForwardingSnapshot: Sendable {
     public let agingMillis: Int64
     public let tableSize: Int
     /// Static MACs: (mac, vlan, port id).
-    public let staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32)]
+    public let staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)]
 
     public init(bridge: String, mode: BridgeMode, ports: [ForwardingPort], agingMillis: Int64, tableSize: Int,
-                staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32)] = []) {
+                staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)] = []) {
         self.bridge = bridge; self.mode = mode; self.ports = ports
         self.agingMillis = agingMillis; self.tableSize = tableSize; self.staticEntries = staticEntries
         var map = [Int32](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
@@ -42,9 +42,9 @@ public final class ForwardingSnapshot: Sendable {
             guard let id = portIDs[p.name] else { return nil }
             return ForwardingPort(id: id, name: p.name, vlan: VLANPolicy(p.vlanMode), isolated: p.isolated)
         }
-        let statics = config.staticMACs.compactMap { s -> (mac: MACAddress, vlan: UInt16, port: UInt32)? in
+        let statics = config.staticMACs.compactMap { s -> (mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)? in
             guard let id = portIDs[s.port] else { return nil }
-            return (s.mac, s.vlan.value, id)
+            return (s.mac, s.vlan.value, id, s.remote?.value ?? 0)
         }
         self.init(bridge: config.name, mode: config.mode, ports: ports, agingMillis: Int64(config.macAging) * 1000,
                   tableSize: config.macTableSize, staticEntries: statics)

@@ -21,6 +21,8 @@ public final class MACLearningTable {
     struct Slot {
         var key: UInt64
         var port: PortID
+        /// The remote VTEP (IPv4, host order) for entries behind a tunnel port; 0 otherwise.
+        var remote: UInt32
         var lastSeen: Int64
         var prev: Int32
         var next: Int32
@@ -70,6 +72,13 @@ public final class MACLearningTable {
         return slots[Int(s)].port
     }
 
+    /// The port and remote VTEP (0 when none) that own (`vlan`, `mac`), if known.
+    @inline(__always)
+    public func lookupWithRemote(_ mac: MACAddress, vlan: UInt16) -> (port: PortID, remote: UInt32)? {
+        guard let s = index[Self.key(mac, vlan)] else { return nil }
+        return (slots[Int(s)].port, slots[Int(s)].remote)
+    }
+
     /// What `learn` did.
     public enum LearnOutcome: Equatable, Sendable {
         case added, refreshed, moved(from: PortID), staticEntry, evicted(port: PortID), ignored
@@ -77,19 +86,21 @@ public final class MACLearningTable {
 
     /// Records that `mac` on `vlan` was seen on `port` at `now`.
     @discardableResult @inline(__always)
-    public func learn(_ mac: MACAddress, vlan: UInt16, port: PortID, now: Int64) -> LearnOutcome {
+    public func learn(_ mac: MACAddress, vlan: UInt16, port: PortID, remote: UInt32 = 0, now: Int64) -> LearnOutcome {
         let k = Self.key(mac, vlan)
         if let s = index[k] {
             let i = Int(s)
             if slots[i].isStatic { return .staticEntry }
             let old = slots[i].port
             if old == port {
+                if slots[i].remote != remote { slots[i].remote = remote; movedTotal &+= 1 }
                 slots[i].lastSeen = now
                 if ports[Int(port)].tail != s { unlink(s, from: port); append(s, to: port) }
                 return .refreshed
             }
             unlink(s, from: old)
             slots[i].port = port
+            slots[i].remote = remote
             slots[i].lastSeen = now
             ensurePort(port)
             append(s, to: port)
@@ -107,7 +118,7 @@ public final class MACLearningTable {
             removeSlot(ports[Int(victim)].head, counted: &evictedTotal)
             outcome = .evicted(port: victim)
         }
-        let s = allocateSlot(Slot(key: k, port: port, lastSeen: now, prev: -1, next: -1, isStatic: false))
+        let s = allocateSlot(Slot(key: k, port: port, remote: remote, lastSeen: now, prev: -1, next: -1, isStatic: false))
         index[k] = s
         append(s, to: port)
         learnedCount += 1
@@ -129,14 +140,14 @@ public final class MACLearningTable {
     }
 
     /// Pins `mac` on `vlan` to `port`, replacing a learned entry for the same key.
-    public func addStatic(_ mac: MACAddress, vlan: UInt16, port: PortID) {
+    public func addStatic(_ mac: MACAddress, vlan: UInt16, port: PortID, remote: UInt32 = 0) {
         let k = Self.key(mac, vlan)
         if let s = index[k] {
-            if slots[Int(s)].isStatic { slots[Int(s)].port = port; return }
+            if slots[Int(s)].isStatic { slots[Int(s)].port = port; slots[Int(s)].remote = remote; return }
             var ignored: UInt64 = 0
             removeSlot(s, counted: &ignored)
         }
-        let s = allocateSlot(Slot(key: k, port: port, lastSeen: 0, prev: -1, next: -1, isStatic: true))
+        let s = allocateSlot(Slot(key: k, port: port, remote: remote, lastSeen: 0, prev: -1, next: -1, isStatic: true))
         index[k] = s
         staticCount += 1
     }
@@ -186,6 +197,8 @@ public final class MACLearningTable {
         public var mac: MACAddress
         public var vlan: UInt16
         public var port: PortID
+        /// The remote VTEP (IPv4, host order), 0 when the entry is not behind a tunnel.
+        public var remote: UInt32
         public var lastSeen: Int64
         public var isStatic: Bool
     }
@@ -195,7 +208,7 @@ public final class MACLearningTable {
         index.values.map { s -> Entry in
             let slot = slots[Int(s)]
             return Entry(mac: MACAddress(rawValue: slot.key), vlan: UInt16(slot.key >> 48), port: slot.port,
-                         lastSeen: slot.lastSeen, isStatic: slot.isStatic)
+                         remote: slot.remote, lastSeen: slot.lastSeen, isStatic: slot.isStatic)
         }.sorted { ($0.port, $0.vlan, $0.mac.rawValue) < ($1.port, $1.vlan, $1.mac.rawValue) }
     }
 

@@ -36,7 +36,8 @@ extension DaemonService {
             }
         case Methods.AddPort.name:
             return run(Methods.AddPort.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.addingPort(p.port, to: p.bridge, mayExist: p.mayExist) },
+                let bridge = try self.bridgeForNewPort(p)
+                try self.change({ s throws(ModelError) in try s.addingPort(p.port, to: bridge, mayExist: p.mayExist) },
                                 touched: { _ in [p.port.name] })
                 return Empty()
             }
@@ -57,7 +58,7 @@ extension DaemonService {
         case Methods.FDBAdd.name:
             return run(Methods.FDBAdd.self, line) { p in
                 guard let port = p.port else { throw RPCError(code: RPCError.invalidParams, message: "could not add MAC \(p.mac): no port given") }
-                try self.change({ s throws(ModelError) in try s.addingStaticMAC(StaticMAC(mac: p.mac, vlan: p.vlan, port: port), to: p.bridge) },
+                try self.change({ s throws(ModelError) in try s.addingStaticMAC(StaticMAC(mac: p.mac, vlan: p.vlan, port: port, remote: p.remote), to: p.bridge) },
                                 touched: { _ in [] })
                 return Empty()
             }
@@ -68,6 +69,7 @@ extension DaemonService {
             }
         case Methods.Stats.name: return run(Methods.Stats.self, line) { p in try self.stats(p) }
         default:
+            if Methods.networkMethodNames.contains(header.method) { return respondToNetworkMethod(header.method, line) }
             return encodeError(header.id, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(header.method)'"))
         }
     }

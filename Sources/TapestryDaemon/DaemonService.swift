@@ -18,6 +18,8 @@ public final class DaemonService: @unchecked Sendable {
     private let datapath: Datapath
     private let log: Logger
     private(set) var state: DesiredState
+    /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
+    let networkManager: NetworkManager
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
     public init(stateDirectory: String, logger: Logger) throws {
@@ -26,14 +28,17 @@ public final class DaemonService: @unchecked Sendable {
         state = try store.load()
         datapath = try Datapath()
         switchboard = Switchboard(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
+        networkManager = NetworkManager(stateDirectory: stateDirectory, logger: logger)
         switchboard.removeLeftovers(keeping: state)
         let failures = switchboard.reconcile(to: state)
         log.info("reconciled \(state.bridges.count) bridge(s), \(state.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
+        startNetworksAtLaunch()
     }
 
     /// Stops the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
     public func shutdown(keepDevices: Bool) {
         lock.lock(); defer { lock.unlock() }
+        networkManager.stopAll()
         switchboard.shutdown(keepDevices: keepDevices)
         datapath.stop()
     }
@@ -89,9 +94,31 @@ public final class DaemonService: @unchecked Sendable {
         }
         let bridges = selected.map { b in
             BridgeStatus(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize,
-                         macCount: macCounts[b.name] ?? 0, ports: b.ports.map(portStatus), staticMACs: b.staticMACs)
+                         macCount: macCounts[b.name] ?? 0, ports: b.ports.map(portStatus), staticMACs: b.staticMACs,
+                         warnings: tunnelMTUWarnings(b))
         }
         return ShowResult(generation: state.generation, bridges: bridges)
+    }
+
+    /// Ports whose MTU is larger than the bridge's tunnels can carry (underlay path MTU − 50).
+    private func tunnelMTUWarnings(_ b: BridgeConfig) -> [String] {
+        var warnings: [String] = []
+        for tunnelPort in b.ports {
+            guard let v = tunnelPort.vxlan else { continue }
+            let mtus = v.remotes.compactMap { r -> (IPv4Address, Int)? in
+                PathMTU.towards(r.value).map { (r, $0) }
+            }
+            guard let (remote, underlay) = mtus.min(by: { $0.1 < $1.1 }) else { continue }
+            let carried = underlay - 50
+            for p in b.ports where p.type != .vxlan {
+                let mtu = switchboard.ports[p.name]?.link.mtu ?? p.mtu ?? 0
+                if mtu > carried {
+                    warnings.append("port \(p.name) has MTU \(mtu) but \(tunnelPort.name) carries at most \(carried) "
+                        + "(underlay MTU \(underlay) to \(remote) minus 50): larger frames are dropped")
+                }
+            }
+        }
+        return warnings
     }
 
     private func portStatus(_ p: PortConfig) -> PortStatus {
@@ -115,7 +142,8 @@ public final class DaemonService: @unchecked Sendable {
             let t = engine.table
             let entries = t.entries().filter { vlan == nil || $0.vlan == vlan }.map { e in
                 FDBEntry(port: names[e.port] ?? "#\(e.port)", vlan: Int(e.vlan), mac: e.mac.description,
-                         age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic)
+                         age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic,
+                         remote: e.remote == 0 ? nil : IPv4Address(value: e.remote).description)
             }
             return FDBShowResult(bridge: bridge, entries: entries, capacity: t.capacity, learned: t.learnedTotal,
                                  moved: t.movedTotal, aged: t.agedTotal, evicted: t.evictedTotal)
@@ -151,8 +179,13 @@ public final class DaemonService: @unchecked Sendable {
             guard let c = switchboard.counters(of: p.name) else {
                 return PortCountersSnapshot(port: p.name, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: [:])
             }
+            var drops = c.dropsByName
+            if let endpoint = switchboard.tunnel(of: p.name)?.counters {
+                // Drops of the shared VXLAN socket that belong to no port (bad header, unknown VNI).
+                for (reason, n) in endpoint.dropsByName { drops["tunnel-" + reason, default: 0] += n }
+            }
             return PortCountersSnapshot(port: p.name, rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
-                                        txBytes: c.txBytes, drops: c.dropsByName)
+                                        txBytes: c.txBytes, drops: drops)
         }
         return StatsResult(bridge: b.name, ports: ports)
     }

@@ -22,7 +22,7 @@ final class RealizedPort {
     /// Whether `next` can be applied without re-creating the device (only VLAN/isolation differ).
     func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
         bridgeName == bridge && next.type == config.type && next.netns == config.netns
-            && next.mtu == config.mtu && next.mac == config.mac
+            && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan
     }
 
     /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.

@@ -19,6 +19,8 @@ final class Switchboard {
     /// Ports that could not be realized, with the reason.
     private(set) var failures: [String: String] = [:]
     private var counters: [String: PortCounters] = [:]
+    /// Shared VXLAN endpoints by "local:port".
+    private var tunnels: [String: VXLANTunnel] = [:]
 
     init(datapath: Datapath, owned: OwnedDevices, logger: Logger) {
         self.datapath = datapath; self.owned = owned; self.log = logger
@@ -56,6 +58,7 @@ final class Switchboard {
             for rp in doomed { ports[rp.config.name] = nil }
             publish(state)
             for rp in doomed { release(rp, keepDevice: false) }
+            closeUnusedTunnels()
         }
         failures = failures.filter { wanted[$0.key] != nil }
 
@@ -85,6 +88,23 @@ final class Switchboard {
         ports.removeAll()
         datapath.publish(.empty)
         for rp in all { release(rp, keepDevice: keepDevices) }
+        closeUnusedTunnels()
+    }
+
+    /// The tunnel endpoint of a realized vxlan port.
+    func tunnel(of port: String) -> VXLANTunnel? {
+        guard let v = ports[port]?.config.vxlan else { return nil }
+        return tunnels[Switchboard.tunnelKey(v)]
+    }
+
+    static func tunnelKey(_ v: VXLANConfig) -> String { "\(v.local?.description ?? "0.0.0.0"):\(v.dstPort)" }
+
+    private func closeUnusedTunnels() {
+        let used = Set(ports.values.compactMap { $0.config.vxlan.map(Switchboard.tunnelKey) })
+        for (key, t) in tunnels where !used.contains(key) {
+            t.close()
+            tunnels[key] = nil
+        }
     }
 
     func counters(of port: String) -> PortCounters? { ports[port]?.counters }
@@ -102,7 +122,15 @@ final class Switchboard {
             let realized = b.ports.compactMap { ports[$0.name] }
             let ids = Dictionary(uniqueKeysWithValues: realized.map { ($0.config.name, $0.id) })
             let fwd = ForwardingSnapshot(config: b, portIDs: ids)
-            bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: fwd.ports.compactMap { ports[$0.name]?.io }))
+            let io = fwd.ports.compactMap { fp -> DatapathPort? in
+                guard let rp = ports[fp.name] else { return nil }
+                guard let v = rp.config.vxlan, let tunnel = tunnels[Switchboard.tunnelKey(v)] else { return rp.io }
+                let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap { $0.remote?.value })
+                let target = VXLANTarget(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
+                                         accepted: statics, dstPort: UInt16(v.dstPort))
+                return DatapathPort(name: fp.name, fd: -1, kind: .vxlan(target), counters: rp.counters)
+            }
+            bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: io))
         }
         datapath.publish(DatapathConfig(bridges: bridges))
     }
@@ -133,6 +161,17 @@ final class Switchboard {
                 if isNew { try? owned.remove(device) }
                 throw error
             }
+        case .vxlan:
+            guard let v = p.vxlan else { throw SystemError("add vxlan port \(p.name)", cause: "no tunnel settings") }
+            let key = Switchboard.tunnelKey(v)
+            if tunnels[key] == nil {
+                do { tunnels[key] = try VXLANTunnel(local: v.local?.value ?? 0, port: UInt16(v.dstPort)) } catch {
+                    throw SystemError("add vxlan port \(p.name)", cause: error.description)
+                }
+            }
+            let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
+            log.info("\(p.name): vxlan VNI \(v.vni) to \(v.remotes.map(\.description).joined(separator: ",")) on UDP \(key)")
+            return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: -1, kind: .packet, counters: counters, link: link)
         case .system:
             let h = try SystemInterface.attach(name: p.name)
             log.info("\(p.name): attached system interface to \(bridge)")
@@ -145,9 +184,9 @@ final class Switchboard {
     }
 
     private func release(_ rp: RealizedPort, keepDevice: Bool) {
-        close(rp.fd)
+        if rp.fd >= 0 { close(rp.fd) }
         counters[rp.config.name] = nil
-        guard rp.config.type != .system, !keepDevice else { return }
+        guard rp.config.type == .tap || rp.config.type == .internal, !keepDevice else { return }
         do {
             try TapDevice.remove(name: rp.config.name, netns: rp.config.netns)
             try owned.remove(rp.device)

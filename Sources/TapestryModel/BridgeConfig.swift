@@ -8,7 +8,11 @@ public struct StaticMAC: Codable, Sendable, Equatable {
     public var mac: MACAddress
     public var vlan: VLANID
     public var port: String
-    public init(mac: MACAddress, vlan: VLANID, port: String) { self.mac = mac; self.vlan = vlan; self.port = port }
+    /// For a vxlan port: the VTEP behind which the MAC lives.
+    public var remote: IPv4Address?
+    public init(mac: MACAddress, vlan: VLANID, port: String, remote: IPv4Address? = nil) {
+        self.mac = mac; self.vlan = vlan; self.port = port; self.remote = remote
+    }
 }
 
 /// One bridge as the user wants it: its mode, MAC table limits, ports and static MACs.
@@ -51,6 +55,14 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
                 throw ModelError("bridge \(name): static MAC \(s.mac) names unknown port \(s.port)")
             }
             guard s.mac.isValidSource else { throw ModelError("bridge \(name): static MAC \(s.mac) must be unicast") }
+            if let remote = s.remote {
+                guard let port = self.port(named: s.port), port.type == .vxlan else {
+                    throw ModelError("bridge \(name): static MAC \(s.mac): --remote applies to vxlan ports only")
+                }
+                guard !remote.isUnspecified, !remote.isMulticast, !remote.isBroadcast else {
+                    throw ModelError("bridge \(name): static MAC \(s.mac): remote \(remote) must be a unicast address")
+                }
+            }
         }
     }
 }

@@ -85,6 +85,10 @@ extension DesiredState {
         var next = self
         next.bridges[bi].staticMACs.removeAll { $0.mac == entry.mac && $0.vlan == entry.vlan }
         next.bridges[bi].staticMACs.append(entry)
+        do { try next.bridges[bi].validate() } catch { throw ModelError("\(what): \(error.message)") }
+        next = self
+        next.bridges[bi].staticMACs.removeAll { $0.mac == entry.mac && $0.vlan == entry.vlan }
+        next.bridges[bi].staticMACs.append(entry)
         return next.bumped()
     }
 

@@ -8,9 +8,22 @@ public struct DesiredState: Codable, Sendable, Equatable {
     /// Incremented by every acknowledged change.
     public var generation: Int
     public var bridges: [BridgeConfig]
+    /// libvirt-style networks (`net-define`/`net-create`); absent in older files, then empty.
+    public var networks: [NetworkRecord]
 
-    public init(generation: Int = 0, bridges: [BridgeConfig] = []) {
+    public init(generation: Int = 0, bridges: [BridgeConfig] = [], networks: [NetworkRecord] = []) {
         self.formatVersion = DesiredState.formatVersion; self.generation = generation; self.bridges = bridges
+        self.networks = networks
+    }
+
+    private enum CodingKeys: String, CodingKey { case formatVersion, generation, bridges, networks }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        generation = try c.decode(Int.self, forKey: .generation)
+        bridges = try c.decode([BridgeConfig].self, forKey: .bridges)
+        networks = try c.decodeIfPresent([NetworkRecord].self, forKey: .networks) ?? []
     }
 
     public func bridge(named name: String) -> BridgeConfig? { bridges.first { $0.name == name } }
@@ -24,12 +37,21 @@ public struct DesiredState: Codable, Sendable, Equatable {
             throw ModelError("unsupported config format version \(formatVersion) (expected \(DesiredState.formatVersion))")
         }
         var names = Set<String>()
+        var tunnels = Set<String>()
         for b in bridges {
+            for p in b.ports {
+                guard let v = p.vxlan else { continue }
+                guard tunnels.insert("\(v.local?.description ?? "*"):\(v.dstPort)/\(v.vni)").inserted else {
+                    throw ModelError("port \(p.name): another vxlan port already uses VNI \(v.vni) on UDP port \(v.dstPort)")
+                }
+            }
             try b.validate()
             guard names.insert(b.name).inserted else { throw ModelError("duplicate name \(b.name)") }
             for p in b.ports {
-                guard names.insert(p.name).inserted else { throw ModelError("duplicate name \(p.name)") }
+                // A port may carry its own bridge's name (a network's internal port, as Open vSwitch's local port).
+                guard names.insert(p.name).inserted || p.name == b.name else { throw ModelError("duplicate name \(p.name)") }
             }
         }
+        try validateNetworks()
     }
 }

@@ -6,6 +6,38 @@ public enum PortType: String, Codable, Sendable, CaseIterable {
     case `internal`
     /// An existing netdev attached through an AF_PACKET socket (never created or deleted by Tapestry).
     case system
+    /// A VXLAN tunnel (RFC 7348 over UDP) to one or more remote VTEPs; no netdev.
+    case vxlan
+}
+
+/// The tunnel settings of a vxlan port.
+public struct VXLANConfig: Codable, Sendable, Equatable {
+    /// The standard VXLAN UDP port.
+    public static let defaultPort = 4789
+    public static let vniRange = 0...0xFF_FFFF
+
+    public var vni: Int
+    /// Remote VTEPs; broadcast, multicast and unknown unicast are replicated to each.
+    public var remotes: [IPv4Address]
+    /// The local underlay address to send from and listen on (nil: any).
+    public var local: IPv4Address?
+    /// UDP destination (and listening) port.
+    public var dstPort: Int
+
+    public init(vni: Int, remotes: [IPv4Address], local: IPv4Address? = nil, dstPort: Int = VXLANConfig.defaultPort) {
+        self.vni = vni; self.remotes = remotes; self.local = local; self.dstPort = dstPort
+    }
+
+    public func validate(port: String) throws(ModelError) {
+        guard VXLANConfig.vniRange.contains(vni) else { throw ModelError("port \(port): VNI \(vni) out of range 0-16777215") }
+        guard (1...65535).contains(dstPort) else { throw ModelError("port \(port): UDP port \(dstPort) out of range 1-65535") }
+        guard !remotes.isEmpty else { throw ModelError("port \(port): a vxlan port needs at least one --remote") }
+        for r in remotes where r.isUnspecified || r.isMulticast || r.isBroadcast {
+            throw ModelError("port \(port): remote \(r) must be a unicast address")
+        }
+        guard Set(remotes).count == remotes.count else { throw ModelError("port \(port): duplicate remote") }
+        if let local, local.isMulticast || local.isBroadcast { throw ModelError("port \(port): local \(local) must be a unicast address") }
+    }
 }
 
 /// Whether a trunk's native VLAN travels untagged or tagged on the wire.
@@ -40,12 +72,15 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var netns: String?
     public var mtu: Int?
     public var mac: MACAddress?
+    /// For vxlan ports: the tunnel.
+    public var vxlan: VXLANConfig?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
-                mac: MACAddress? = nil) {
+                mac: MACAddress? = nil, vxlan: VXLANConfig? = nil) {
         self.name = name; self.type = type; self.vlan = vlan; self.trunk = trunk; self.native = native
         self.nativeMode = nativeMode; self.isolated = isolated; self.netns = netns; self.mtu = mtu; self.mac = mac
+        self.vxlan = vxlan
     }
 
     /// The effective 802.1Q role.
@@ -82,6 +117,15 @@ public struct PortConfig: Codable, Sendable, Equatable {
             guard type != .system else { throw ModelError("port \(name): --mac does not apply to system ports") }
             guard mac.isValidSource else { throw ModelError("port \(name): MAC \(mac) must be a unicast address") }
         }
-        if type == .system && mtu != nil { throw ModelError("port \(name): --mtu does not apply to system ports") }
+        if (type == .system || type == .vxlan) && mtu != nil {
+            throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")
+        }
+        if type == .vxlan {
+            guard let vxlan else { throw ModelError("port \(name): a vxlan port needs --vni and --remote") }
+            guard mac == nil else { throw ModelError("port \(name): --mac does not apply to vxlan ports") }
+            try vxlan.validate(port: name)
+        } else if vxlan != nil {
+            throw ModelError("port \(name): tunnel settings apply to vxlan ports only")
+        }
     }
 }

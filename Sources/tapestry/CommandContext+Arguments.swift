@@ -39,6 +39,12 @@ extension CommandContext {
         return mac
     }
 
+    /// An IPv4 address such as `10.0.0.2` (VXLAN endpoints).
+    func ipv4(_ text: String) throws(CLIError) -> IPv4Address {
+        guard let a = IPv4Address(text) else { throw refuse("invalid IPv4 address '\(text)'") }
+        return a
+    }
+
     /// One of a fixed set of words (`--mode`, `--type`, `--native-mode`).
     func choice<T: RawRepresentable>(_ text: String?, option: String, among choices: [T]) throws(CLIError) -> T?
     where T.RawValue == String {

@@ -18,6 +18,9 @@ struct Tapestry: ParsableCommand {
             Show.self, ListBridges.self, ListPorts.self,
             FDBShow.self, FDBFlush.self, FDBAdd.self, FDBDelete.self,
             Stats.self,
+            NetDefine.self, NetCreate.self, NetStart.self, NetDestroy.self, NetUndefine.self, NetAutostart.self,
+            NetList.self, NetInfo.self, NetUUID.self, NetName.self, NetDumpXML.self, NetEdit.self, NetUpdate.self,
+            NetDHCPLeases.self,
         ])
 
     /// The verbs' names, for wording errors.

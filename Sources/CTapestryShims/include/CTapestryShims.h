@@ -58,6 +58,31 @@ typedef struct {
 /// recvmmsg up to n frames without blocking; returns how many (0 when none) or -errno.
 int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n);
 
+// MARK: - UDP (VXLAN underlay)
+
+/// A UDP socket bound to local_ip:port (host order; 0 = any), non-blocking, close-on-exec,
+/// don't-fragment (oversized sends fail with EMSGSIZE), large buffers.
+int tp_udp_open(uint32_t local_ip, uint16_t port);
+
+/// One receive slot for tp_udp_recv_batch.
+typedef struct {
+    void *buf;
+    uint32_t cap;
+    uint32_t len;      // out
+    uint32_t src_ip;   // out, host order
+    uint16_t src_port; // out, host order
+} tp_udp_slot;
+
+/// recvmmsg up to n datagrams without blocking; returns how many or -errno.
+int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n);
+
+/// Sends len bytes to dst_ip:dst_port (host order). When seg > 0 and len > seg, the kernel splits
+/// the buffer into datagrams of seg bytes (UDP_SEGMENT). Returns bytes sent or -errno.
+ssize_t tp_udp_send(int fd, uint32_t dst_ip, uint16_t dst_port, const void *buf, size_t len, uint16_t seg);
+
+/// The path MTU the kernel would use towards dst_ip (host order), or -errno.
+int tp_path_mtu(uint32_t dst_ip);
+
 // MARK: - sending with a tag edit
 
 /// Edits applied while sending (no copy): 0 none, 1 push tag, 2 pop tag, 3 replace tag.

@@ -13,16 +13,25 @@ struct AddPort: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The bridge to add the port to.")
-    var bridge: String
+    @Argument(help: ArgumentHelp("The bridge to add the port to (left out with --network).", valueName: "bridge"))
+    var bridgeArgument: String?
 
-    @Argument(help: "The port's name, which is also its netdev's name (at most 15 bytes).")
-    var port: String
+    @Argument(help: ArgumentHelp("The port's name, which is also its netdev's name (at most 15 bytes).", valueName: "port"))
+    var portArgument: String?
+
+    @Option(help: ArgumentHelp("Add the port to this running network's bridge (net-start); then give only PORT.",
+                               valueName: "name"))
+    var network: String?
+
+    /// `add-port BRIDGE PORT`, or `add-port --network NET PORT`.
+    var bridge: String { network != nil && portArgument == nil ? "" : bridgeArgument ?? "" }
+    var port: String { portArgument ?? (network != nil ? bridgeArgument ?? "" : "") }
 
     @Option(help: ArgumentHelp("""
         tap (default): a tap the daemon creates, optionally moved into --netns; internal: a tap whose netdev \
-        stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is.
-        """, valueName: "tap|internal|system"))
+        stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is; \
+        vxlan: a tunnel to --remote VTEPs with --vni.
+        """, valueName: "tap|internal|system|vxlan"))
     var type: String?
 
     @Option(help: ArgumentHelp("Make it an access port of this VLAN (1-4094).", valueName: "vlan"))
@@ -50,13 +59,27 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("The netdev's MAC address.", valueName: "mac"))
     var mac: String?
 
+    @Option(help: ArgumentHelp("vxlan: the VXLAN network identifier (0-16777215).", valueName: "vni"))
+    var vni: Int?
+
+    @Option(help: ArgumentHelp("vxlan: a remote VTEP's IPv4 address; repeat for head-end replication to several.",
+                               valueName: "ip"))
+    var remote: [String] = []
+
+    @Option(help: ArgumentHelp("vxlan: the local underlay address to send from and listen on.", valueName: "ip"))
+    var local: String?
+
+    @Option(help: ArgumentHelp("vxlan: the UDP port (default 4789).", valueName: "port"))
+    var dstPort: Int?
+
     @Flag(help: "Succeed without change if the port already exists on this bridge.")
     var mayExist = false
 
     var context: CommandContext { CommandContext(verb: "add-port", object: port) }
 
     func makeParams() throws(CLIError) -> AddPortParams {
-        let bridgeName = try context.interfaceName(bridge, what: "bridge name")
+        if port.isEmpty { throw context.refuse(network == nil ? "give a bridge and a port name" : "give a port name") }
+        let bridgeName = network != nil && bridge.isEmpty ? "" : try context.interfaceName(bridge, what: "bridge name")
         let portName = try context.interfaceName(port, what: "port name")
         let portType = try context.choice(type, option: "type", among: PortType.allCases) ?? .tap
         let access = try context.vlan(vlan)
@@ -69,10 +92,20 @@ struct AddPort: ParsableCommand {
         if let mtu, !(68...65521).contains(mtu) { throw context.refuse("MTU \(mtu) out of range 68-65521") }
         let address = try mac.map { text throws(CLIError) in try context.mac(text) }
         let namespace = try netns.map { text throws(CLIError) in try context.namespaceName(text) }
+        var tunnel: VXLANConfig? = nil
+        if portType == .vxlan {
+            guard let vni else { throw context.refuse("a vxlan port needs --vni") }
+            guard !remote.isEmpty else { throw context.refuse("a vxlan port needs at least one --remote") }
+            let remotes = try remote.map { text throws(CLIError) in try context.ipv4(text) }
+            let localAddress = try local.map { text throws(CLIError) in try context.ipv4(text) }
+            tunnel = VXLANConfig(vni: vni, remotes: remotes, local: localAddress, dstPort: dstPort ?? VXLANConfig.defaultPort)
+        } else if vni != nil || !remote.isEmpty || local != nil || dstPort != nil {
+            throw context.refuse("--vni, --remote, --local and --dst-port apply to --type vxlan only")
+        }
         let config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
-                                nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address)
+                                nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address, vxlan: tunnel)
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
-        return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist)
+        return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network)
     }
 
     func validate() throws { _ = try makeParams() }

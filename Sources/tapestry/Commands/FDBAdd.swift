@@ -1,7 +1,7 @@
 import ArgumentParser
 import ControlProtocol
 
-/// `tapestry fdb-add BRIDGE PORT MAC [--vlan V]`: pins a MAC to a port (a static entry).
+/// `tapestry fdb-add BRIDGE PORT MAC [--vlan V] [--remote IP]`: pins a MAC to a port (a static entry).
 struct FDBAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fdb-add", abstract: "Add a static MAC entry: never ages, never evicted.")
@@ -20,6 +20,9 @@ struct FDBAdd: ParsableCommand {
     @Option(help: ArgumentHelp("The VLAN of the entry.", valueName: "vlan"))
     var vlan: String = "1"
 
+    @Option(help: ArgumentHelp("For a vxlan port: the remote VTEP behind which the MAC lives.", valueName: "ip"))
+    var remote: String?
+
     var context: CommandContext { CommandContext(verb: "fdb-add", object: mac) }
 
     func makeParams() throws(CLIError) -> FDBEntryParams {
@@ -27,7 +30,8 @@ struct FDBAdd: ParsableCommand {
         let portName = try context.interfaceName(port, what: "port name")
         let address = try context.mac(mac)
         guard address.isValidSource else { throw context.refuse("MAC \(address) must be a unicast address") }
-        return FDBEntryParams(bridge: bridgeName, port: portName, mac: address, vlan: try context.vlan(vlan))
+        let vtep = try remote.map { text throws(CLIError) in try context.ipv4(text) }
+        return FDBEntryParams(bridge: bridgeName, port: portName, mac: address, vlan: try context.vlan(vlan), remote: vtep)
     }
 
     func validate() throws { _ = try makeParams() }

@@ -8,11 +8,13 @@ import ControlProtocol
 /// ```
 enum FDBTable {
     static func lines(_ result: FDBShowResult) -> [String] {
-        var table = TextTable([.right, .right, .left, .right])
-        table.minimumWidths = [5, 4, 17, 3]
-        table.append(["port", "VLAN", "MAC", "Age"])
+        let tunnels = result.entries.contains { $0.remote != nil }
+        var table = TextTable(tunnels ? [.right, .right, .left, .right, .left] : [.right, .right, .left, .right])
+        table.minimumWidths = tunnels ? [5, 4, 17, 3, 6] : [5, 4, 17, 3]
+        table.append(["port", "VLAN", "MAC", "Age"] + (tunnels ? ["remote"] : []))
         for entry in result.entries {
-            table.append([entry.port, String(entry.vlan), entry.mac, entry.isStatic ? "static" : String(entry.age)])
+            let row = [entry.port, String(entry.vlan), entry.mac, entry.isStatic ? "static" : String(entry.age)]
+            table.append(tunnels ? row + [entry.remote ?? ""] : row)
         }
         return table.lines()
     }

@@ -16,14 +16,16 @@ enum ShowTable {
     static func lines(bridge: BridgeStatus) -> [String] {
         var out = ["Bridge \(bridge.name) (\(bridge.mode.rawValue), aging \(bridge.macAging)s, "
             + "\(bridge.macCount)/\(bridge.macTableSize) MACs)"]
-        var ports = TextTable([.left, .left, .left, .left, .left, .left, .left, .left, .left])
+        var ports = TextTable([.left, .left, .left, .left, .left, .left, .left, .left, .left, .left])
         for status in bridge.ports { ports.append(row(status)) }
         out += ports.lines(indent: "  ")
         var statics = TextTable([.left, .left, .left])
         for entry in bridge.staticMACs {
-            statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"])
+            statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"
+                + (entry.remote.map { " remote \($0)" } ?? "")])
         }
         out += statics.lines(indent: "  ")
+        out += bridge.warnings.map { "  warning: \($0)" }
         return out
     }
 
@@ -41,6 +43,8 @@ enum ShowTable {
             port.netns.map { "netns \($0)" } ?? "",
             port.mtu.map { "mtu \($0)" } ?? "",
             port.mac.map { "mac \($0)" } ?? "",
+            port.vxlan.map { v in "vni \(v.vni) remote \(v.remotes.map(\.description).joined(separator: ","))"
+                + (v.dstPort == VXLANConfig.defaultPort ? "" : " port \(v.dstPort)") } ?? "",
             state,
         ]
     }

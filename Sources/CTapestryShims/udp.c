@@ -1,0 +1,106 @@
+#include "CTapestryShims.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+int tp_udp_open(uint32_t local_ip, uint16_t port) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1, size = 8 << 20, pmtu = IP_PMTUDISC_DO;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr.s_addr = htonl(local_ip);
+    if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+#define TP_MAX_BATCH 64
+
+int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n) {
+    if (n > TP_MAX_BATCH) n = TP_MAX_BATCH;
+    struct mmsghdr msgs[TP_MAX_BATCH];
+    struct iovec iovs[TP_MAX_BATCH];
+    struct sockaddr_in addrs[TP_MAX_BATCH];
+    memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        iovs[i].iov_base = slots[i].buf;
+        iovs[i].iov_len = slots[i].cap;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &addrs[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+    }
+    int got = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+    if (got < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
+    for (int i = 0; i < got; i++) {
+        slots[i].len = msgs[i].msg_len;
+        slots[i].src_ip = ntohl(addrs[i].sin_addr.s_addr);
+        slots[i].src_port = ntohs(addrs[i].sin_port);
+    }
+    return got;
+}
+
+ssize_t tp_udp_send(int fd, uint32_t dst_ip, uint16_t dst_port, const void *buf, size_t len, uint16_t seg) {
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(dst_port);
+    sin.sin_addr.s_addr = htonl(dst_ip);
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctrl;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = &sin;
+    msg.msg_namelen = sizeof sin;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (seg > 0 && len > seg) {
+        memset(&ctrl, 0, sizeof ctrl);
+        msg.msg_control = ctrl.buf;
+        msg.msg_controllen = sizeof ctrl.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    }
+    ssize_t w = sendmsg(fd, &msg, 0);
+    return w < 0 ? -errno : w;
+}
+
+int tp_path_mtu(uint32_t dst_ip) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(4789);
+    sin.sin_addr.s_addr = htonl(dst_ip);
+    int mtu = 0;
+    socklen_t len = sizeof mtu;
+    if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0 || getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &len) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    close(fd);
+    return mtu;
+}

@@ -1,0 +1,350 @@
+import ControlProtocol
+import Foundation
+import HostSystem
+import NetworkController
+import TapestryModel
+
+/// The `net-*` methods: libvirt-style networks stored in the desired state (`networks`) and
+/// realized as a Tapestry bridge with an internal port of the same name plus `NetworkManager`'s
+/// host side. Every method runs under the daemon's lock; errors read `could not <verb> network <name>: <cause>`.
+extension DaemonService {
+    func respondToNetworkMethod(_ method: String, _ line: Data) -> Data {
+        switch method {
+        case Methods.NetDefine.name: return runNetwork(Methods.NetDefine.self, line) { p in try self.defineNetwork(xml: p.xml) }
+        case Methods.NetCreate.name: return runNetwork(Methods.NetCreate.self, line) { p in try self.createNetwork(xml: p.xml) }
+        case Methods.NetStart.name: return runNetwork(Methods.NetStart.self, line) { p in try self.startNetwork(p.network); return Empty() }
+        case Methods.NetDestroy.name: return runNetwork(Methods.NetDestroy.self, line) { p in try self.destroyNetwork(p.network); return Empty() }
+        case Methods.NetUndefine.name:
+            return runNetwork(Methods.NetUndefine.self, line) { p in try self.undefineNetwork(p.network); return Empty() }
+        case Methods.NetAutostart.name:
+            return runNetwork(Methods.NetAutostart.self, line) { p in try self.setAutostart(p.network, p.enable); return Empty() }
+        case Methods.NetList.name:
+            return runNetwork(Methods.NetList.self, line) { _ in NetworkListResult(networks: self.state.networks.map(self.info)) }
+        case Methods.NetInfo.name:
+            return runNetwork(Methods.NetInfo.self, line) { p in self.info(try self.record(p.network, verb: "show")) }
+        case Methods.NetDumpXML.name:
+            return runNetwork(Methods.NetDumpXML.self, line) { p in
+                let r = try self.record(p.network, verb: "dump XML of")
+                return NetworkXMLResult(xml: p.inactive ? r.xml : r.currentXML)
+            }
+        case Methods.NetUpdate.name: return runNetwork(Methods.NetUpdate.self, line) { p in try self.updateNetwork(p); return Empty() }
+        case Methods.NetDHCPLeases.name: return runNetwork(Methods.NetDHCPLeases.self, line) { p in try self.networkLeases(p) }
+        default:
+            return encodeError(nil, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(method)'"))
+        }
+    }
+
+    private func runNetwork<M: RPCMethod>(_: M.Type, _ line: Data, _ body: (M.Params) throws -> M.Result) -> Data {
+        let request: RPCRequest<M.Params>
+        do { request = try JSONDecoder().decode(RPCRequest<M.Params>.self, from: line) } catch {
+            return encodeError(nil, RPCError(code: RPCError.invalidParams, message: "invalid params for \(M.name): \(describe(decodingError: error))"))
+        }
+        do {
+            let result = try locked { try body(request.params) }
+            let data = try JSONEncoder().encode(RPCResponse(id: request.id, result: result))
+            return data
+        } catch let e as RPCError {
+            return encodeError(request.id, e)
+        } catch {
+            return encodeError(request.id, RPCError(code: RPCError.operationFailed, message: "\(error)"))
+        }
+    }
+
+    // MARK: - lookups
+
+    static func refuse(_ message: String) -> RPCError { RPCError(code: RPCError.operationFailed, message: message) }
+
+    /// The network named `nameOrUUID` (a name, else a uuid in any case).
+    func record(_ nameOrUUID: String, verb: String) throws -> NetworkRecord {
+        if let r = state.network(named: nameOrUUID) { return r }
+        if let r = state.networks.first(where: { $0.uuid.lowercased() == nameOrUUID.lowercased() }) { return r }
+        throw Self.refuse("could not \(verb) network \(nameOrUUID): no such network")
+    }
+
+    func definition(_ xml: String, of name: String) throws -> NetworkDefinition {
+        do { return try NetworkXMLParser.parse(xml) } catch {
+            throw Self.refuse("could not read the stored definition of network \(name): \(error)")
+        }
+    }
+
+    func info(_ r: NetworkRecord) -> NetworkInfo {
+        let running = networkManager.running[r.name]
+        let mode = (try? NetworkXMLParser.parse(r.currentXML))?.forward.mode.rawValue ?? "?"
+        return NetworkInfo(name: r.name, uuid: r.uuid, active: r.active, persistent: r.persistent, autostart: r.autostart,
+                           bridge: r.bridge, forwardMode: mode,
+                           dnsmasqPID: running?.dnsmasq?.currentPID, radvdPID: running?.radvd?.currentPID,
+                           dnsmasqRestarts: running?.dnsmasq?.restartCount, radvdRestarts: running?.radvd?.restartCount,
+                           stateDirectory: networkManager.paths(r.name).directory)
+    }
+
+    // MARK: - define, create, undefine
+
+    /// Parses `xml` and fills in uuid, MAC and bridge name (kept from an existing definition of
+    /// the same name, else generated); refuses names, uuids and bridges that clash.
+    private func prepareDefinition(_ xml: String, verb: String) throws -> NetworkDefinition {
+        var def: NetworkDefinition
+        do { def = try NetworkXMLParser.parse(xml) } catch { throw Self.refuse("could not \(verb) network: \(error)") }
+        let what = "could not \(verb) network \(def.name)"
+        let existing = state.network(named: def.name)
+        if let uuid = def.uuid, let other = state.networks.first(where: { $0.uuid.lowercased() == uuid.lowercased() }), other.name != def.name {
+            throw Self.refuse("\(what): network \(other.name) already has uuid \(uuid)")
+        }
+        if let existing, let uuid = def.uuid, uuid.lowercased() != existing.uuid.lowercased() {
+            throw Self.refuse("\(what): network \(def.name) already exists with uuid \(existing.uuid)")
+        }
+        if let existing, let old = try? NetworkXMLParser.parse(existing.xml) {
+            if def.uuid == nil { def.uuid = old.uuid }
+            if def.mac == nil { def.mac = old.mac }
+            if def.bridge.name == nil && def.forward.mode.hasOwnBridge { def.bridge.name = old.bridge.name }
+        }
+        var used = Set(state.networks.filter { $0.name != def.name }.compactMap(\.bridge))
+        for b in state.bridges where state.network(onBridge: b.name)?.name != def.name {
+            used.insert(b.name)
+            for p in b.ports { used.insert(p.name) }
+        }
+        def = def.fillingDefaults(usedBridgeNames: used)
+        if let bridge = def.bridge.name, def.forward.mode.hasOwnBridge {
+            do { try InterfaceName.validate(bridge, what: "bridge name") } catch { throw Self.refuse("\(what): \(error.message)") }
+            if let other = state.networks.first(where: { $0.name != def.name && $0.bridge == bridge }) {
+                throw Self.refuse("\(what): bridge \(bridge) is used by network \(other.name)")
+            }
+            if used.contains(bridge) { throw Self.refuse("\(what): a bridge or port named \(bridge) exists") }
+        }
+        return def
+    }
+
+    func defineNetwork(xml: String) throws -> NetworkInfo {
+        let def = try prepareDefinition(xml, verb: "define")
+        let text = NetworkXMLWriter.write(def)
+        let bridge = def.forward.mode.hasOwnBridge ? def.bridge.name : nil
+        try change({ s throws(ModelError) in
+            var next = s
+            if let i = next.networks.firstIndex(where: { $0.name == def.name }) {
+                next.networks[i].xml = text
+                next.networks[i].persistent = true
+                if !next.networks[i].active { next.networks[i].bridge = bridge }
+            } else {
+                next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: bridge, xml: text, persistent: true))
+            }
+            next.generation += 1
+            return next
+        }, touched: { _ in [] })
+        networkManager.log.info("network \(def.name): defined")
+        return info(try record(def.name, verb: "define"))
+    }
+
+    func createNetwork(xml: String) throws -> NetworkInfo {
+        let def = try prepareDefinition(xml, verb: "create")
+        if state.network(named: def.name) != nil { throw Self.refuse("could not create network \(def.name): network already exists") }
+        let text = NetworkXMLWriter.write(def)
+        try change({ s throws(ModelError) in
+            var next = s
+            next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: def.bridge.name, xml: text,
+                                               persistent: true))
+            return next
+        }, touched: { _ in [] })
+        do { try startNetwork(def.name, transient: true) } catch {
+            try? change({ s throws(ModelError) in
+                var next = s
+                next.networks.removeAll { $0.name == def.name }
+                return next
+            }, touched: { _ in [] })
+            throw error
+        }
+        return info(try record(def.name, verb: "create"))
+    }
+
+    func undefineNetwork(_ nameOrUUID: String) throws {
+        let r = try record(nameOrUUID, verb: "undefine")
+        guard r.persistent else { throw Self.refuse("could not undefine network \(r.name): network is not persistent") }
+        try change({ s throws(ModelError) in
+            var next = s
+            if r.active {
+                // A running network becomes transient: it goes away when destroyed.
+                if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
+                    next.networks[i].persistent = false
+                    next.networks[i].autostart = false
+                    next.networks[i].xml = r.currentXML
+                }
+            } else {
+                next.networks.removeAll { $0.name == r.name }
+            }
+            next.generation += 1
+            return next
+        }, touched: { _ in [] })
+        if !r.active { networkManager.removeFiles(r.name) }
+    }
+
+    func setAutostart(_ nameOrUUID: String, _ enable: Bool) throws {
+        let r = try record(nameOrUUID, verb: "set autostart of")
+        guard r.persistent else { throw Self.refuse("could not set autostart of network \(r.name): network is transient") }
+        try change({ s throws(ModelError) in
+            var next = s
+            if let i = next.networks.firstIndex(where: { $0.name == r.name }), next.networks[i].autostart != enable {
+                next.networks[i].autostart = enable
+                next.generation += 1
+            }
+            return next
+        }, touched: { _ in [] })
+    }
+
+    // MARK: - start and destroy
+
+    func startNetwork(_ nameOrUUID: String, transient: Bool = false) throws {
+        let r = try record(nameOrUUID, verb: "start")
+        let what = "could not start network \(r.name)"
+        guard !r.active else { throw Self.refuse("\(what): network is already active") }
+        let def = try definition(r.xml, of: r.name)
+        guard def.forward.mode.hasOwnBridge else {
+            throw Self.refuse("\(what): forward mode '\(def.forward.mode.rawValue)' is not supported by Tapestry (nat, route, open and isolated are)")
+        }
+        guard let bridge = def.bridge.name else { throw Self.refuse("\(what): no bridge name") }
+        if state.bridge(named: bridge) != nil || state.bridge(holdingPort: bridge) != nil {
+            throw Self.refuse("\(what): a bridge or port named \(bridge) already exists")
+        }
+        if let mtu = def.mtu, !(68...65521).contains(mtu) { throw Self.refuse("\(what): MTU \(mtu) out of range 68-65521") }
+        let mac = def.mac.flatMap { TapestryModel.MACAddress($0.description) }
+        let port = PortConfig(name: bridge, type: .internal, mtu: def.mtu.map(Int.init), mac: mac)
+        do {
+            try change({ s throws(ModelError) in
+                var next = s
+                next.bridges.append(BridgeConfig(name: bridge, mode: .learning, ports: [port]))
+                if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
+                    next.networks[i].active = true
+                    next.networks[i].liveXML = r.xml
+                    next.networks[i].bridge = bridge
+                    if transient { next.networks[i].persistent = false }
+                }
+                next.generation += 1
+                return next
+            }, touched: { _ in [bridge] })
+        } catch let e as RPCError {
+            throw Self.refuse(e.message.hasPrefix("could not") ? e.message : "\(what): \(e.message)")
+        }
+        do {
+            try networkManager.start(def)
+        } catch {
+            try? removeNetworkBridge(r.name, bridge: bridge, keepRecord: true)
+            throw Self.refuse("\(what): \(error)")
+        }
+    }
+
+    func destroyNetwork(_ nameOrUUID: String) throws {
+        let r = try record(nameOrUUID, verb: "destroy")
+        guard r.active else { throw Self.refuse("could not destroy network \(r.name): network is not active") }
+        networkManager.stop(r.name)
+        try removeNetworkBridge(r.name, bridge: r.bridge, keepRecord: r.persistent)
+    }
+
+    /// Takes the network's bridge (with every port on it) out of the desired state and marks the
+    /// network inactive, or forgets a transient one.
+    private func removeNetworkBridge(_ name: String, bridge: String?, keepRecord: Bool) throws {
+        try change({ s throws(ModelError) in
+            var next = s
+            if let bridge { next.bridges.removeAll { $0.name == bridge } }
+            if keepRecord, let i = next.networks.firstIndex(where: { $0.name == name }) {
+                next.networks[i].active = false
+                next.networks[i].liveXML = nil
+                if !next.networks[i].persistent { next.networks.remove(at: i) }
+            } else {
+                next.networks.removeAll { $0.name == name }
+            }
+            next.generation += 1
+            return next
+        }, touched: { _ in [] })
+        if state.network(named: name) == nil { networkManager.removeFiles(name) }
+    }
+
+    // MARK: - update and leases
+
+    func updateNetwork(_ p: NetworkUpdateParams) throws {
+        let r = try record(p.network, verb: "update")
+        let what = "could not update network \(r.name)"
+        guard let command = NetworkUpdateCommand(rawValue: p.command) else {
+            throw Self.refuse("\(what): unknown command '\(p.command)' (\(NetworkUpdateCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let section = NetworkUpdateSection(rawValue: p.section) else {
+            throw Self.refuse("\(what): unknown section '\(p.section)' (\(NetworkUpdateSection.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let live = p.live || (!p.config && r.active)
+        let config = p.config || (!p.live && !r.active)
+        if live && !r.active { throw Self.refuse("\(what): network is not active (--live)") }
+        if config && !r.persistent && !live { throw Self.refuse("\(what): network is transient (--config)") }
+        var newXML = r.xml
+        var newLive = r.liveXML
+        do {
+            if config && r.persistent {
+                newXML = NetworkXMLWriter.write(try definition(r.xml, of: r.name)
+                    .updating(command: command, section: section, xml: p.xml, parentIndex: p.parentIndex))
+            }
+            if live {
+                let next = try definition(r.currentXML, of: r.name)
+                    .updating(command: command, section: section, xml: p.xml, parentIndex: p.parentIndex)
+                try networkManager.update(to: next)
+                newLive = NetworkXMLWriter.write(next)
+                if !r.persistent { newXML = newLive ?? newXML }
+            }
+        } catch let e as NetworkXMLError {
+            throw Self.refuse(e.message.hasPrefix("could not") ? e.message : "\(what): \(e.message)")
+        } catch let e as RPCError {
+            throw e
+        } catch {
+            throw Self.refuse("\(what): \(error)")
+        }
+        try change({ s throws(ModelError) in
+            var next = s
+            if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
+                next.networks[i].xml = newXML
+                next.networks[i].liveXML = newLive
+            }
+            next.generation += 1
+            return next
+        }, touched: { _ in [] })
+    }
+
+    func networkLeases(_ p: NetworkLeasesParams) throws -> NetworkLeasesResult {
+        let r = try record(p.network, verb: "show leases of")
+        guard r.active else { throw Self.refuse("could not show leases of network \(r.name): network is not active") }
+        let def = try definition(r.currentXML, of: r.name)
+        return NetworkLeasesResult(network: r.name, leases: networkManager.leases(def, mac: p.mac))
+    }
+
+    /// The bridge an `add-port` goes to: `--network NAME` names a running network's bridge.
+    func bridgeForNewPort(_ p: AddPortParams) throws -> String {
+        guard let network = p.network else { return p.bridge }
+        let what = "could not add port \(p.port.name) to network \(network)"
+        guard let r = state.network(named: network) ?? state.networks.first(where: { $0.uuid.lowercased() == network.lowercased() }) else {
+            throw Self.refuse("\(what): no such network")
+        }
+        guard r.active, let bridge = r.bridge else { throw Self.refuse("\(what): network is not active") }
+        if !p.bridge.isEmpty && p.bridge != bridge {
+            throw Self.refuse("\(what): the network's bridge is \(bridge), not \(p.bridge)")
+        }
+        return bridge
+    }
+
+    // MARK: - daemon start
+
+    /// At daemon start (the bridges are reconciled already): ends leftovers of a crashed run,
+    /// brings back the host side of networks that were active, then starts autostart networks.
+    func startNetworksAtLaunch() {
+        let log = networkManager.log
+        let inactive = state.networks.filter { !$0.active }.compactMap { try? NetworkXMLParser.parse($0.xml) }
+        networkManager.removeLeftovers(inactive: inactive)
+        for r in state.networks where r.active {
+            do {
+                let def = try definition(r.currentXML, of: r.name)
+                if let bridge = def.bridge.name, state.bridge(named: bridge) == nil {
+                    throw Self.refuse("its bridge \(bridge) is missing from the configuration")
+                }
+                try networkManager.start(def)
+            } catch {
+                log.error("network \(r.name): could not restore: \(error)")
+                try? removeNetworkBridge(r.name, bridge: r.bridge, keepRecord: true)
+            }
+        }
+        for r in state.networks where r.autostart && !r.active {
+            do { try startNetwork(r.name) } catch { log.error("network \(r.name): autostart failed: \(error)") }
+        }
+    }
+}

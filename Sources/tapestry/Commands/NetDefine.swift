@@ -1,0 +1,36 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+/// `tapestry net-define FILE`: stores a persistent network from libvirt `<network>` XML (not started).
+struct NetDefine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "net-define", abstract: "Define a persistent network from libvirt <network> XML (does not start it).",
+        discussion: "Defining a network that exists replaces its persistent definition; a running network keeps its running one until restarted.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The XML file ('-' for stdin).")
+    var file: String
+
+    var context: CommandContext { CommandContext(verb: "net-define", object: file) }
+
+    func run() throws {
+        let xml = try NetworkFile.read(file, context: context)
+        let info = try options.call(Methods.NetDefine.self, NetworkXMLParams(xml: xml), context: context)
+        if options.format == .json { try JSONOutput.print(info) }
+    }
+}
+
+/// Reading XML arguments for the net-* verbs.
+enum NetworkFile {
+    static func read(_ path: String, context: CommandContext) throws(CLIError) -> String {
+        if path == "-" {
+            return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw context.refuse("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
