@@ -5,6 +5,9 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <time.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -106,4 +109,46 @@ ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t 
     }
     ssize_t w = writev(fd, iov, n);
     return w < 0 ? -errno : w;
+}
+
+ssize_t tp_send_prefixed(int fd, const void *prefix, size_t plen, const uint8_t *frame, size_t len, int edit, uint16_t tci) {
+    struct iovec iov[4];
+    int n = 0;
+    uint8_t tag[4] = { 0x81, 0x00, (uint8_t)(tci >> 8), (uint8_t)(tci & 0xff) };
+    iov[n].iov_base = (void *)prefix; iov[n].iov_len = plen; n++;
+    if (edit == TP_EDIT_NONE || len < 12 || (edit != TP_EDIT_PUSH && len < 16)) {
+        iov[n].iov_base = (void *)frame; iov[n].iov_len = len; n++;
+    } else {
+        iov[n].iov_base = (void *)frame; iov[n].iov_len = 12; n++;
+        if (edit != TP_EDIT_POP) { iov[n].iov_base = tag; iov[n].iov_len = 4; n++; }
+        size_t skip = edit == TP_EDIT_PUSH ? 12 : 16;
+        iov[n].iov_base = (void *)(frame + skip); iov[n].iov_len = len - skip; n++;
+    }
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)n;
+    ssize_t w = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return w < 0 ? -errno : w;
+}
+
+int tp_unix_dgram_connect(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sockaddr_un sun;
+    memset(&sun, 0, sizeof sun);
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sun.sun_path) { close(fd); return -ENAMETOOLONG; }
+    strcpy(sun.sun_path, path);
+    int size = 8 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) { int e = errno; close(fd); return -e; }
+    return fd;
+}
+
+void tp_realtime(uint32_t *sec, uint32_t *usec) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *sec = (uint32_t)ts.tv_sec;
+    *usec = (uint32_t)(ts.tv_nsec / 1000);
 }

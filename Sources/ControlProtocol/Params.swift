@@ -64,6 +64,8 @@ public struct SetPortParams: Codable, Sendable {
     public var nativeMode: NativeMode?
     public var clearVLAN: Bool
     public var isolated: Bool?
+    /// `--max-macs N` (0 removes the limit).
+    public var maxMACs: Int?
     public init(bridge: String, port: String, accessVLAN: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, clearVLAN: Bool = false, isolated: Bool? = nil) {
         self.bridge = bridge; self.port = port; self.accessVLAN = accessVLAN; self.trunk = trunk; self.native = native

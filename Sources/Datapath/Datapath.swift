@@ -46,6 +46,9 @@ public struct DatapathAccess {
     let worker: DatapathWorker
     public func engine(_ bridge: String) -> BridgeEngine? { worker.engines[bridge] }
     public var now: Int64 { worker.now }
+    /// The live captures (closed ones are dropped within a second).
+    public var captures: [CaptureSession] { worker.captures }
+    public func setCaptures(_ list: [CaptureSession]) { worker.setCaptures(list) }
 }
 
 /// A result handed from the datapath thread to the waiting caller (a semaphore orders the accesses).

@@ -37,6 +37,9 @@ final class DatapathWorker: @unchecked Sendable {
     /// Per tunnel: VNI → the vxlan port (bridge, slot) that carries it.
     private var tunnelRoutes: [[UInt32: (bridge: Int, slot: Int)]] = []
     private let encapsulator = VXLANEncapsulator()
+    /// Live captures, and per bridge (by index) each capture with the slot it watches (-1: any).
+    private(set) var captures: [CaptureSession] = []
+    private var capturesByBridge: [[(session: CaptureSession, slot: Int)]] = []
     private let udpSlots: UnsafeMutablePointer<tp_udp_slot>
     private let pool: UnsafeMutableRawPointer
     private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
@@ -76,8 +79,8 @@ final class DatapathWorker: @unchecked Sendable {
                 case .port(let b, let slot)?:
                     let bridge = config.bridges[b]
                     switch bridge.ports[slot].kind {
-                    case .tap: receiveTap(bridge, bridgeEngines[b], slot: slot, now: now)
-                    case .packet: receivePacket(bridge, bridgeEngines[b], slot: slot, now: now)
+                    case .tap: receiveTap(b, slot: slot, now: now)
+                    case .packet: receivePacket(b, slot: slot, now: now)
                     case .vxlan: break
                     }
                 case .tunnel(let t)?: receiveTunnel(t, now: now)
@@ -87,6 +90,7 @@ final class DatapathWorker: @unchecked Sendable {
             if now - lastExpire >= 1000 {
                 lastExpire = now
                 for e in bridgeEngines { e.expire(now: now) }
+                if captures.contains(where: \.isClosed) { setCaptures(captures.filter { !$0.isClosed }) }
             }
         }
     }
@@ -133,6 +137,20 @@ final class DatapathWorker: @unchecked Sendable {
         engines = newEngines
         bridgeEngines = list
         config = next
+        setCaptures(captures)
+    }
+
+    /// Replaces the live captures and works out which bridge and slot each watches.
+    func setCaptures(_ list: [CaptureSession]) {
+        captures = list
+        capturesByBridge = config.bridges.map { bridge in
+            list.compactMap { s -> (session: CaptureSession, slot: Int)? in
+                guard s.bridge == bridge.forwarding.bridge, !s.isClosed else { return nil }
+                guard let port = s.port else { return (s, -1) }
+                guard let slot = bridge.ports.firstIndex(where: { $0.name == port }) else { return nil }
+                return (s, slot)
+            }
+        }
     }
 
     // MARK: - receive
@@ -140,19 +158,19 @@ final class DatapathWorker: @unchecked Sendable {
     @inline(__always)
     private func buffer(_ k: Int) -> UnsafeMutableRawPointer { pool + k * DatapathWorker.bufferSize }
 
-    private func receiveTap(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int, now: Int64) {
-        let port = bridge.ports[slot]
+    private func receiveTap(_ b: Int, slot: Int, now: Int64) {
+        let port = config.bridges[b].ports[slot]
         let room = DatapathWorker.bufferSize - DatapathWorker.headroom
         for k in 0..<DatapathWorker.batchSize {
             let vnet = buffer(k) + DatapathWorker.headroom
             let n = tp_read(port.fd, vnet, room)
             if n <= 0 { break }
-            handle(bridge, engine, slot: slot, vnet: vnet, length: Int(n), now: now)
+            handle(b, slot: slot, vnet: vnet, length: Int(n), now: now)
         }
     }
 
-    private func receivePacket(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int, now: Int64) {
-        let port = bridge.ports[slot]
+    private func receivePacket(_ b: Int, slot: Int, now: Int64) {
+        let port = config.bridges[b].ports[slot]
         for k in 0..<DatapathWorker.batchSize {
             rxSlots[k].buf = buffer(k) + DatapathWorker.headroom
             rxSlots[k].cap = UInt32(DatapathWorker.bufferSize - DatapathWorker.headroom)
@@ -175,7 +193,7 @@ final class DatapathWorker: @unchecked Sendable {
                 VirtioNetHeader.shiftChecksumStart(vnet, by: 4)
                 length += 4
             }
-            handle(bridge, engine, slot: slot, vnet: vnet, length: length, now: now)
+            handle(b, slot: slot, vnet: vnet, length: length, now: now)
         }
     }
 
@@ -205,7 +223,7 @@ final class DatapathWorker: @unchecked Sendable {
             let vnet = buffer(k) + DatapathWorker.headroom
             vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
             PartialChecksum.markIfUnfinished(vnet: vnet, frame: vnet + DatapathWorker.vnetLength, length: len - h)
-            handle(bridge, bridgeEngines[route.bridge], slot: route.slot, vnet: vnet,
+            handle(route.bridge, slot: route.slot, vnet: vnet,
                    length: DatapathWorker.vnetLength + len - h, inRemote: udpSlots[k].src_ip, now: now)
         }
     }
@@ -213,45 +231,85 @@ final class DatapathWorker: @unchecked Sendable {
     // MARK: - switch one frame
 
     @inline(__always)
-    private func handle(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, slot: Int,
-                        vnet: UnsafeMutableRawPointer, length: Int, inRemote: UInt32 = 0, now: Int64) {
+    private func handle(_ b: Int, slot: Int, vnet: UnsafeMutableRawPointer, length: Int, inRemote: UInt32 = 0, now: Int64) {
+        let bridge = config.bridges[b]
+        let engine = bridgeEngines[b]
         let inPort = bridge.ports[slot]
         guard length >= DatapathWorker.vnetLength else { inPort.counters.dropped(.runt); return }
         let frame = UnsafeRawBufferPointer(start: vnet + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
         inPort.counters.received(bytes: frame.count)
         let decision = engine.decide(frame, inSlot: slot, inRemote: inRemote, now: now)
+        let watchers = capturesByBridge[b]
+        if !watchers.isEmpty { captureIncoming(watchers, decision, slot: slot, frame: frame) }
         switch decision.action {
         case .drop:
             inPort.counters.dropped(decision.reason)
+            return
         case .unicast:
-            send(bridge, engine, decision, to: decision.outSlot, vnet: vnet, frame: frame)
+            send(bridge, engine, decision, to: decision.outSlot, vnet: vnet, frame: frame, watchers: watchers)
         case .flood:
             for out in bridge.ports.indices where engine.floods(decision, to: out, from: slot) {
-                send(bridge, engine, decision, to: out, vnet: vnet, frame: frame)
+                send(bridge, engine, decision, to: out, vnet: vnet, frame: frame, watchers: watchers)
+            }
+        }
+        if !bridge.forwarding.mirrors.isEmpty {
+            for rule in bridge.forwarding.mirrors where engine.mirrors(rule, decision, from: slot) {
+                transmit(bridge.ports[rule.outSlot], vnet: vnet, frame: frame, edit: .none, remote: 0)
+            }
+        }
+    }
+
+    /// Copies for captures of the ingress port (as received) and of the frame's VLAN (tagged).
+    private func captureIncoming(_ watchers: [(session: CaptureSession, slot: Int)], _ decision: ForwardingDecision,
+                                 slot: Int, frame: UnsafeRawBufferPointer) {
+        for (s, watched) in watchers {
+            if watched == slot && s.incoming && (s.vlan == 0 || s.vlan == decision.vlan) {
+                s.deliver(frame, direction: .incoming, edit: Int32(TP_EDIT_NONE), tci: 0)
+            } else if watched < 0 && decision.action != .drop && s.vlan == decision.vlan {
+                let tagged = decision.header.isTagged
+                s.deliver(frame, direction: .incoming, edit: Int32(tagged ? TP_EDIT_NONE : TP_EDIT_PUSH),
+                          tci: UInt16(decision.header.tagPCP) << 13 | decision.vlan)
             }
         }
     }
 
     @inline(__always)
     private func send(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, _ decision: ForwardingDecision, to slot: Int,
-                      vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer) {
-        let port = bridge.ports[slot]
+                      vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
+                      watchers: [(session: CaptureSession, slot: Int)]) {
         let edit = engine.edit(for: decision, to: slot)
+        if !watchers.isEmpty {
+            for (s, watched) in watchers where watched == slot && s.outgoing && (s.vlan == 0 || s.vlan == decision.vlan) {
+                let (kind, tci) = DatapathWorker.shimEdit(edit)
+                s.deliver(frame, direction: .outgoing, edit: kind, tci: tci)
+            }
+        }
+        transmit(bridge.ports[slot], vnet: vnet, frame: frame, edit: edit,
+                 remote: decision.action == .unicast ? decision.outRemote : 0)
+    }
+
+    /// Writes one frame out of `port` with `edit`; counts it there.
+    @inline(__always)
+    private func transmit(_ port: DatapathPort, vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
+                          edit: EgressEdit, remote: UInt32) {
         if case .vxlan(let target) = port.kind {
-            encapsulator.send(target, vnet: vnet, frame: frame, edit: edit,
-                              remote: decision.action == .unicast ? decision.outRemote : 0, counters: port.counters)
+            encapsulator.send(target, vnet: vnet, frame: frame, edit: edit, remote: remote, counters: port.counters)
             return
         }
-        let kind: Int32, tci: UInt16
-        switch edit {
-        case .none: kind = Int32(TP_EDIT_NONE); tci = 0
-        case .push(let t): kind = Int32(TP_EDIT_PUSH); tci = t
-        case .pop: kind = Int32(TP_EDIT_POP); tci = 0
-        case .retag(let t): kind = Int32(TP_EDIT_RETAG); tci = t
-        }
+        let (kind, tci) = DatapathWorker.shimEdit(edit)
         let base = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
         let r = tp_send_frame(port.fd, vnet.assumingMemoryBound(to: UInt8.self), base, frame.count, kind, tci)
         if r < 0 { port.counters.dropped(.txError) } else { port.counters.sent(bytes: frame.count + edit.lengthDelta) }
+    }
+
+    @inline(__always)
+    static func shimEdit(_ edit: EgressEdit) -> (Int32, UInt16) {
+        switch edit {
+        case .none: (Int32(TP_EDIT_NONE), 0)
+        case .push(let t): (Int32(TP_EDIT_PUSH), t)
+        case .pop: (Int32(TP_EDIT_POP), 0)
+        case .retag(let t): (Int32(TP_EDIT_RETAG), t)
+        }
     }
 }
 

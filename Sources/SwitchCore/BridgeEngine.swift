@@ -10,10 +10,19 @@ public final class BridgeEngine {
     public private(set) var snapshot: ForwardingSnapshot
     public let table: MACLearningTable
 
+    /// MAC table changes, for `tapestry events`.
+    public let events = MACEventLog()
+
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot
         self.table = MACLearningTable(capacity: snapshot.tableSize, agingMillis: snapshot.agingMillis)
+        table.events = events
         installStatics()
+        installLimits()
+    }
+
+    private func installLimits() {
+        for p in snapshot.ports { table.setLimit(p.maxMACs, for: p.id) }
     }
 
     /// Adopts a new configuration: forgets entries of ports that left, re-pins static MACs,
@@ -31,6 +40,7 @@ public final class BridgeEngine {
         table.agingMillis = next.agingMillis
         if table.capacity != next.tableSize { table.resize(capacity: next.tableSize) }
         installStatics()
+        installLimits()
     }
 
     private func installStatics() {
@@ -40,7 +50,8 @@ public final class BridgeEngine {
     /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source
     /// (behind remote VTEP `inRemote` when it came out of a tunnel).
     @inline(__always)
-    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, inRemote: UInt32 = 0, now: Int64) -> ForwardingDecision {
+    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, inRemote: UInt32 = 0, now: Int64,
+                       learning: Bool = true) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -49,16 +60,19 @@ public final class BridgeEngine {
         guard header.source.isValidSource else { return .drop(.invalidSource, header) }
         if header.destination.isReservedGroup { return .drop(.reservedGroup, header) }
         let inPort = snapshot.ports[inSlot]
+        if inPort.isMirrorOutput { return .drop(.mirrorOutput, header) }
         let vlan: UInt16
         switch inPort.vlan.classify(header) {
         case .success(let v): vlan = v
         case .failure(let reason): return .drop(reason, header)
         }
         if snapshot.mode == .hub || header.destination.isMulticast {
-            if snapshot.mode == .learning { table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }
+            if snapshot.mode == .learning && learning {
+                table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
+            }
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
         }
-        table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
+        if learning { table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }
         guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
         }
@@ -76,8 +90,24 @@ public final class BridgeEngine {
     public func floods(_ decision: ForwardingDecision, to slot: Int, from inSlot: Int) -> Bool {
         if slot == inSlot { return false }
         let p = snapshot.ports[slot]
+        if p.isMirrorOutput { return false }
         if p.isolated && snapshot.ports[inSlot].isolated { return false }
         return p.vlan.carries(decision.vlan)
+    }
+
+    /// Whether mirror `rule` wants a copy of the frame of `decision` that came in on `inSlot`.
+    @inline(__always)
+    public func mirrors(_ rule: MirrorRule, _ decision: ForwardingDecision, from inSlot: Int) -> Bool {
+        if rule.selectAll || rule.vlans.contains(decision.vlan) { return true }
+        for s in rule.slots {
+            if s == inSlot { return true }
+            switch decision.action {
+            case .unicast: if s == decision.outSlot { return true }
+            case .flood: if floods(decision, to: s, from: inSlot) { return true }
+            case .drop: break
+            }
+        }
+        return false
     }
 
     /// How the frame of `decision` must be tagged when it leaves `slot`.

@@ -34,6 +34,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case vxlanUnknownRemote
     /// A GSO super-frame the software segmenter cannot split (not TCP over IPv4/IPv6).
     case unsupportedOffload
+    /// A frame arrived on a port that is a mirror's output.
+    case mirrorOutput
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -55,6 +57,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .vxlanUnknownVNI: "vxlan-unknown-vni"
         case .vxlanUnknownRemote: "vxlan-unknown-remote"
         case .unsupportedOffload: "unsupported-offload"
+        case .mirrorOutput: "mirror-output"
         }
     }
 

@@ -33,6 +33,8 @@ public final class MACLearningTable {
         var head: Int32 = -1
         var tail: Int32 = -1
         var count: Int = 0
+        /// The most entries this port may hold (0: only the table cap).
+        var limit: Int = 0
     }
 
     /// The most learned entries held.
@@ -105,11 +107,13 @@ public final class MACLearningTable {
             ensurePort(port)
             append(s, to: port)
             movedTotal &+= 1
+            events?.record(.moved, mac: mac, vlan: vlan, port: port, time: now)
             return .moved(from: old)
         }
         ensurePort(port)
         var outcome = LearnOutcome.added
-        if let limit = maxPerPort, ports[Int(port)].count >= limit {
+        let portLimit = ports[Int(port)].limit > 0 ? ports[Int(port)].limit : maxPerPort
+        if let limit = portLimit, ports[Int(port)].count >= limit {
             // The port is at its own limit: it replaces its oldest entry.
             removeSlot(ports[Int(port)].head, counted: &evictedTotal)
             outcome = .evicted(port: port)
@@ -123,6 +127,7 @@ public final class MACLearningTable {
         append(s, to: port)
         learnedCount += 1
         learnedTotal &+= 1
+        events?.record(.learned, mac: mac, vlan: vlan, port: port, time: now)
         return outcome
     }
 
@@ -132,6 +137,10 @@ public final class MACLearningTable {
         var removed = 0
         for p in ports.indices {
             while ports[p].head >= 0, now - slots[Int(ports[p].head)].lastSeen >= agingMillis {
+                if let events {
+                    let slot = slots[Int(ports[p].head)]
+                    events.record(.aged, mac: MACAddress(rawValue: slot.key), vlan: UInt16(slot.key >> 48), port: slot.port, time: now)
+                }
                 removeSlot(ports[p].head, counted: &agedTotal)
                 removed += 1
             }
@@ -184,6 +193,18 @@ public final class MACLearningTable {
 
     /// Limits how many entries one port may hold (nil = only the table cap).
     public func setPerPortLimit(_ limit: Int?) { maxPerPort = limit.map { max(1, $0) } }
+
+    /// Limits how many entries `port` may hold (`set-port --max-macs`); nil removes the limit.
+    /// Entries over a lowered limit go oldest first.
+    public func setLimit(_ limit: Int?, for port: PortID) {
+        ensurePort(port)
+        let p = Int(port)
+        ports[p].limit = limit.map { max(1, $0) } ?? 0
+        while ports[p].limit > 0 && ports[p].count > ports[p].limit { removeSlot(ports[p].head, counted: &evictedTotal) }
+    }
+
+    /// Records table changes for `tapestry events` when set.
+    public var events: MACEventLog?
 
     /// Changes the cap; evicts fairly down to it.
     public func resize(capacity newCapacity: Int) {

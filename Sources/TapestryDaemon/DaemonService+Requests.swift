@@ -70,11 +70,12 @@ extension DaemonService {
         case Methods.Stats.name: return run(Methods.Stats.self, line) { p in try self.stats(p) }
         default:
             if Methods.networkMethodNames.contains(header.method) { return respondToNetworkMethod(header.method, line) }
+            if Methods.observabilityMethodNames.contains(header.method) { return respondToObservabilityMethod(header.method, line) }
             return encodeError(header.id, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(header.method)'"))
         }
     }
 
-    private func run<M: RPCMethod>(_: M.Type, _ line: Data, _ body: (M.Params) throws -> M.Result) -> Data {
+    func run<M: RPCMethod>(_: M.Type, _ line: Data, _ body: (M.Params) throws -> M.Result) -> Data {
         let request: RPCRequest<M.Params>
         do { request = try JSONDecoder().decode(RPCRequest<M.Params>.self, from: line) } catch {
             let id = try? JSONDecoder().decode(RPCRequestHeader.self, from: line).id
@@ -114,5 +115,6 @@ extension PortConfig {
             if let m = p.nativeMode { nativeMode = m }
         }
         if let iso = p.isolated { isolated = iso }
+        if let limit = p.maxMACs { maxMACs = limit == 0 ? nil : limit }
     }
 }

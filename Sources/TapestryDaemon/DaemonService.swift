@@ -14,8 +14,12 @@ public final class DaemonService: @unchecked Sendable {
 
     private let lock = NSLock()
     private let store: ConfigStore
-    private let switchboard: Switchboard
-    private let datapath: Datapath
+    let switchboard: Switchboard
+    let datapath: Datapath
+    /// Events for `tapestry events`.
+    let events = EventLog()
+    let macEventMarks = LockedBox<[String: UInt64]>([:])
+    private let captureIDs = LockedBox(0)
     private let log: Logger
     private(set) var state: DesiredState
     /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
@@ -43,6 +47,8 @@ public final class DaemonService: @unchecked Sendable {
         datapath.stop()
     }
 
+    func nextCaptureID() -> Int { captureIDs.update { n -> Int in n += 1; return n } }
+
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
         return try body()
@@ -68,6 +74,20 @@ public final class DaemonService: @unchecked Sendable {
             throw RPCError(code: RPCError.operationFailed, message: reason)
         }
         log.info("config generation \(next.generation)")
+        recordChanges(from: old, to: next)
+    }
+
+    /// Events for what a change did to bridges and ports.
+    private func recordChanges(from old: DesiredState, to next: DesiredState) {
+        events.record("config-changed", "generation \(next.generation)")
+        var before: [String: String] = [:], after: [String: String] = [:]
+        for b in old.bridges { for p in b.ports { before[p.name] = b.name } }
+        for b in next.bridges { for p in b.ports { after[p.name] = b.name } }
+        for (p, b) in after where before[p] == nil {
+            if let reason = switchboard.failures[p] { events.record("port-error", bridge: b, port: p, reason) }
+            else { events.record("port-added", bridge: b, port: p, "port \(p) added to \(b)") }
+        }
+        for (p, b) in before where after[p] == nil { events.record("port-removed", bridge: b, port: p, "port \(p) removed from \(b)") }
     }
 
     /// Ports that are new or changed between the current state and `next`.

@@ -28,11 +28,27 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
     public var macTableSize: Int
     public var ports: [PortConfig]
     public var staticMACs: [StaticMAC]
+    /// Port mirrors; absent in older files, then empty.
+    public var mirrors: [MirrorConfig]
 
     public init(name: String, mode: BridgeMode = .learning, macAging: Int = BridgeConfig.defaultMACAging,
-                macTableSize: Int = BridgeConfig.defaultMACTableSize, ports: [PortConfig] = [], staticMACs: [StaticMAC] = []) {
+                macTableSize: Int = BridgeConfig.defaultMACTableSize, ports: [PortConfig] = [], staticMACs: [StaticMAC] = [],
+                mirrors: [MirrorConfig] = []) {
         self.name = name; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
-        self.ports = ports; self.staticMACs = staticMACs
+        self.ports = ports; self.staticMACs = staticMACs; self.mirrors = mirrors
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, mode, macAging, macTableSize, ports, staticMACs, mirrors }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        mode = try c.decode(BridgeMode.self, forKey: .mode)
+        macAging = try c.decode(Int.self, forKey: .macAging)
+        macTableSize = try c.decode(Int.self, forKey: .macTableSize)
+        ports = try c.decode([PortConfig].self, forKey: .ports)
+        staticMACs = try c.decodeIfPresent([StaticMAC].self, forKey: .staticMACs) ?? []
+        mirrors = try c.decodeIfPresent([MirrorConfig].self, forKey: .mirrors) ?? []
     }
 
     public func port(named name: String) -> PortConfig? { ports.first { $0.name == name } }
@@ -49,6 +65,11 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         for p in ports {
             try p.validate()
             guard seen.insert(p.name).inserted else { throw ModelError("bridge \(name): duplicate port \(p.name)") }
+        }
+        var mirrorNames = Set<String>()
+        for m in mirrors {
+            try m.validate(on: self)
+            guard mirrorNames.insert(m.name).inserted else { throw ModelError("bridge \(name): duplicate mirror \(m.name)") }
         }
         for s in staticMACs {
             guard seen.contains(s.port) else {

@@ -51,6 +51,9 @@ extension DesiredState {
             if ifExists { return self }
             throw ModelError("\(what): no such port")
         }
+        if let m = bridges[index].mirrors.first(where: { $0.output == portName || $0.selectPorts.contains(portName) }) {
+            throw ModelError("\(what): mirror \(m.name) uses it (mirror-del first)")
+        }
         var next = self
         next.bridges[index].ports.removeAll { $0.name == portName }
         next.bridges[index].staticMACs.removeAll { $0.port == portName }
@@ -123,6 +126,34 @@ extension DesiredState {
         if b == bridges[bi] { return self }
         var next = self
         next.bridges[bi] = b
+        next.generation += 1
+        return next
+    }
+}
+
+extension DesiredState {
+    /// `mirror-add`: adds a mirror to a bridge.
+    public func addingMirror(_ mirror: MirrorConfig, to bridgeName: String) throws(ModelError) -> DesiredState {
+        let what = "could not add mirror \(mirror.name) to bridge \(bridgeName)"
+        guard let bi = bridges.firstIndex(where: { $0.name == bridgeName }) else { throw ModelError("\(what): no such bridge") }
+        guard !bridges[bi].mirrors.contains(where: { $0.name == mirror.name }) else { throw ModelError("\(what): mirror exists") }
+        var next = self
+        next.bridges[bi].mirrors.append(mirror)
+        do { try next.bridges[bi].validate() } catch { throw ModelError("\(what): \(error.message)") }
+        next.generation += 1
+        return next
+    }
+
+    /// `mirror-del`: removes a mirror.
+    public func removingMirror(_ name: String, from bridgeName: String, ifExists: Bool = false) throws(ModelError) -> DesiredState {
+        let what = "could not delete mirror \(name) from bridge \(bridgeName)"
+        guard let bi = bridges.firstIndex(where: { $0.name == bridgeName }) else { throw ModelError("\(what): no such bridge") }
+        guard bridges[bi].mirrors.contains(where: { $0.name == name }) else {
+            if ifExists { return self }
+            throw ModelError("\(what): no such mirror")
+        }
+        var next = self
+        next.bridges[bi].mirrors.removeAll { $0.name == name }
         next.generation += 1
         return next
     }

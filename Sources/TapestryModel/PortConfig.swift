@@ -74,6 +74,8 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var mac: MACAddress?
     /// For vxlan ports: the tunnel.
     public var vxlan: VXLANConfig?
+    /// The most MAC addresses the bridge learns on this port (`--max-macs`); nil: only the table's cap.
+    public var maxMACs: Int?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
@@ -116,6 +118,9 @@ public struct PortConfig: Codable, Sendable, Equatable {
         if let mac {
             guard type != .system else { throw ModelError("port \(name): --mac does not apply to system ports") }
             guard mac.isValidSource else { throw ModelError("port \(name): MAC \(mac) must be a unicast address") }
+        }
+        if let maxMACs, !(1...1_000_000).contains(maxMACs) {
+            throw ModelError("port \(name): --max-macs \(maxMACs) out of range 1-1000000")
         }
         if (type == .system || type == .vxlan) && mtu != nil {
             throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")

@@ -93,6 +93,16 @@ enum { TP_EDIT_NONE = 0, TP_EDIT_PUSH = 1, TP_EDIT_POP = 2, TP_EDIT_RETAG = 3 };
 /// csum_start is adjusted when the edit changes the length. Returns bytes written or -errno.
 ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci);
 
+/// Like tp_send_frame, but with `prefix` (plen bytes, sent as is) in place of a vnet header,
+/// and never blocking (MSG_DONTWAIT). For capture copies to a datagram socket.
+ssize_t tp_send_prefixed(int fd, const void *prefix, size_t plen, const uint8_t *frame, size_t len, int edit, uint16_t tci);
+
+/// A non-blocking AF_UNIX datagram socket connected to path (a capture reader), or -errno.
+int tp_unix_dgram_connect(const char *path);
+
+/// CLOCK_REALTIME as seconds and microseconds (pcap timestamps).
+void tp_realtime(uint32_t *sec, uint32_t *usec);
+
 /// read(2) returning -errno.
 ssize_t tp_read(int fd, void *buf, size_t cap);
 

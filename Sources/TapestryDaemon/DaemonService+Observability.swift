@@ -1,0 +1,183 @@
+import ControlProtocol
+import Datapath
+import Foundation
+import HostSystem
+import SwitchCore
+import TapestryModel
+
+/// Mirrors, traces, captures and events.
+extension DaemonService {
+    func respondToObservabilityMethod(_ method: String, _ line: Data) -> Data {
+        switch method {
+        case Methods.MirrorAdd.name:
+            return run(Methods.MirrorAdd.self, line) { p in
+                try self.change({ s throws(ModelError) in try s.addingMirror(p.mirror, to: p.bridge) }, touched: { _ in [] })
+                return Empty()
+            }
+        case Methods.MirrorDelete.name:
+            return run(Methods.MirrorDelete.self, line) { p in
+                try self.change({ s throws(ModelError) in try s.removingMirror(p.name, from: p.bridge, ifExists: p.ifExists) },
+                                touched: { _ in [] })
+                return Empty()
+            }
+        case Methods.MirrorList.name: return run(Methods.MirrorList.self, line) { p in try self.mirrorList(p.bridge) }
+        case Methods.Trace.name: return run(Methods.Trace.self, line) { p in try self.trace(p) }
+        case Methods.CaptureStart.name: return run(Methods.CaptureStart.self, line) { p in try self.startCapture(p) }
+        case Methods.CaptureStop.name: return run(Methods.CaptureStop.self, line) { p in self.stopCapture(p.id) }
+        case Methods.Events.name: return run(Methods.Events.self, line) { p in self.events(since: p.since) }
+        default:
+            return encodeError(nil, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(method)'"))
+        }
+    }
+
+    private func fail(_ message: String) -> RPCError { RPCError(code: RPCError.operationFailed, message: message) }
+
+    func mirrorList(_ bridgeName: String?) throws -> MirrorListResult {
+        guard let name = bridgeName, let b = state.bridge(named: name) else {
+            throw fail("could not list mirrors of \(bridgeName ?? ""): no such bridge")
+        }
+        return MirrorListResult(bridge: name, mirrors: b.mirrors.map {
+            .init(mirror: $0, outputTxPackets: switchboard.counters(of: $0.output)?.txPackets ?? 0)
+        })
+    }
+
+    // MARK: - trace
+
+    func trace(_ p: TraceParams) throws -> TraceResult {
+        let what = "could not trace on bridge \(p.bridge)"
+        guard let b = state.bridge(named: p.bridge) else { throw fail("\(what): no such bridge") }
+        guard let inConfig = b.port(named: p.inPort) else { throw fail("\(what): no such port \(p.inPort)") }
+        guard switchboard.ports[p.inPort] != nil else { throw fail("\(what): port \(p.inPort) is not up") }
+        var frame = p.destination.octets + p.source.octets
+        if let v = p.vlan { frame += [0x81, 0x00, UInt8(v.value >> 8), UInt8(v.value & 0xFF)] }
+        frame += [0x08, 0x00] + Array(repeating: 0, count: 46)
+        let names = switchboard.namesByID
+        let bytes = frame
+        let bridgeName = b.name
+        let vxlans = Dictionary(uniqueKeysWithValues: b.ports.compactMap { port in port.vxlan.map { (port.name, $0) } })
+        return datapath.perform { access -> TraceResult in
+            guard let engine = access.engine(bridgeName) else {
+                return TraceResult(steps: ["bridge \(bridgeName) has no datapath"], action: "drop", dropReason: nil, vlan: nil,
+                                   outputs: [], mirroredTo: [])
+            }
+            let snap = engine.snapshot
+            guard let inSlot = snap.ports.firstIndex(where: { $0.name == inConfig.name }) else {
+                return TraceResult(steps: ["port \(inConfig.name) is not in the datapath"], action: "drop", dropReason: nil,
+                                   vlan: nil, outputs: [], mirroredTo: [])
+            }
+            var steps: [String] = []
+            let inPort = snap.ports[inSlot]
+            steps.append("frame \(p.source) > \(p.destination)" + (p.vlan.map { " tagged VLAN \($0)" } ?? " untagged")
+                + " arrives on \(inPort.name) (\(inConfig.vlanSummary)\(inPort.isolated ? ", isolated" : ""))")
+            let decision = bytes.withUnsafeBytes { engine.decide($0, inSlot: inSlot, now: access.now, learning: false) }
+            if decision.action == .drop {
+                steps.append("dropped: \(decision.reason.name)")
+                return TraceResult(steps: steps, action: "drop", dropReason: decision.reason.name,
+                                   vlan: decision.vlan == 0 ? nil : Int(decision.vlan), outputs: [], mirroredTo: [])
+            }
+            steps.append("classified into VLAN \(decision.vlan)")
+            var outSlots: [Int] = []
+            if decision.action == .unicast {
+                let entry = engine.table.lookupWithRemote(p.destination, vlan: decision.vlan)
+                let portName = entry.map { names[$0.port] ?? "#\($0.port)" } ?? "?"
+                steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(portName)"
+                    + (decision.outRemote != 0 ? " behind VTEP \(IPv4Address(value: decision.outRemote))" : ""))
+                outSlots = [decision.outSlot]
+            } else {
+                if engine.snapshot.mode == .hub {
+                    steps.append("hub mode: flood to every port of VLAN \(decision.vlan)")
+                } else if p.destination.isMulticast {
+                    steps.append("\(p.destination.isBroadcast ? "broadcast" : "multicast") destination: flood in VLAN \(decision.vlan)")
+                } else {
+                    steps.append("MAC table: \(p.destination) unknown on VLAN \(decision.vlan): flood in VLAN \(decision.vlan)")
+                }
+                for slot in snap.ports.indices where slot != inSlot {
+                    let port = snap.ports[slot]
+                    if engine.floods(decision, to: slot, from: inSlot) { outSlots.append(slot); continue }
+                    if port.isMirrorOutput { steps.append("skip \(port.name): mirror output") }
+                    else if port.isolated && inPort.isolated { steps.append("skip \(port.name): both ports isolated") }
+                    else { steps.append("skip \(port.name): does not carry VLAN \(decision.vlan)") }
+                }
+            }
+            var outputs: [TraceResult.Output] = []
+            for slot in outSlots {
+                let port = snap.ports[slot]
+                let tagging = port.vlan.egressTagged(decision.vlan) ? "tagged \(decision.vlan)" : "untagged"
+                if let v = vxlans[port.name] {
+                    let remotes = decision.action == .unicast && decision.outRemote != 0
+                        ? [IPv4Address(value: decision.outRemote).description] : v.remotes.map(\.description)
+                    steps.append("output \(port.name) (\(tagging)): VXLAN VNI \(v.vni) to \(remotes.joined(separator: ", "))")
+                    outputs.append(.init(port: port.name, tagging: tagging, vni: v.vni, remotes: remotes))
+                } else {
+                    steps.append("output \(port.name) (\(tagging))")
+                    outputs.append(.init(port: port.name, tagging: tagging))
+                }
+            }
+            if outputs.isEmpty { steps.append("no port to send to") }
+            let mirrored = snap.mirrors.filter { engine.mirrors($0, decision, from: inSlot) }.map { snap.ports[$0.outSlot].name }
+            for m in mirrored { steps.append("mirror copy to \(m)") }
+            return TraceResult(steps: steps, action: decision.action == .unicast ? "unicast" : "flood", dropReason: nil,
+                               vlan: Int(decision.vlan), outputs: outputs, mirroredTo: mirrored)
+        }
+    }
+
+    // MARK: - capture
+
+    func startCapture(_ p: CaptureStartParams) throws -> CaptureStartResult {
+        let what = "could not capture on bridge \(p.bridge)"
+        guard let b = state.bridge(named: p.bridge) else { throw fail("\(what): no such bridge") }
+        if let port = p.port, b.port(named: port) == nil { throw fail("\(what): no such port \(port)") }
+        guard p.port != nil || p.vlan != nil else { throw fail("\(what): name a port or a VLAN") }
+        let id = nextCaptureID()
+        let session: CaptureSession
+        do {
+            session = try CaptureSession(id: id, bridge: p.bridge, port: p.port, vlan: p.vlan?.value ?? 0,
+                                         incoming: p.direction != .out, outgoing: p.direction != .in && p.port != nil,
+                                         readerPath: p.readerPath)
+        } catch { throw fail("\(what): \(error.description)") }
+        datapath.perform { access in access.setCaptures(access.captures.filter { !$0.isClosed } + [session]) }
+        events.record("capture-started", bridge: p.bridge, port: p.port, "capture \(id)" + (p.vlan.map { " of VLAN \($0)" } ?? ""))
+        return CaptureStartResult(id: id)
+    }
+
+    func stopCapture(_ id: Int) -> CaptureStopResult {
+        datapath.perform { access -> CaptureStopResult in
+            let found = access.captures.first { $0.id == id }
+            access.setCaptures(access.captures.filter { $0.id != id })
+            return CaptureStopResult(delivered: found?.delivered ?? 0, dropped: found?.dropped ?? 0)
+        }
+    }
+
+    // MARK: - events
+
+    func events(since cursor: UInt64?) -> EventsResult {
+        drainMACEvents()
+        return events.since(cursor)
+    }
+
+    /// Moves MAC table changes from the datapath into the event log.
+    func drainMACEvents() {
+        let names = switchboard.namesByID
+        let bridges = state.bridges.map(\.name)
+        let marks = macEventMarks.get()
+        let (records, newMarks) = datapath.perform { access -> ([(String, MACEventLog.Record)], [String: UInt64]) in
+            var out: [(String, MACEventLog.Record)] = []
+            var next = marks
+            for b in bridges {
+                guard let engine = access.engine(b) else { continue }
+                out += engine.events.records(from: marks[b] ?? 0).map { (b, $0) }
+                next[b] = engine.events.nextSequence
+            }
+            return (out, next)
+        }
+        macEventMarks.set(newMarks)
+        let nowMono = Double(datapath.perform { $0.now }) / 1000
+        let wall = Date().timeIntervalSince1970
+        for (bridge, r) in records {
+            let kind = switch r.kind { case .learned: "mac-learned"; case .moved: "mac-moved"; case .aged: "mac-aged" }
+            let port = names[r.port] ?? "#\(r.port)"
+            events.record(kind, bridge: bridge, port: port, "\(r.mac) VLAN \(r.vlan) \(r.kind == .aged ? "aged out of" : "on") \(port)",
+                          time: wall - (nowMono - Double(r.time) / 1000))
+        }
+    }
+}
