@@ -48,7 +48,7 @@ public final class BridgeEngine {
     }
 
     /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source
-    /// (behind remote VTEP `inRemote` when it came out of a tunnel).
+    /// (behind remote VTEP `inRemote` when it came out of a tunnel) unless `learning` is false (trace).
     @inline(__always)
     public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, inRemote: UInt32 = 0, now: Int64,
                        learning: Bool = true) -> ForwardingDecision {
@@ -59,15 +59,22 @@ public final class BridgeEngine {
         }
         guard header.source.isValidSource else { return .drop(.invalidSource, header) }
         if header.destination.isReservedGroup { return .drop(.reservedGroup, header) }
-        let inPort = snapshot.ports[inSlot]
-        if inPort.isMirrorOutput { return .drop(.mirrorOutput, header) }
+        let snap = snapshot
+        let inPort = snap.fast[inSlot]
+        if inPort.flags & FastPort.mirrorOutput != 0 { return .drop(.mirrorOutput, header) }
+        // Classify: a tagged frame (VID ≠ 0) keeps its VLAN if allowed; untagged and priority-tagged
+        // frames belong to the port's untagged VLAN.
         let vlan: UInt16
-        switch inPort.vlan.classify(header) {
-        case .success(let v): vlan = v
-        case .failure(let reason): return .drop(reason, header)
+        if header.isTagged && header.tagVID != 0 {
+            if inPort.flags & FastPort.access != 0 { return .drop(.taggedOnAccess, header) }
+            guard snap.carries(inSlot, header.tagVID) else { return .drop(.vlanNotAllowed, header) }
+            vlan = header.tagVID
+        } else {
+            guard inPort.untaggedVLAN != 0 else { return .drop(.untaggedOnTrunk, header) }
+            vlan = inPort.untaggedVLAN
         }
-        if snapshot.mode == .hub || header.destination.isMulticast {
-            if snapshot.mode == .learning && learning {
+        if snap.mode == .hub || header.destination.isMulticast {
+            if snap.mode == .learning && learning {
                 table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
             }
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
@@ -76,12 +83,11 @@ public final class BridgeEngine {
         guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
             return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
         }
-        let out = snapshot.slot(of: outID)
+        let out = snap.fastSlot(of: outID)
         if out < 0 { return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header) }
         if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan) }
-        let outPort = snapshot.ports[out]
-        if inPort.isolated && outPort.isolated { return .drop(.isolated, header, vlan: vlan) }
-        if !outPort.vlan.carries(vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
+        if inPort.flags & snap.fast[out].flags & FastPort.isolated != 0 { return .drop(.isolated, header, vlan: vlan) }
+        if !snap.carries(out, vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
         return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan, header: header)
     }
 
@@ -89,10 +95,11 @@ public final class BridgeEngine {
     @inline(__always)
     public func floods(_ decision: ForwardingDecision, to slot: Int, from inSlot: Int) -> Bool {
         if slot == inSlot { return false }
-        let p = snapshot.ports[slot]
-        if p.isMirrorOutput { return false }
-        if p.isolated && snapshot.ports[inSlot].isolated { return false }
-        return p.vlan.carries(decision.vlan)
+        let snap = snapshot
+        let flags = snap.fast[slot].flags
+        if flags & FastPort.mirrorOutput != 0 { return false }
+        if flags & snap.fast[inSlot].flags & FastPort.isolated != 0 { return false }
+        return snap.carries(slot, decision.vlan)
     }
 
     /// Whether mirror `rule` wants a copy of the frame of `decision` that came in on `inSlot`.
@@ -113,7 +120,14 @@ public final class BridgeEngine {
     /// How the frame of `decision` must be tagged when it leaves `slot`.
     @inline(__always)
     public func edit(for decision: ForwardingDecision, to slot: Int) -> EgressEdit {
-        EgressEdit.forEgress(vlan: decision.vlan, header: decision.header, policy: snapshot.ports[slot].vlan)
+        let port = snapshot.fast[slot]
+        let tagged = !(port.flags & FastPort.untaggedEgress != 0 && decision.vlan == port.untaggedVLAN)
+        let header = decision.header
+        if tagged {
+            if !header.isTagged { return .push(tci: UInt16(header.tagPCP) << 13 | decision.vlan) }
+            return header.tagVID == decision.vlan ? .none : .retag(tci: UInt16(header.tagPCP) << 13 | decision.vlan)
+        }
+        return header.isTagged ? .pop : .none
     }
 
     /// Ages out stale entries; call about once a second.

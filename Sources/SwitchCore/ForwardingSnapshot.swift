@@ -28,9 +28,24 @@ public struct MirrorRule: Sendable {
     public let outSlot: Int
 }
 
+/// The per-port facts the fast path reads for every frame, packed without references.
+struct FastPort {
+    static let isolated: UInt8 = 1, untaggedEgress: UInt8 = 2, access: UInt8 = 4, mirrorOutput: UInt8 = 8
+    var id: UInt32
+    var untaggedVLAN: UInt16
+    var flags: UInt8
+}
+
 /// An immutable picture of one bridge's configuration, built by the control path and
-/// swapped into the datapath between batches.
-public final class ForwardingSnapshot: Sendable {
+/// swapped into the datapath between batches. Besides the readable `ports`, it keeps a packed
+/// copy (flags, untagged VLAN, a 4096-bit VLAN membership map per port) in raw memory that the
+/// fast path reads without reference counting; it is written once in `init` and freed in `deinit`.
+public final class ForwardingSnapshot: @unchecked Sendable {
+    let fast: UnsafeMutablePointer<FastPort>
+    /// 64 words (4096 bits) of VLAN membership per slot.
+    let memberWords: UnsafeMutablePointer<UInt64>
+    let fastSlotByID: UnsafeMutablePointer<Int32>
+    let fastSlotByIDCount: Int
     public let bridge: String
     public let mode: BridgeMode
     /// Ports by slot (the position the datapath uses for I/O).
@@ -52,6 +67,36 @@ public final class ForwardingSnapshot: Sendable {
         var map = [Int32](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
         for (slot, p) in ports.enumerated() { map[Int(p.id)] = Int32(slot) }
         slotByID = map
+        let n = max(ports.count, 1)
+        fast = .allocate(capacity: n)
+        memberWords = .allocate(capacity: n * 64)
+        memberWords.initialize(repeating: 0, count: n * 64)
+        for (slot, p) in ports.enumerated() {
+            var flags: UInt8 = 0
+            if p.isolated { flags |= FastPort.isolated }
+            if p.vlan.untaggedEgress { flags |= FastPort.untaggedEgress }
+            if p.vlan.isAccess { flags |= FastPort.access }
+            if p.isMirrorOutput { flags |= FastPort.mirrorOutput }
+            (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
+            for v in p.vlan.members.members { memberWords[slot * 64 + Int(v >> 6)] |= 1 << UInt64(v & 63) }
+        }
+        fastSlotByIDCount = map.count
+        fastSlotByID = .allocate(capacity: map.count)
+        fastSlotByID.initialize(from: map, count: map.count)
+    }
+
+    deinit {
+        fast.deallocate(); memberWords.deallocate(); fastSlotByID.deallocate()
+    }
+
+    @inline(__always)
+    func carries(_ slot: Int, _ vlan: UInt16) -> Bool {
+        memberWords[slot &* 64 &+ Int(vlan >> 6)] & (1 << UInt64(vlan & 63)) != 0
+    }
+
+    @inline(__always)
+    func fastSlot(of id: UInt32) -> Int {
+        Int(id) < fastSlotByIDCount ? Int(fastSlotByID[Int(id)]) : -1
     }
 
     /// Builds the snapshot of `config`, given each port's id.
