@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C: what Swift cannot import (TUN ioctls, epoll/eventfd, setns, AF_PACKET helpers).
@@ -24,6 +26,8 @@ let package = Package(
             pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
+        // System library: libpcap (BPF filters and pcap files for `tapestry capture`).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // Pure value types and the Codable desired state.
         .target(name: "TapestryModel"),
         // Pure fast-path logic: frame views, MAC learning, forwarding decisions.
@@ -52,6 +56,7 @@ let package = Package(
             dependencies: [
                 "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -65,18 +70,30 @@ let package = Package(
         .executableTarget(
             name: "tapestry",
             dependencies: [
-                "ControlProtocol", "TapestryModel", "HostSystem",
+                "ControlProtocol", "TapestryModel", "HostSystem", "Topology", "NetworkController", "CPcap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libvirt-style networks: XML read/write and pure renderers (dnsmasq, radvd, nftables).
         .target(name: "NetworkController", dependencies: []),
+        // Topology files: YAML → model with file positions, validation, the plan as a pure diff.
+        .target(
+            name: "Topology",
+            dependencies: ["TapestryModel", "NetworkController", .product(name: "Yams", package: "Yams")]
+        ),
+        // In-process benchmark of the switching core (run by Tools/bench).
+        .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
+        // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).
+        .executableTarget(name: "tapestry-fuzz", dependencies: ["SwitchCore", "TapestryModel"]),
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
+        // Pure parts of capture, metrics and graph: frame summaries, the metrics HTTP handling, dot rendering.
+        .testTarget(name: "ObservabilityTests", dependencies: ["tapestry", "TapestryDaemon", "HostSystem", "ControlProtocol", "TapestryModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -78,7 +78,7 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             if p.vlan.isAccess { flags |= FastPort.access }
             if p.isMirrorOutput { flags |= FastPort.mirrorOutput }
             (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
-            for v in p.vlan.members.members { memberWords[slot * 64 + Int(v >> 6)] |= 1 << UInt64(v & 63) }
+            for (w, bits) in p.vlan.members.bitmapWords.enumerated() { memberWords[slot * 64 + w] = bits }
         }
         fastSlotByIDCount = map.count
         fastSlotByID = .allocate(capacity: map.count)

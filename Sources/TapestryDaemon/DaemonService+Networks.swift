@@ -239,12 +239,15 @@ extension DaemonService {
     /// Takes the network's bridge (with every port on it) out of the desired state and marks the
     /// network inactive, or forgets a transient one.
     private func removeNetworkBridge(_ name: String, bridge: String?, keepRecord: Bool) throws {
+        // Stopped, the network is its persistent definition again (whose bridge name may differ).
+        let persistentBridge = state.network(named: name).flatMap { try? NetworkXMLParser.parse($0.xml) }?.bridge.name
         try change({ s throws(ModelError) in
             var next = s
             if let bridge { next.bridges.removeAll { $0.name == bridge } }
             if keepRecord, let i = next.networks.firstIndex(where: { $0.name == name }) {
                 next.networks[i].active = false
                 next.networks[i].liveXML = nil
+                next.networks[i].bridge = persistentBridge ?? bridge
                 if !next.networks[i].persistent { next.networks.remove(at: i) }
             } else {
                 next.networks.removeAll { $0.name == name }

@@ -9,17 +9,6 @@ import TapestryModel
 extension DaemonService {
     func respondToObservabilityMethod(_ method: String, _ line: Data) -> Data {
         switch method {
-        case Methods.MirrorAdd.name:
-            return run(Methods.MirrorAdd.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.addingMirror(p.mirror, to: p.bridge) }, touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.MirrorDelete.name:
-            return run(Methods.MirrorDelete.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.removingMirror(p.name, from: p.bridge, ifExists: p.ifExists) },
-                                touched: { _ in [] })
-                return Empty()
-            }
         case Methods.MirrorList.name: return run(Methods.MirrorList.self, line) { p in try self.mirrorList(p.bridge) }
         case Methods.Trace.name: return run(Methods.Trace.self, line) { p in try self.trace(p) }
         case Methods.CaptureStart.name: return run(Methods.CaptureStart.self, line) { p in try self.startCapture(p) }

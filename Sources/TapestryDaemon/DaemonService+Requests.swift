@@ -16,57 +16,13 @@ extension DaemonService {
         guard header.jsonrpc == "2.0" else {
             return encodeError(header.id, RPCError(code: RPCError.invalidRequest, message: "invalid request: jsonrpc must be \"2.0\""))
         }
+        if header.method == Methods.Transaction.name { return respondToTransaction(id: header.id, line: line) }
+        if Methods.editingMethodNames.contains(header.method) { return respondToEdit(method: header.method, id: header.id, line: line) }
         switch header.method {
         case Methods.Version.name: return run(Methods.Version.self, line) { _ in VersionInfo(version: DaemonService.version, pid: getpid()) }
-        case Methods.AddBridge.name:
-            return run(Methods.AddBridge.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.addingBridge(p.bridge, mayExist: p.mayExist) }, touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.DeleteBridge.name:
-            return run(Methods.DeleteBridge.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.removingBridge(p.bridge, ifExists: p.ifExists) }, touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.SetBridge.name:
-            return run(Methods.SetBridge.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.updatingBridge(p.bridge, mode: p.mode, macAging: p.macAging, macTableSize: p.macTableSize) },
-                                touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.AddPort.name:
-            return run(Methods.AddPort.self, line) { p in
-                let bridge = try self.bridgeForNewPort(p)
-                try self.change({ s throws(ModelError) in try s.addingPort(p.port, to: bridge, mayExist: p.mayExist) },
-                                touched: { _ in [p.port.name] })
-                return Empty()
-            }
-        case Methods.DeletePort.name:
-            return run(Methods.DeletePort.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.removingPort(p.port, from: p.bridge, ifExists: p.ifExists) }, touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.SetPort.name:
-            return run(Methods.SetPort.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.updatingPort(p.port, on: p.bridge) { port throws(ModelError) in port.apply(p) } },
-                                touched: { _ in [p.port] })
-                return Empty()
-            }
         case Methods.Show.name: return run(Methods.Show.self, line) { p in try self.showResult(bridge: p.bridge) }
         case Methods.FDBShow.name: return run(Methods.FDBShow.self, line) { p in try self.fdbShow(p) }
         case Methods.FDBFlush.name: return run(Methods.FDBFlush.self, line) { p in try self.fdbFlush(p) }
-        case Methods.FDBAdd.name:
-            return run(Methods.FDBAdd.self, line) { p in
-                guard let port = p.port else { throw RPCError(code: RPCError.invalidParams, message: "could not add MAC \(p.mac): no port given") }
-                try self.change({ s throws(ModelError) in try s.addingStaticMAC(StaticMAC(mac: p.mac, vlan: p.vlan, port: port, remote: p.remote), to: p.bridge) },
-                                touched: { _ in [] })
-                return Empty()
-            }
-        case Methods.FDBDelete.name:
-            return run(Methods.FDBDelete.self, line) { p in
-                try self.change({ s throws(ModelError) in try s.removingStaticMAC(p.mac, vlan: p.vlan, from: p.bridge) }, touched: { _ in [] })
-                return Empty()
-            }
         case Methods.Stats.name: return run(Methods.Stats.self, line) { p in try self.stats(p) }
         default:
             if Methods.networkMethodNames.contains(header.method) { return respondToNetworkMethod(header.method, line) }

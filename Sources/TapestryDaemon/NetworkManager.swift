@@ -157,6 +157,26 @@ final class NetworkManager {
             }
             chmod(d, 0o711)
         }
+        if let blocked = firstUnsearchableDirectory(above: paths(name).directory) {
+            throw SystemError("prepare \(paths(name).directory)",
+                              cause: "user \(serviceUser) (dnsmasq, radvd) cannot reach it: directory \(blocked) is not searchable; run chmod o+x \(blocked)")
+        }
+    }
+
+    /// The first directory on the way to `path` that the service user may not search (x bit), if any.
+    private func firstUnsearchableDirectory(above path: String) -> String? {
+        guard let pw = getpwnam(serviceUser) else { return nil }
+        let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            var st = stat()
+            guard stat(prefix, &st) == 0 else { return prefix }
+            let mode = st.st_mode
+            let ok = st.st_uid == uid ? mode & 0o100 != 0 : st.st_gid == gid ? mode & 0o010 != 0 : mode & 0o001 != 0
+            if !ok { return prefix }
+        }
+        return nil
     }
 
     private func configureInterface(_ def: NetworkDefinition, port: String, _ r: Running) throws {
@@ -237,10 +257,16 @@ final class NetworkManager {
         DnsmasqConfigRenderer.config(for: def, context: dnsmasqContext(def.name))
     }
 
+    /// Writes a file dnsmasq/radvd read after dropping root: mode 0644 whatever the daemon's umask.
+    private func writeReadable(_ text: String, to path: String) throws {
+        try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644)
+        chmod(path, 0o644)
+    }
+
     private func writeHostFiles(_ def: NetworkDefinition) throws {
         let p = paths(def.name)
-        try AtomicFile.write(Data(DnsmasqConfigRenderer.hostsFile(for: def).utf8), to: p.hostsFile, mode: 0o644)
-        try AtomicFile.write(Data(DnsmasqConfigRenderer.addnHostsFile(for: def).utf8), to: p.addnHostsFile, mode: 0o644)
+        try writeReadable(DnsmasqConfigRenderer.hostsFile(for: def), to: p.hostsFile)
+        try writeReadable(DnsmasqConfigRenderer.addnHostsFile(for: def), to: p.addnHostsFile)
     }
 
     private func startDnsmasq(_ def: NetworkDefinition, _ r: Running) throws {
@@ -250,11 +276,12 @@ final class NetworkManager {
         }
         let p = paths(def.name)
         let conf = dnsmasqConfig(def)
-        try AtomicFile.write(Data(conf.utf8), to: p.dnsmasqConfig, mode: 0o644)
+        try writeReadable(conf, to: p.dnsmasqConfig)
         try writeHostFiles(def)
         // The lease file is opened as root before dnsmasq drops privileges; the pid file is
         // written by dnsmasq itself. Both stay in the network's directory.
-        if access(p.leases, F_OK) != 0 { FileManager.default.createFile(atPath: p.leases, contents: nil, attributes: [.posixPermissions: 0o644]) }
+        if access(p.leases, F_OK) != 0 { FileManager.default.createFile(atPath: p.leases, contents: nil) }
+        chmod(p.leases, 0o644)
         if let pw = getpwnam(serviceUser) { chown(p.leases, pw.pointee.pw_uid, pw.pointee.pw_gid) }
         unlink(p.dnsmasqPID)
         truncate(p.dnsmasqLog, 0)
@@ -270,7 +297,7 @@ final class NetworkManager {
         guard useRadvd, let conf = RadvdConfigRenderer.config(for: def) else { return }
         guard let radvd = ChildProcess.find("radvd") else { return }
         let p = paths(def.name)
-        try AtomicFile.write(Data(conf.utf8), to: p.radvdConfig, mode: 0o644)
+        try writeReadable(conf, to: p.radvdConfig)
         unlink(p.radvdPID)
         truncate(p.radvdLog, 0)
         let spec = SupervisedProcess.Spec(

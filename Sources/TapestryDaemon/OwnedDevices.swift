@@ -21,15 +21,22 @@ final class OwnedDevices {
         }
     }
 
-    func insert(_ d: Device) throws {
-        guard !devices.contains(d) else { return }
-        devices.insert(d)
-        try save()
+    func insert(_ d: Device) throws { try insert(contentsOf: [d]) }
+
+    func remove(_ d: Device) throws { try remove(contentsOf: [d]) }
+
+    /// Records several devices with one durable write.
+    func insert<S: Sequence>(contentsOf list: S) throws where S.Element == Device {
+        let before = devices.count
+        devices.formUnion(list)
+        if devices.count != before { try save() }
     }
 
-    func remove(_ d: Device) throws {
-        guard devices.remove(d) != nil else { return }
-        try save()
+    /// Forgets several devices with one durable write.
+    func remove<S: Sequence>(contentsOf list: S) throws where S.Element == Device {
+        let before = devices.count
+        devices.subtract(list)
+        if devices.count != before { try save() }
     }
 
     private func save() throws {

@@ -57,27 +57,47 @@ final class Switchboard {
         if !doomed.isEmpty {
             for rp in doomed { ports[rp.config.name] = nil }
             publish(state)
-            for rp in doomed { release(rp, keepDevice: false) }
+            releaseAll(doomed, keepDevices: false)
             closeUnusedTunnels()
         }
         failures = failures.filter { wanted[$0.key] != nil }
 
-        // 2. Create what is missing; adopt changed settings of the rest.
+        // 2. Create what is missing (recorded as owned first, in one write); adopt changed settings of the rest.
+        var missing: [(PortConfig, String)] = []
         for b in state.bridges {
             for p in b.ports {
                 if let rp = ports[p.name] {
                     if rp.config != p { ports[p.name] = rebuilt(rp, with: p) }
-                    continue
-                }
-                do {
-                    ports[p.name] = try realize(p, bridge: b.name)
-                    failures[p.name] = nil
-                } catch {
-                    failures[p.name] = "\(error)"
-                    log.error("\(p.name): \(error)")
+                } else {
+                    missing.append((p, b.name))
                 }
             }
         }
+        let newDevices = missing.filter { $0.0.type == .tap || $0.0.type == .internal }
+            .map { OwnedDevices.Device(name: $0.0.name, netns: $0.0.netns) }
+            .filter { !owned.devices.contains($0) }
+        do { try owned.insert(contentsOf: newDevices) } catch {
+            for (p, _) in missing { failures[p.name] = "could not record owned devices: \(error)" }
+            publish(state)
+            return failures
+        }
+        var usedIDs = Set(ports.values.map(\.id))
+        var notCreated: [OwnedDevices.Device] = []
+        for (p, bridge) in missing {
+            var id: UInt32 = 0
+            while usedIDs.contains(id) { id += 1 }
+            do {
+                ports[p.name] = try realize(p, bridge: bridge, id: id, isNew: newDevices.contains { $0.name == p.name })
+                usedIDs.insert(id)
+                failures[p.name] = nil
+            } catch {
+                failures[p.name] = "\(error)"
+                log.error("\(p.name): \(error)")
+                let d = OwnedDevices.Device(name: p.name, netns: p.netns)
+                if newDevices.contains(d) { notCreated.append(d) }
+            }
+        }
+        try? owned.remove(contentsOf: notCreated)
         publish(state)
         return failures
     }
@@ -87,7 +107,7 @@ final class Switchboard {
         let all = Array(ports.values)
         ports.removeAll()
         datapath.publish(.empty)
-        for rp in all { release(rp, keepDevice: keepDevices) }
+        releaseAll(all, keepDevices: keepDevices)
         closeUnusedTunnels()
     }
 
@@ -135,14 +155,7 @@ final class Switchboard {
         datapath.publish(DatapathConfig(bridges: bridges))
     }
 
-    private func nextID() -> UInt32 {
-        let used = Set(ports.values.map(\.id))
-        var id: UInt32 = 0
-        while used.contains(id) { id += 1 }
-        return id
-    }
-
-    private func realize(_ p: PortConfig, bridge: String) throws -> RealizedPort {
+    private func realize(_ p: PortConfig, bridge: String, id: UInt32, isNew: Bool) throws -> RealizedPort {
         let counters = self.counters[p.name] ?? PortCounters()
         self.counters[p.name] = counters
         switch p.type {
@@ -150,17 +163,9 @@ final class Switchboard {
             if let ns = p.netns, !NetworkNamespace.exists(ns) {
                 throw SystemError("create tap \(p.name)", cause: "network namespace \(ns) does not exist")
             }
-            let device = OwnedDevices.Device(name: p.name, netns: p.netns)
-            let isNew = !owned.devices.contains(device)
-            try owned.insert(device)
-            do {
-                let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets)
-                log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge)\(p.netns.map { " in netns \($0)" } ?? "")")
-                return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: h.fd, kind: .tap, counters: counters, link: h.link)
-            } catch {
-                if isNew { try? owned.remove(device) }
-                throw error
-            }
+            let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets)
+            log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge)\(p.netns.map { " in netns \($0)" } ?? "")")
+            return RealizedPort(config: p, bridge: bridge, id: id, fd: h.fd, kind: .tap, counters: counters, link: h.link)
         case .vxlan:
             guard let v = p.vxlan else { throw SystemError("add vxlan port \(p.name)", cause: "no tunnel settings") }
             let key = Switchboard.tunnelKey(v)
@@ -171,11 +176,11 @@ final class Switchboard {
             }
             let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
             log.info("\(p.name): vxlan VNI \(v.vni) to \(v.remotes.map(\.description).joined(separator: ",")) on UDP \(key)")
-            return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: -1, kind: .packet, counters: counters, link: link)
+            return RealizedPort(config: p, bridge: bridge, id: id, fd: -1, kind: .packet, counters: counters, link: link)
         case .system:
             let h = try SystemInterface.attach(name: p.name)
             log.info("\(p.name): attached system interface to \(bridge)")
-            return RealizedPort(config: p, bridge: bridge, id: nextID(), fd: h.fd, kind: .packet, counters: counters, link: h.link)
+            return RealizedPort(config: p, bridge: bridge, id: id, fd: h.fd, kind: .packet, counters: counters, link: h.link)
         }
     }
 
@@ -183,16 +188,21 @@ final class Switchboard {
         RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fd: rp.fd, kind: rp.kind, counters: rp.counters, link: rp.link)
     }
 
-    private func release(_ rp: RealizedPort, keepDevice: Bool) {
-        if rp.fd >= 0 { close(rp.fd) }
-        counters[rp.config.name] = nil
-        guard rp.config.type == .tap || rp.config.type == .internal, !keepDevice else { return }
-        do {
-            try TapDevice.remove(name: rp.config.name, netns: rp.config.netns)
-            try owned.remove(rp.device)
-            log.info("\(rp.config.name): removed tap")
-        } catch {
-            log.warning("\(rp.config.name): could not remove tap: \(error)")
+    /// Closes the ports' fds and deletes the devices Tapestry owns (unless kept); one owned.json write.
+    private func releaseAll(_ list: [RealizedPort], keepDevices: Bool) {
+        var removed: [OwnedDevices.Device] = []
+        for rp in list {
+            if rp.fd >= 0 { close(rp.fd) }
+            counters[rp.config.name] = nil
+            guard rp.config.type == .tap || rp.config.type == .internal, !keepDevices else { continue }
+            do {
+                try TapDevice.remove(name: rp.config.name, netns: rp.config.netns)
+                removed.append(rp.device)
+                log.info("\(rp.config.name): removed tap")
+            } catch {
+                log.warning("\(rp.config.name): could not remove tap: \(error)")
+            }
         }
+        do { try owned.remove(contentsOf: removed) } catch { log.warning("could not update owned devices: \(error)") }
     }
 }

@@ -5,11 +5,14 @@ public struct VLANSet: Hashable, Sendable, CustomStringConvertible, Codable {
     public init() { words = Array(repeating: 0, count: 64) }
 
     /// Every VLAN 1...4094.
-    public static var all: VLANSet {
+    public static let all: VLANSet = {
         var s = VLANSet()
         for v in VLANID.valid { s.insert(v) }
         return s
-    }
+    }()
+
+    /// The 64 words of the bitmap (bit `v & 63` of word `v >> 6` is VLAN `v`).
+    public var bitmapWords: [UInt64] { words }
 
     public init<S: Sequence>(_ ids: S) where S.Element == VLANID {
         self.init()
@@ -30,7 +33,7 @@ public struct VLANSet: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
-    public var isAll: Bool { count == 4094 }
+    public var isAll: Bool { self == VLANSet.all }
 
     /// The members in ascending order.
     public var members: [UInt16] { (1...4094).filter { contains(UInt16($0)) }.map { UInt16($0) } }

@@ -51,6 +51,13 @@ extension NetnsWorld {
         for i in range(int(count)):
             s.send(frame)
             time.sleep(0.02)
+    elif cmd == 'sendhex':
+        iface, hexframe, count = sys.argv[2:5]
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((iface, 0))
+        for i in range(int(count)):
+            s.send(bytes.fromhex(hexframe))
+            time.sleep(0.02)
     elif cmd == 'recv':
         iface, marker, ready = sys.argv[2:5]
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -96,6 +103,13 @@ extension NetnsWorld {
     public func sendFrame(_ ns: String, _ interface: String, dst: String = "ff:ff:ff:ff:ff:ff", src: String,
                           vlan: Int? = nil, etherType: UInt16 = 0x88b5, payload: String, count: Int = 3) -> Shell.Output {
         let args = [frameTool, "send", interface, dst, src, String(vlan ?? -1), "0x" + String(etherType, radix: 16), payload, String(count)]
+        return exec(ns, ([NetnsWorld.python] + args).map(Shell.quote).joined(separator: " "), timeout: 20)
+    }
+
+    /// Sends the exact bytes `hex` (no padding, may be malformed) `count` times out of `interface` in `ns`.
+    @discardableResult
+    public func sendRawFrame(_ ns: String, _ interface: String, hex: String, count: Int = 3) -> Shell.Output {
+        let args = [frameTool, "sendhex", interface, hex, String(count)]
         return exec(ns, ([NetnsWorld.python] + args).map(Shell.quote).joined(separator: " "), timeout: 20)
     }
 

@@ -33,11 +33,14 @@ struct GlobalOptions: ParsableArguments {
 /// How long the CLI waits for a reply: a query is quick; creating or removing devices takes longer.
 enum ReplyTimeout: Sendable {
     case query, deviceChange
+    /// A transaction of this many operations.
+    case bulk(Int)
 
     var seconds: Int {
         switch self {
         case .query: 5
         case .deviceChange: 30
+        case .bulk(let n): 30 + n / 20
         }
     }
 }

@@ -21,6 +21,8 @@ struct Tapestry: ParsableCommand {
             NetDefine.self, NetCreate.self, NetStart.self, NetDestroy.self, NetUndefine.self, NetAutostart.self,
             NetList.self, NetInfo.self, NetUUID.self, NetName.self, NetDumpXML.self, NetEdit.self, NetUpdate.self,
             NetDHCPLeases.self,
+            Capture.self, MirrorAdd.self, MirrorDelete.self, MirrorList.self, Trace.self, Events.self, Graph.self,
+            Validate.self, Plan.self, Apply.self, Destroy.self, Export.self,
         ])
 
     /// The verbs' names, for wording errors.

@@ -14,6 +14,10 @@ func fail(_ line: String) -> Never {
 }
 
 do {
+    if let parts = TransactionRunner.segments(arguments) {
+        try TransactionRunner.run(parts)
+        exit(0)
+    }
     var command = try Tapestry.parseAsRoot(arguments)
     try command.run()
 } catch let error as CLIError {

@@ -32,6 +32,16 @@ struct TapestryDaemonCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9420; loopback unless you say otherwise).",
+                               valueName: "host:port"))
+    var metrics: String?
+
+    func validate() throws {
+        if let metrics, TCPListener.parse(metrics) == nil {
+            throw ValidationError("invalid --metrics '\(metrics)': expected HOST:PORT, e.g. 127.0.0.1:9420")
+        }
+    }
+
     func run() throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -63,6 +73,17 @@ struct TapestryDaemonCommand: ParsableCommand {
         }
         server.start()
         log.info("tapestryd \(DaemonService.version) listening on \(socketPath)")
+        var metricsServer: MetricsServer? = nil
+        if let endpoint = metrics {
+            do { metricsServer = try MetricsServer(endpoint: endpoint, service: service, logger: log) } catch {
+                log.critical("\(error)")
+                server.stop()
+                service.shutdown(keepDevices: true)
+                Foundation.exit(1)
+            }
+            metricsServer?.start()
+            log.info("serving metrics on http://\(metricsServer?.address ?? endpoint)/metrics")
+        }
 
         let keep = keepPortsOnExit
         var sources: [DispatchSourceSignal] = []
@@ -78,7 +99,7 @@ struct TapestryDaemonCommand: ParsableCommand {
             src.resume()
             sources.append(src)
         }
-        withExtendedLifetime(sources) { dispatchMain() }
+        withExtendedLifetime((sources, metricsServer)) { dispatchMain() }
     }
 
     private func makeDirectory(_ path: String, mode: mode_t) throws {

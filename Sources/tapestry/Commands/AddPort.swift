@@ -72,6 +72,9 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("vxlan: the UDP port (default 4789).", valueName: "port"))
     var dstPort: Int?
 
+    @Option(help: ArgumentHelp("Learn at most this many MAC addresses on the port (1-1000000).", valueName: "n"))
+    var maxMacs: Int?
+
     @Flag(help: "Succeed without change if the port already exists on this bridge.")
     var mayExist = false
 
@@ -102,8 +105,9 @@ struct AddPort: ParsableCommand {
         } else if vni != nil || !remote.isEmpty || local != nil || dstPort != nil {
             throw context.refuse("--vni, --remote, --local and --dst-port apply to --type vxlan only")
         }
-        let config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
+        var config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
                                 nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address, vxlan: tunnel)
+        config.maxMACs = maxMacs
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
         return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network)
     }

@@ -44,7 +44,8 @@ struct NetEdit: ParsableCommand {
 
     private func runEditor(_ editor: String, _ path: String) -> Int32 {
         var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", editor + " \"$1\"", "sh", path].map { strdup($0) } + [nil]
+        let words: [String] = ["/bin/sh", "-c", editor + " \"$1\"", "sh", path]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return 127 }
         var status: Int32 = 0

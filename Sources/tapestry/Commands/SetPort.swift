@@ -42,6 +42,9 @@ struct SetPort: ParsableCommand {
     @Flag(help: "Stop isolating the port.")
     var noIsolated = false
 
+    @Option(help: ArgumentHelp("Learn at most this many MAC addresses on the port (0 removes the limit).", valueName: "n"))
+    var maxMacs: Int?
+
     var context: CommandContext { CommandContext(verb: "set-port", object: port) }
 
     func makeParams() throws(CLIError) -> SetPortParams {
@@ -61,12 +64,17 @@ struct SetPort: ParsableCommand {
         }
         if isolated && noIsolated { throw context.refuse("--isolated and --no-isolated cannot be used together") }
         let isolation: Bool? = isolated ? true : (noIsolated ? false : nil)
-        guard access != nil || trunkGiven || noVlan || isolation != nil else {
-            throw context.refuse("nothing to change: give --vlan, --trunk, --native, --native-mode, --no-vlan, "
-                + "--isolated or --no-isolated")
+        if let maxMacs, !(0...1_000_000).contains(maxMacs) {
+            throw context.refuse("--max-macs \(maxMacs) out of range 0-1000000 (0 removes the limit)")
         }
-        return SetPortParams(bridge: bridgeName, port: portName, accessVLAN: access, trunk: allowed, native: nativeVLAN,
-                             nativeMode: mode, clearVLAN: noVlan, isolated: isolation)
+        guard access != nil || trunkGiven || noVlan || isolation != nil || maxMacs != nil else {
+            throw context.refuse("nothing to change: give --vlan, --trunk, --native, --native-mode, --no-vlan, "
+                + "--isolated, --no-isolated or --max-macs")
+        }
+        var params = SetPortParams(bridge: bridgeName, port: portName, accessVLAN: access, trunk: allowed, native: nativeVLAN,
+                                   nativeMode: mode, clearVLAN: noVlan, isolated: isolation)
+        params.maxMACs = maxMacs
+        return params
     }
 
     func validate() throws { _ = try makeParams() }

@@ -1,0 +1,88 @@
+import Foundation
+import Prometheus
+import SwitchCore
+import TapestryModel
+
+/// The Prometheus exposition of `tapestryd --metrics`: one registry filled at each scrape from the
+/// live counters, rendered by swift-prometheus in the text format (version 0.0.4).
+extension DaemonService {
+    /// The metric families, by name and help text.
+    enum Metric {
+        static let rxPackets = ("tapestry_port_rx_packets_total", "Frames received on the port.")
+        static let rxBytes = ("tapestry_port_rx_bytes_total", "Bytes received on the port.")
+        static let txPackets = ("tapestry_port_tx_packets_total", "Frames sent out of the port.")
+        static let txBytes = ("tapestry_port_tx_bytes_total", "Bytes sent out of the port.")
+        static let drops = ("tapestry_port_drops_total", "Frames dropped on the port, by reason.")
+        static let portUp = ("tapestry_port_up", "1 when the port is realized and its link is up, else 0.")
+        static let macEntries = ("tapestry_bridge_mac_entries", "MAC table entries (learned and static).")
+        static let macCapacity = ("tapestry_bridge_mac_capacity", "The MAC table's size bound.")
+        static let macLearned = ("tapestry_bridge_mac_learned_total", "MAC addresses learned.")
+        static let macMoved = ("tapestry_bridge_mac_moved_total", "MAC addresses that moved to another port.")
+        static let macAged = ("tapestry_bridge_mac_aged_total", "MAC addresses aged out.")
+        static let macEvicted = ("tapestry_bridge_mac_evicted_total", "MAC addresses evicted because the table was full.")
+        static let networkActive = ("tapestry_network_active", "1 when the libvirt-style network is started.")
+        static let helperUp = ("tapestry_network_helper_up", "1 when the network's helper (dnsmasq, radvd) runs.")
+        static let helperRestarts = ("tapestry_network_helper_restarts_total", "Restarts of the network's helper after it died.")
+        static let generation = ("tapestry_config_generation", "The desired state's generation.")
+        static let captures = ("tapestry_capture_sessions", "Live capture sessions.")
+    }
+
+    /// The text a scrape of `/metrics` returns.
+    public func metricsExposition() -> [UInt8] {
+        let registry = PrometheusCollectorRegistry()
+        func counter(_ m: (String, String), _ labels: [(String, String)], _ value: UInt64) {
+            registry.makeCounter(name: m.0, labels: labels, help: m.1).increment(by: Int64(clamping: value))
+        }
+        func gauge(_ m: (String, String), _ labels: [(String, String)], _ value: Double) {
+            registry.makeGauge(name: m.0, labels: labels, help: m.1).set(value)
+        }
+        locked {
+            gauge(Metric.generation, [], Double(state.generation))
+            for b in state.bridges {
+                for p in b.ports {
+                    let labels = [("bridge", b.name), ("port", p.name)]
+                    let realized = switchboard.ports[p.name]
+                    gauge(Metric.portUp, labels, realized.map { $0.link.isUp || p.type == .vxlan ? 1 : 0 } ?? 0)
+                    guard let c = switchboard.counters(of: p.name) else { continue }
+                    counter(Metric.rxPackets, labels, c.rxPackets)
+                    counter(Metric.rxBytes, labels, c.rxBytes)
+                    counter(Metric.txPackets, labels, c.txPackets)
+                    counter(Metric.txBytes, labels, c.txBytes)
+                    for reason in DropReason.allCases {
+                        counter(Metric.drops, labels + [("reason", reason.name)], c.drops(reason))
+                    }
+                }
+            }
+            let bridges = state.bridges.map(\.name)
+            let tables = datapath.perform { access -> [(String, Int, Int, UInt64, UInt64, UInt64, UInt64)] in
+                bridges.compactMap { name in
+                    guard let t = access.engine(name)?.table else { return nil }
+                    return (name, t.learnedCount + t.staticCount, t.capacity, t.learnedTotal, t.movedTotal, t.agedTotal,
+                            t.evictedTotal)
+                }
+            }
+            for (name, entries, capacity, learned, moved, aged, evicted) in tables {
+                let labels = [("bridge", name)]
+                gauge(Metric.macEntries, labels, Double(entries))
+                gauge(Metric.macCapacity, labels, Double(capacity))
+                counter(Metric.macLearned, labels, learned)
+                counter(Metric.macMoved, labels, moved)
+                counter(Metric.macAged, labels, aged)
+                counter(Metric.macEvicted, labels, evicted)
+            }
+            gauge(Metric.captures, [], Double(datapath.perform { $0.captures.filter { !$0.isClosed }.count }))
+            for r in state.networks {
+                let labels = [("network", r.name)]
+                gauge(Metric.networkActive, labels, r.active ? 1 : 0)
+                guard let running = networkManager.running[r.name] else { continue }
+                for (helper, process) in [("dnsmasq", running.dnsmasq), ("radvd", running.radvd)] {
+                    guard let process else { continue }
+                    let helperLabels = labels + [("helper", helper)]
+                    gauge(Metric.helperUp, helperLabels, process.currentPID != nil ? 1 : 0)
+                    counter(Metric.helperRestarts, helperLabels, UInt64(max(0, process.restartCount)))
+                }
+            }
+        }
+        return registry.emitToBuffer()
+    }
+}

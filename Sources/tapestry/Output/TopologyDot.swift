@@ -1,0 +1,81 @@
+import ControlProtocol
+import TapestryModel
+
+/// The live topology as Graphviz dot (`tapestry graph`): the host, each bridge as a cluster with its
+/// ports (type, VLAN role, isolation, namespace, state), vxlan ports linked to their remote VTEPs
+/// with the VNI, mirror outputs, and libvirt-style networks linked to their bridges. Pure.
+enum TopologyDot {
+    static func render(host: String, show: ShowResult, mirrors: [String: [MirrorConfig]] = [:],
+                       networks: [NetworkInfo] = []) -> String {
+        var out: [String] = []
+        out.append("graph tapestry {")
+        out.append("  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\(quote("host \(host)"))];")
+        out.append("  node [fontname=\"Helvetica\", fontsize=10];")
+        out.append("  edge [fontname=\"Helvetica\", fontsize=9];")
+        var vteps: [String] = []
+        var tunnelEdges: [String] = []
+        for b in show.bridges {
+            out.append("  subgraph \(quote("cluster_" + b.name)) {")
+            out.append("    label=\(quote("bridge \(b.name)"));")
+            out.append("    style=rounded;")
+            out.append("    \(quote(bridgeID(b.name))) [shape=box, style=\"rounded,bold\", "
+                       + "label=\(quote("\(b.name)\n\(b.mode.rawValue), \(b.macCount) MAC\(b.macCount == 1 ? "" : "s")"))];")
+            let outputs = Dictionary((mirrors[b.name] ?? []).map { ($0.output, $0.name) }, uniquingKeysWith: { a, _ in a })
+            for p in b.ports {
+                let c = p.config
+                var lines = [c.name, "\(c.type.rawValue) · \(c.vlanSummary)"]
+                if c.isolated { lines.append("isolated") }
+                if let ns = c.netns { lines.append("netns \(ns)") }
+                if let v = c.vxlan { lines.append("VNI \(v.vni)") }
+                if let m = outputs[c.name] { lines.append("mirror \(m) output") }
+                if p.state != "up" { lines.append(p.state) }
+                let color = p.state == "error" ? ", color=red" : (p.state == "up" ? "" : ", color=gray50, fontcolor=gray50")
+                let shape = c.type == .vxlan ? "cds" : (c.type == .system ? "component" : "ellipse")
+                out.append("    \(quote(portID(b.name, c.name))) [shape=\(shape), label=\(quote(lines.joined(separator: "\n")))\(color)];")
+                out.append("    \(quote(bridgeID(b.name))) -- \(quote(portID(b.name, c.name)));")
+                if let v = c.vxlan {
+                    for r in v.remotes.map(\.description) {
+                        if !vteps.contains(r) { vteps.append(r) }
+                        tunnelEdges.append("  \(quote(portID(b.name, c.name))) -- \(quote("vtep:" + r)) "
+                                           + "[style=dashed, label=\(quote("VXLAN VNI \(v.vni)"))];")
+                    }
+                }
+            }
+            for m in mirrors[b.name] ?? [] {
+                for s in m.selectPorts where b.ports.contains(where: { $0.config.name == s }) {
+                    out.append("    \(quote(portID(b.name, s))) -- \(quote(portID(b.name, m.output))) "
+                               + "[style=dotted, color=blue, label=\(quote("mirror \(m.name)"))];")
+                }
+            }
+            out.append("  }")
+        }
+        for r in vteps { out.append("  \(quote("vtep:" + r)) [shape=diamond, label=\(quote("remote VTEP\n\(r)"))];") }
+        out += tunnelEdges
+        for n in networks {
+            let label = "network \(n.name)\n\(n.forwardMode)\(n.active ? "" : " (inactive)")"
+            out.append("  \(quote("net:" + n.name)) [shape=hexagon, label=\(quote(label))\(n.active ? "" : ", color=gray50")];")
+            if let bridge = n.bridge, show.bridges.contains(where: { $0.name == bridge }) {
+                out.append("  \(quote("net:" + n.name)) -- \(quote(bridgeID(bridge))) [style=bold];")
+            }
+        }
+        out.append("}")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func bridgeID(_ name: String) -> String { "br:" + name }
+    static func portID(_ bridge: String, _ port: String) -> String { "port:\(bridge)/\(port)" }
+
+    /// A dot string literal: quotes and backslashes escaped, newlines as `\n`.
+    static func quote(_ s: String) -> String {
+        var r = "\""
+        for ch in s {
+            switch ch {
+            case "\"": r += "\\\""
+            case "\\": r += "\\\\"
+            case "\n": r += "\\n"
+            default: r.append(ch)
+            }
+        }
+        return r + "\""
+    }
+}

@@ -1,0 +1,45 @@
+import ControlProtocol
+import TapestryModel
+import Testing
+@testable import tapestry
+
+/// `tapestry graph`'s dot text and `trace`'s text form.
+struct TopologyDotTests {
+    @Test func bridgesPortsTunnelsMirrorsAndNetworks() {
+        var vm1 = PortConfig(name: "vm1", type: .tap, vlan: VLANID(10), netns: "vm1")
+        vm1.isolated = true
+        let vx = PortConfig(name: "vx0", type: .vxlan, vxlan: VXLANConfig(vni: 42, remotes: [IPv4Address("10.0.0.2")!]))
+        let span = PortConfig(name: "span0", type: .tap)
+        let bridge = BridgeStatus(name: "br0", mode: .learning, macAging: 300, macTableSize: 8192, macCount: 1,
+                                  ports: [PortStatus(config: vm1, state: "up"), PortStatus(config: vx, state: "up"),
+                                          PortStatus(config: span, state: "error", error: "boom")],
+                                  staticMACs: [])
+        let network = NetworkInfo(name: "default", uuid: "u", active: true, persistent: true, autostart: false,
+                                  bridge: "br0", forwardMode: "nat")
+        let dot = TopologyDot.render(host: "h\"1", show: ShowResult(generation: 1, bridges: [bridge]),
+                                     mirrors: ["br0": [MirrorConfig(name: "m0", selectPorts: ["vm1"], output: "span0")]],
+                                     networks: [network])
+        #expect(dot.hasPrefix("graph tapestry {\n"))
+        #expect(dot.hasSuffix("}\n"))
+        #expect(dot.contains("label=\"host h\\\"1\""))
+        #expect(dot.contains("\"port:br0/vm1\" [shape=ellipse, label=\"vm1\\ntap · access 10\\nisolated\\nnetns vm1\"];"))
+        #expect(dot.contains("\"br:br0\" -- \"port:br0/vx0\";"))
+        #expect(dot.contains("\"port:br0/vx0\" -- \"vtep:10.0.0.2\" [style=dashed, label=\"VXLAN VNI 42\"];"))
+        #expect(dot.contains("\"vtep:10.0.0.2\" [shape=diamond"))
+        #expect(dot.contains("mirror m0 output\\nerror\", color=red]"))
+        #expect(dot.contains("\"port:br0/vm1\" -- \"port:br0/span0\" [style=dotted, color=blue, label=\"mirror m0\"];"))
+        #expect(dot.contains("\"net:default\" -- \"br:br0\" [style=bold];"))
+    }
+
+    @Test func traceTextNumbersStepsAndSaysTheResult() {
+        let r = TraceResult(steps: Array(repeating: "s", count: 10), action: "flood", dropReason: nil, vlan: 1,
+                            outputs: [.init(port: "vm2", tagging: "untagged"), .init(port: "vm3", tagging: "tagged 1")],
+                            mirroredTo: ["span0"])
+        let lines = TraceText.lines(r)
+        #expect(lines.first == " 1. s")
+        #expect(lines[9] == "10. s")
+        #expect(lines.last == "Result: flood to vm2, vm3; mirrored to span0")
+        let drop = TraceResult(steps: ["a"], action: "drop", dropReason: "isolated", vlan: nil, outputs: [], mirroredTo: [])
+        #expect(TraceText.lines(drop).last == "Result: drop (isolated)")
+    }
+}
