@@ -89,6 +89,7 @@ public final class UnixConnection: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let nl = pending.firstIndex(of: 0x0A) {
+                if nl - pending.startIndex > limit { return .tooLarge }
                 let line = pending[pending.startIndex..<nl]
                 pending = Data(pending[(nl + 1)...])
                 return .line(Data(line))
@@ -97,6 +98,7 @@ public final class UnixConnection: @unchecked Sendable {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
+                if pending.count > limit { return .tooLarge }
                 if !pending.isEmpty { let last = pending; pending = Data(); return .line(last) }
                 return .closed
             }

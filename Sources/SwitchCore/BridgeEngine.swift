@@ -71,6 +71,9 @@ public final class BridgeEngine {
             vlan = header.tagVID
         } else {
             guard inPort.untaggedVLAN != 0 else { return .drop(.untaggedOnTrunk, header) }
+            // A priority tag wrapped around another tag would hop VLANs once the priority tag is
+            // removed on an untagged egress: such a frame belongs to no VLAN here.
+            if header.isTagged && header.hasInnerTag { return .drop(.nestedTag, header) }
             vlan = inPort.untaggedVLAN
         }
         if snap.mode == .hub || header.destination.isMulticast {

@@ -36,6 +36,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case unsupportedOffload
     /// A frame arrived on a port that is a mirror's output.
     case mirrorOutput
+    /// A priority-tagged (VID 0) frame with another VLAN tag inside: removing the priority tag
+    /// would let the inner tag hop into another VLAN.
+    case nestedTag
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -58,6 +61,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .vxlanUnknownRemote: "vxlan-unknown-remote"
         case .unsupportedOffload: "unsupported-offload"
         case .mirrorOutput: "mirror-output"
+        case .nestedTag: "nested-tag"
         }
     }
 

@@ -17,6 +17,8 @@ public struct FrameHeader: Sendable, Equatable {
     public var tagVID: UInt16
     /// The tag's priority bits (PCP), kept when a tag is rewritten.
     public var tagPCP: UInt8
+    /// For a tagged frame: whether the ethertype after the tag is another VLAN tag (0x8100, 0x88a8, 0x9100).
+    public var hasInnerTag: Bool = false
 
     /// Reads the header, or says why the frame is malformed.
     @inline(__always)
@@ -32,8 +34,10 @@ public struct FrameHeader: Sendable, Equatable {
         guard frame.count >= ethernetHeaderLength + tagLength else { return .failure(.truncatedTag) }
         let tci = UInt16(base.load(fromByteOffset: 14, as: UInt8.self)) << 8
             | UInt16(base.load(fromByteOffset: 15, as: UInt8.self))
+        let inner = UInt16(base.load(fromByteOffset: 16, as: UInt8.self)) << 8
+            | UInt16(base.load(fromByteOffset: 17, as: UInt8.self))
         return .success(FrameHeader(destination: dst, source: src, isTagged: true, tagVID: tci & 0x0FFF,
-                                    tagPCP: UInt8(tci >> 13)))
+                                    tagPCP: UInt8(tci >> 13), hasInnerTag: inner == tpid || inner == 0x88A8 || inner == 0x9100))
     }
 
     @inline(__always)

@@ -149,10 +149,15 @@ struct MACTableCore {
                 return .refreshed
             }
             unlink(s, from: old)
+            ensurePort(port)
+            // The new port's own limit holds for moved entries too: it gives up its oldest.
+            let moveLimit = ports[Int(port)].limit > 0 ? ports[Int(port)].limit : defaultPortLimit
+            if moveLimit > 0 && ports[Int(port)].count >= moveLimit {
+                removeSlot(ports[Int(port)].head); evictedTotal &+= 1
+            }
             slot.pointee.port = port
             slot.pointee.remote = remote
             slot.pointee.lastSeen = now
-            ensurePort(port)
             append(s, to: port)
             movedTotal &+= 1
             events?.record(.moved, mac: MACAddress(rawValue: key), vlan: UInt16(key >> 48), port: port, time: now)

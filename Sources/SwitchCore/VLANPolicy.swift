@@ -34,6 +34,7 @@ public struct VLANPolicy: Sendable, Equatable {
             return .success(header.tagVID)
         }
         guard untaggedVLAN != 0 else { return .failure(.untaggedOnTrunk) }
+        if header.isTagged && header.hasInnerTag { return .failure(.nestedTag) }
         return .success(untaggedVLAN)
     }
 

@@ -14,13 +14,22 @@ public enum InterfaceName {
         for b in bytes where b == UInt8(ascii: "/") || b == UInt8(ascii: ":") || b <= 0x20 || b == 0x7F {
             throw ModelError("invalid \(what) '\(name)': must not contain '/', ':', whitespace or control characters")
         }
+        // Names end up in nftables rules, dnsmasq configs and command lines: only a quiet character set.
+        for b in bytes where !(isSafe(b)) {
+            throw ModelError("invalid \(what) '\(name)': use letters, digits and '-', '_', '.', '+' only")
+        }
+    }
+
+    static func isSafe(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "+")
     }
 
     /// Network namespace names live in /run/netns: same file-name rules, up to 255 bytes.
     public static func validateNamespace(_ name: String) throws(ModelError) {
         let bytes = Array(name.utf8)
-        if bytes.isEmpty || bytes.count > 255 || name == "." || name == ".."
-            || bytes.contains(where: { $0 == UInt8(ascii: "/") || $0 <= 0x20 || $0 == 0x7F }) {
+        let allowed = { (b: UInt8) in isSafe(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "@") }
+        if bytes.isEmpty || bytes.count > 255 || name == "." || name == ".." || !bytes.allSatisfy(allowed) {
             throw ModelError("invalid network namespace name '\(name)'")
         }
     }

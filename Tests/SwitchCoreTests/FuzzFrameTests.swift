@@ -28,21 +28,10 @@ struct FuzzFrameTests {
             #expect(fuzzer.drops[Int(reason.rawValue)] > 0, "no \(reason.name) drop generated")
         }
         #expect(fuzzer.unicasts > 10_000 && fuzzer.floods > 10_000)
-        let known: Set<String> = ["vlan-hop-priority-tag", "port-over-limit"]
-        let other = fuzzer.violations.filter { !known.contains($0.kind) }
-        #expect(other.isEmpty, "invariants broken:\n\(other.map(\.description).joined(separator: "\n"))")
-        withKnownIssue("""
-            BUG: a priority-tagged frame (VID 0) whose payload starts with another 802.1Q/802.1ad tag, sent from an \
-            access port, leaves a trunk whose native VLAN is untagged with only the outer tag popped: the next \
-            switch reads the inner VID (VLAN hopping)
-            """) {
-            #expect(fuzzer.violationCounts["vlan-hop-priority-tag", default: 0] == 0,
-                    "\(fuzzer.violations.filter { $0.kind == "vlan-hop-priority-tag" }.first?.description ?? "")")
-        }
-        withKnownIssue("BUG: MACLearningTable.learn moves an entry onto a port without checking the port's --max-macs limit") {
-            #expect(fuzzer.violationCounts["port-over-limit", default: 0] == 0,
-                    "\(fuzzer.violations.filter { $0.kind == "port-over-limit" }.first?.description ?? "")")
-        }
+        // Includes the two bugs this fuzzer found and that are fixed now: a VLAN hop through a priority
+        // tag wrapped around another tag, and moved MACs exceeding a port's --max-macs.
+        #expect(fuzzer.violations.isEmpty, "invariants broken:\n\(fuzzer.violations.map(\.description).joined(separator: "\n"))")
+        #expect(fuzzer.drops[Int(DropReason.nestedTag.rawValue)] > 0, "no nested-tag drop generated")
     }
 
     /// Different seeds reach different corners; a shorter run each.
@@ -50,9 +39,7 @@ struct FuzzFrameTests {
     func otherSeedsKeepTheInvariants(seed: UInt64) {
         let fuzzer = FrameFuzzer(seed: seed)
         fuzzer.run(100_000)
-        let known: Set<String> = ["vlan-hop-priority-tag", "port-over-limit"]
-        let other = fuzzer.violations.filter { !known.contains($0.kind) }
-        #expect(other.isEmpty, "seed \(seed): \(other.map(\.description).joined(separator: "\n"))")
+        #expect(fuzzer.violations.isEmpty, "seed \(seed): \(fuzzer.violations.map(\.description).joined(separator: "\n"))")
     }
 
     /// The VLAN hop the fuzzer finds, as a small deterministic case: an access port of VLAN 10 sends
@@ -66,12 +53,14 @@ struct FuzzFrameTests {
         let attack = MACAddress.broadcast.octets + FrameBuilder.mac(1).octets
             + [0x81, 0x00, 0x00, 0x00, 0x81, 0x00, 0x00, 0x14, 0x08, 0x00] + [UInt8](repeating: 0xAB, count: 46)
         let out = sw.inject(attack, on: "vm1")
-        #expect(out.map(\.port) == ["up"])
-        guard let frame = out.first?.frame else { return }
-        let outer = frame.count >= 16 && frame[12] == 0x81 && frame[13] == 0x00 ? Int(frame[14] & 0x0F) << 8 | Int(frame[15]) : nil
-        withKnownIssue("BUG: priority tag popped, inner VLAN 20 tag becomes the outer tag on the trunk") {
-            #expect(outer == nil || outer == 10, "the trunk's peer reads VLAN \(outer.map(String.init) ?? "-") instead of 10")
-        }
+        #expect(out.isEmpty, "the stacked frame left through \(out.map(\.port))")
+        #expect(sw.dropCount("vm1", .nestedTag) == 1)
+        // A plain priority-tagged frame still belongs to the access VLAN and leaves the native-untagged trunk untagged.
+        let plain = MACAddress.broadcast.octets + FrameBuilder.mac(1).octets
+            + [0x81, 0x00, 0x00, 0x00, 0x08, 0x00] + [UInt8](repeating: 0xAB, count: 46)
+        let ok = sw.inject(plain, on: "vm1")
+        #expect(ok.map(\.port) == ["up"])
+        #expect(ok.first.map { $0.frame[12] == 0x08 && $0.frame[13] == 0x00 } == true)
     }
 
     /// The per-port limit holds also when a MAC moves onto the limited port.
@@ -84,9 +73,7 @@ struct FuzzFrameTests {
         #expect(t.count(of: 1) == 2)
         // Port 1 now claims the MACs learned on port 2 (a spoofer does this on purpose).
         for i in 3...6 { t.learn(FrameBuilder.mac(UInt64(i)), vlan: 10, port: 1, now: 3) }
-        withKnownIssue("BUG: MACLearningTable.learn's move branch ignores the destination port's limit") {
-            #expect(t.count(of: 1) <= 2, "port 1 holds \(t.count(of: 1)) entries with --max-macs 2")
-        }
+        #expect(t.count(of: 1) <= 2, "port 1 holds \(t.count(of: 1)) entries with --max-macs 2")
     }
 }
 
