@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// A live capture (`tapestry capture`): copies of the selected frames go, one datagram each, to
-/// the reader's Unix socket as a 16-byte record header (`TPCP`, seconds, microseconds,
-/// direction, 3 bytes padding) followed by the frame. The datapath never waits for the reader:
+/// the reader's Unix socket as a 16-byte record header (four native-endian u32: the magic
+/// `TPCP`, seconds, microseconds, direction 0 = in / 1 = out) followed by the frame. The datapath never waits for the reader:
 /// a copy that does not fit in the socket buffer is dropped and counted. The session ends when
 /// the reader goes away.
 public final class CaptureSession: @unchecked Sendable {

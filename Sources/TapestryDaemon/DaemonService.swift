@@ -20,6 +20,7 @@ public final class DaemonService: @unchecked Sendable {
     let events = EventLog()
     let macEventMarks = LockedBox<[String: UInt64]>([:])
     private let captureIDs = LockedBox(0)
+    private let stopping = LockedBox(false)
     private let log: Logger
     private(set) var state: DesiredState
     /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
@@ -37,10 +38,25 @@ public final class DaemonService: @unchecked Sendable {
         let failures = switchboard.reconcile(to: state)
         log.info("reconciled \(state.bridges.count) bridge(s), \(state.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
         startNetworksAtLaunch()
+        startEventDrain()
     }
 
     /// Stops the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
+    /// Moves MAC table changes into the event log once a second, so that they keep their order
+    /// with other events and the datapath's bounded ring does not overflow between readers.
+    private func startEventDrain() {
+        let t = Thread { [weak self] in
+            while let service = self, !service.stopping.get() {
+                service.locked { service.drainMACEvents() }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        t.name = "tapestry-events"
+        t.start()
+    }
+
     public func shutdown(keepDevices: Bool) {
+        stopping.set(true)
         lock.lock(); defer { lock.unlock() }
         networkManager.stopAll()
         switchboard.shutdown(keepDevices: keepDevices)
