@@ -84,7 +84,7 @@ let package = Package(
         // In-process benchmark of the switching core (run by Tools/bench).
         .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
         // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).
-        .executableTarget(name: "tapestry-fuzz", dependencies: ["SwitchCore", "TapestryModel"]),
+        .executableTarget(name: "tapestry-fuzz", dependencies: ["SwitchCore", "TapestryModel", "TestSupport"]),
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
