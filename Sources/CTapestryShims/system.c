@@ -65,6 +65,12 @@ uint64_t tp_monotonic_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t tp_monotonic_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int tp_set_thread_name(const char *name) { return -pthread_setname_np(pthread_self(), name); }
 
 int tp_accept(int fd) {

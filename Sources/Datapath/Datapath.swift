@@ -8,10 +8,14 @@ import SwitchCore
 /// `DatapathConfig` or a command, wakes the thread through an eventfd, and waits for the thread
 /// to run it between batches. The fast path never waits for the control path.
 public final class Datapath: Sendable {
+    public static let defaultSpinMicros: UInt64 = 0
+
     private let worker: DatapathWorker
 
-    public init() throws {
-        let w = try DatapathWorker()
+    /// `spinMicros`: how long the datapath thread keeps polling after traffic before it sleeps
+    /// (lower latency for request/response traffic at the price of some CPU; 0 turns it off).
+    public init(spinMicros: UInt64 = Datapath.defaultSpinMicros) throws {
+        let w = try DatapathWorker(spinMicros: spinMicros)
         worker = w
         let thread = Thread { w.run() }
         thread.name = "tapestry-dp"

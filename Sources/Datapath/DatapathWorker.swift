@@ -27,6 +27,8 @@ final class DatapathWorker: @unchecked Sendable {
     let wakefd: Int32
     let mailbox: Mutex<[@Sendable (DatapathWorker) -> Void]>
     let running = Atomic<Bool>(true)
+    /// How long to keep polling after traffic before sleeping in epoll (0: never poll).
+    let spinMicros: UInt64
 
     private(set) var config = DatapathConfig.empty
     private(set) var engines: [String: BridgeEngine] = [:]
@@ -46,7 +48,8 @@ final class DatapathWorker: @unchecked Sendable {
     private let events: UnsafeMutablePointer<UInt64>
     private var lastExpire: Int64 = 0
 
-    init() throws {
+    init(spinMicros: UInt64) throws {
+        self.spinMicros = spinMicros
         epfd = tp_epoll_create()
         wakefd = tp_eventfd_create()
         guard epfd >= 0, wakefd >= 0 else { throw DatapathError("could not create epoll or eventfd") }
@@ -65,8 +68,19 @@ final class DatapathWorker: @unchecked Sendable {
     /// The thread body: runs until `running` is cleared and the eventfd is signalled.
     func run() {
         _ = tp_set_thread_name("tapestry-dp")
+        var spinUntil: UInt64 = 0
         while running.load(ordering: .relaxed) {
-            let n = Int(tp_epoll_wait(epfd, events, 64, 1000))
+            // Right after traffic, poll without sleeping for a short while: the answer to what was
+            // just forwarded usually comes back within tens of microseconds, and waking a sleeping
+            // thread (an IPI to an idle vCPU) costs about as much again.
+            var n = 0
+            if spinMicros > 0 && tp_monotonic_us() < spinUntil {
+                n = Int(tp_epoll_wait(epfd, events, 64, 0))
+                if n == 0 { continue }
+            } else {
+                n = Int(tp_epoll_wait(epfd, events, 64, 1000))
+            }
+            if n > 0 && spinMicros > 0 { spinUntil = tp_monotonic_us() + spinMicros }
             let now = Int64(tp_monotonic_ms())
             for i in 0..<max(n, 0) {
                 let token = events[i]

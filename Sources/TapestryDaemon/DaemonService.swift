@@ -27,11 +27,11 @@ public final class DaemonService: @unchecked Sendable {
     let networkManager: NetworkManager
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
-    public init(stateDirectory: String, logger: Logger) throws {
+    public init(stateDirectory: String, logger: Logger, pollMicros: UInt64 = Datapath.defaultSpinMicros) throws {
         log = logger
         store = ConfigStore(stateDirectory: stateDirectory)
         state = try store.load()
-        datapath = try Datapath()
+        datapath = try Datapath(spinMicros: pollMicros)
         switchboard = Switchboard(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
         networkManager = NetworkManager(stateDirectory: stateDirectory, logger: logger)
         switchboard.removeLeftovers(keeping: state)

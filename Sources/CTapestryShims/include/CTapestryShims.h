@@ -121,6 +121,7 @@ int tp_accept(int fd);
 long tp_peer_uid(int fd);
 
 uint64_t tp_monotonic_ms(void);
+uint64_t tp_monotonic_us(void);
 int tp_set_thread_name(const char *name);
 
 #endif
