@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for Tools/demo and Tools/bench (sourced, not run).
 #
 # Rules these helpers keep: processes are stopped by pid (checked against the expected command
@@ -7,6 +8,7 @@
 # The repository's top folder (this file lives in Tools/lib/).
 TP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# shellcheck disable=SC2034  # some colours are used only by the scripts that source this file
 if [ -t 1 ]; then
     TP_BOLD=$'\e[1m' TP_DIM=$'\e[2m' TP_RED=$'\e[31m' TP_GREEN=$'\e[32m' TP_YELLOW=$'\e[33m' TP_RESET=$'\e[0m'
 else
@@ -47,7 +49,7 @@ tp_build_release() {
         tail -1 "$log"; rm -f "$log"
         TP_BIN=$(cd "$TP_ROOT" && swift build -c release --show-bin-path)
     fi
-    [ -x "$TP_BIN/tapestryd" ] && [ -x "$TP_BIN/tapestry" ] || tp_die "tapestryd/tapestry not found in $TP_BIN"
+    { [ -x "$TP_BIN/tapestryd" ] && [ -x "$TP_BIN/tapestry" ]; } || tp_die "tapestryd/tapestry not found in $TP_BIN"
 }
 
 tp_ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
@@ -73,17 +75,17 @@ tp_ns_del() {
 # tp_stop_pid PID COMM: SIGTERM, wait up to 5 s, then SIGKILL. With COMM non-empty, only a process
 # whose /proc/PID/comm is COMM is signalled (so a stale pidfile never hits an unrelated process).
 tp_stop_pid() {
-    local pid=$1 want=$2 i
+    local pid=$1 want=$2
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
     if [ -n "$want" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != "$want" ]; then return 0; fi
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         [ -d "/proc/$pid" ] || return 0
         grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && return 0
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
-    for i in $(seq 1 20); do [ -d "/proc/$pid" ] || return 0; sleep 0.1; done
+    for _ in $(seq 1 20); do [ -d "/proc/$pid" ] || return 0; sleep 0.1; done
 }
 
 # tp_stop_pidfile FILE COMM: tp_stop_pid on the pid in FILE, then removes FILE.
@@ -98,13 +100,13 @@ tp_stop_pidfile() {
 # terminal), records its pid and waits until its control socket answers (10 s at most). Returns 1
 # (after showing the log's tail) when it does not come up.
 tp_start_tapestryd() {
-    local ns=$1 run=$2 state=$3 log=$4 pidfile=$5 i pid
+    local ns=$1 run=$2 state=$3 log=$4 pidfile=$5 pid
     mkdir -p "$run" "$state"
     nohup ip netns exec "$ns" "$TP_BIN/tapestryd" --run-dir "$run" --state-dir "$state" \
         </dev/null >>"$log" 2>&1 &
     pid=$!
     echo "$pid" >"$pidfile"
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -20 "$log" >&2
             tp_warn "tapestryd exited at start (log: $log)"; return 1
