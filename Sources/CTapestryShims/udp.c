@@ -10,6 +10,14 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+int tp_udp_enable_gro(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) < 0 ? -errno : 0;
+}
 
 int tp_udp_open(uint32_t local_ip, uint16_t port) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -39,6 +47,7 @@ int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n) {
     struct mmsghdr msgs[TP_MAX_BATCH];
     struct iovec iovs[TP_MAX_BATCH];
     struct sockaddr_in addrs[TP_MAX_BATCH];
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctrl[TP_MAX_BATCH];
     memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)n);
     for (int i = 0; i < n; i++) {
         iovs[i].iov_base = slots[i].buf;
@@ -47,6 +56,8 @@ int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n) {
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &addrs[i];
         msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+        msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+        msgs[i].msg_hdr.msg_controllen = sizeof ctrl[i].buf;
     }
     int got = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
     if (got < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
@@ -54,6 +65,14 @@ int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n) {
         slots[i].len = msgs[i].msg_len;
         slots[i].src_ip = ntohl(addrs[i].sin_addr.s_addr);
         slots[i].src_port = ntohs(addrs[i].sin_port);
+        slots[i].gro_size = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+                int size;
+                memcpy(&size, CMSG_DATA(c), sizeof size);
+                slots[i].gro_size = (uint16_t)size;
+            }
+        }
     }
     return got;
 }

@@ -11,6 +11,9 @@
 //   DatapathConfig, read or edit a MAC table). Once a second: MAC aging.
 
 import CTapestryShims
+#if canImport(Glibc)
+import Glibc
+#endif
 import SwitchCore
 import Synchronization
 import TapestryModel
@@ -223,23 +226,48 @@ final class DatapathWorker: @unchecked Sendable {
         let got = Int(tp_udp_recv_batch(tunnel.receiveFD, udpSlots, Int32(DatapathWorker.batchSize)))
         for k in 0..<max(got, 0) {
             let d = buffer(k) + offset
-            let len = Int(udpSlots[k].len)
-            // RFC 7348: the I flag must be set; the other flag bits and reserved fields are ignored.
-            guard len >= h, d.load(as: UInt8.self) & 0x08 != 0 else { tunnel.counters.dropped(.vxlanBadHeader); continue }
-            let vni = UInt32(bigEndian: d.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) >> 8
-            guard let route = tunnelRoutes[t][vni] else { tunnel.counters.dropped(.vxlanUnknownVNI); continue }
-            let bridge = config.bridges[route.bridge]
-            let port = bridge.ports[route.slot]
-            guard case .vxlan(let target) = port.kind, target.accepted.contains(udpSlots[k].src_ip) else {
-                port.counters.dropped(.vxlanUnknownRemote)
-                continue
+            let total = Int(udpSlots[k].len)
+            let stride = udpSlots[k].gro_size > 0 ? Int(udpSlots[k].gro_size) : total
+            let src = udpSlots[k].src_ip
+            if stride < total {
+                // Several datagrams of one flow in one read: one TCP super-frame when they merge exactly.
+                let count = (total + stride - 1) / stride
+                if let merged = TCPCoalescer.merge(d, count: count, stride: stride, lastLength: total - (count - 1) * stride, h: h) {
+                    deliverTunnelFrame(t, tunnel, vni: merged.vni, src: src, frame: d + h, length: merged.length,
+                                       vnetReady: true, now: now)
+                    continue
+                }
             }
-            let vnet = buffer(k) + DatapathWorker.headroom
-            vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
-            PartialChecksum.markIfUnfinished(vnet: vnet, frame: vnet + DatapathWorker.vnetLength, length: len - h)
-            handle(route.bridge, slot: route.slot, vnet: vnet,
-                   length: DatapathWorker.vnetLength + len - h, inRemote: udpSlots[k].src_ip, now: now)
+            // One datagram at a time; the virtio-net header of each goes over the tail of the one before.
+            var off = 0
+            while off < total {
+                let len = min(stride, total - off)
+                let p = d + off
+                off += len
+                // RFC 7348: the I flag must be set; the other flag bits and reserved fields are ignored.
+                guard len >= h, p.load(as: UInt8.self) & 0x08 != 0 else { tunnel.counters.dropped(.vxlanBadHeader); continue }
+                let vni = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) >> 8
+                deliverTunnelFrame(t, tunnel, vni: vni, src: src, frame: p + h, length: len - h, vnetReady: false, now: now)
+            }
         }
+    }
+
+    /// Hands one decapsulated frame (with room for a virtio-net header before it) to its vxlan port.
+    @inline(__always)
+    private func deliverTunnelFrame(_ t: Int, _ tunnel: VXLANTunnel, vni: UInt32, src: UInt32, frame: UnsafeMutableRawPointer,
+                                    length: Int, vnetReady: Bool, now: Int64) {
+        guard let route = tunnelRoutes[t][vni] else { tunnel.counters.dropped(.vxlanUnknownVNI); return }
+        let port = config.bridges[route.bridge].ports[route.slot]
+        guard case .vxlan(let target) = port.kind, target.accepted.contains(src) else {
+            port.counters.dropped(.vxlanUnknownRemote)
+            return
+        }
+        let vnet = frame - DatapathWorker.vnetLength
+        if !vnetReady {
+            vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
+            PartialChecksum.markIfUnfinished(vnet: vnet, frame: frame, length: length)
+        }
+        handle(route.bridge, slot: route.slot, vnet: vnet, length: DatapathWorker.vnetLength + length, inRemote: src, now: now)
     }
 
     // MARK: - switch one frame

@@ -22,6 +22,8 @@ public final class VXLANTunnel: Sendable {
         guard rx >= 0 else {
             throw DatapathError("could not listen on UDP port \(port) for VXLAN: \(String(cString: strerror(-rx)))")
         }
+        // Receive offload: a burst of one flow arrives in one read and is merged back into one super-frame.
+        _ = tp_udp_enable_gro(rx)
         var tx: [Int32] = []
         for _ in 0..<VXLANTunnel.senderCount {
             let fd = tp_udp_open(local, 0)

@@ -63,6 +63,8 @@ int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n);
 /// A UDP socket bound to local_ip:port (host order; 0 = any), non-blocking, close-on-exec,
 /// don't-fragment (oversized sends fail with EMSGSIZE), large buffers.
 int tp_udp_open(uint32_t local_ip, uint16_t port);
+/// Turns on UDP_GRO: the kernel may hand several datagrams of one flow over in one read (see gro_size).
+int tp_udp_enable_gro(int fd);
 
 /// One receive slot for tp_udp_recv_batch.
 typedef struct {
@@ -71,6 +73,7 @@ typedef struct {
     uint32_t len;      // out
     uint32_t src_ip;   // out, host order
     uint16_t src_port; // out, host order
+    uint16_t gro_size; // out: with UDP_GRO, the size of each datagram coalesced into buf (0: one datagram)
 } tp_udp_slot;
 
 /// recvmmsg up to n datagrams without blocking; returns how many or -errno.
