@@ -46,30 +46,10 @@ enum TCPSegmenter {
 
     /// Finds the IP and TCP headers of an Ethernet frame (optionally 802.1Q tagged).
     static func layout(_ f: UnsafeRawPointer, _ len: Int) -> Layout? {
-        var l3 = 14
-        guard len >= 14 else { return nil }
-        var ethertype = UInt16(bigEndian: f.loadUnaligned(fromByteOffset: 12, as: UInt16.self))
-        if ethertype == 0x8100 {
-            guard len >= 18 else { return nil }
-            ethertype = UInt16(bigEndian: f.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
-            l3 = 18
-        }
-        let l4: Int, isIPv4: Bool
-        switch ethertype {
-        case 0x0800:
-            guard len >= l3 + 20 else { return nil }
-            let ihl = Int(f.load(fromByteOffset: l3, as: UInt8.self) & 0x0F) * 4
-            guard ihl >= 20, f.load(fromByteOffset: l3 + 9, as: UInt8.self) == 6 else { return nil }
-            l4 = l3 + ihl; isIPv4 = true
-        case 0x86DD:
-            guard len >= l3 + 40, f.load(fromByteOffset: l3 + 6, as: UInt8.self) == 6 else { return nil }
-            l4 = l3 + 40; isIPv4 = false
-        default: return nil
-        }
-        guard len >= l4 + 20 else { return nil }
-        let doff = Int(f.load(fromByteOffset: l4 + 12, as: UInt8.self) >> 4) * 4
-        guard doff >= 20, len >= l4 + doff else { return nil }
-        return Layout(l3: l3, l4: l4, headers: l4 + doff, isIPv4: isIPv4)
+        guard let l = l4Layout(f, len), l.proto == 6, len >= l.l4 + 20 else { return nil }
+        let doff = Int(f.load(fromByteOffset: l.l4 + 12, as: UInt8.self) >> 4) * 4
+        guard doff >= 20, len >= l.l4 + doff else { return nil }
+        return Layout(l3: l.l3, l4: l.l4, headers: l.l4 + doff, isIPv4: l.isIPv4)
     }
 
     /// Completes a CHECKSUM_PARTIAL frame: sums from `start` to the end (the field holds the
