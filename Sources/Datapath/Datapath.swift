@@ -27,7 +27,7 @@ public final class Datapath: Sendable {
     public func perform<T: Sendable>(_ body: @escaping @Sendable (DatapathAccess) -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let result = ResultSlot<T>()
-        worker.mailbox.withLock { $0.append({ w in result.value = body(DatapathAccess(worker: w)); done.signal() }) }
+        worker.mailbox.update { $0.append({ w in result.value = body(DatapathAccess(worker: w)); done.signal() }) }
         _ = tp_eventfd_signal(worker.wakefd)
         done.wait()
         return result.value!

@@ -14,6 +14,7 @@ import CTapestryShims
 #if canImport(Glibc)
 import Glibc
 #endif
+import HostSystem
 import SwitchCore
 import Synchronization
 import TapestryModel
@@ -28,7 +29,8 @@ final class DatapathWorker: @unchecked Sendable {
 
     let epfd: Int32
     let wakefd: Int32
-    let mailbox: Mutex<[@Sendable (DatapathWorker) -> Void]>
+    /// Commands from the control path (a pthread mutex, visible to ThreadSanitizer).
+    let mailbox = LockedBox<[@Sendable (DatapathWorker) -> Void]>([])
     let running = Atomic<Bool>(true)
     /// How long to keep polling after traffic before sleeping in epoll (0: never poll).
     let spinMicros: UInt64
@@ -57,7 +59,6 @@ final class DatapathWorker: @unchecked Sendable {
         wakefd = tp_eventfd_create()
         guard epfd >= 0, wakefd >= 0 else { throw DatapathError("could not create epoll or eventfd") }
         guard tp_epoll_add(epfd, wakefd, DatapathWorker.wakeToken) == 0 else { throw DatapathError("could not watch eventfd") }
-        mailbox = Mutex([])
         pool = .allocate(byteCount: DatapathWorker.batchSize * DatapathWorker.bufferSize, alignment: 64)
         rxSlots = .allocate(capacity: DatapathWorker.batchSize)
         udpSlots = .allocate(capacity: DatapathWorker.batchSize)
@@ -113,7 +114,7 @@ final class DatapathWorker: @unchecked Sendable {
     }
 
     private func runCommands() {
-        let commands = mailbox.withLock { box -> [@Sendable (DatapathWorker) -> Void] in
+        let commands = mailbox.update { box -> [@Sendable (DatapathWorker) -> Void] in
             let c = box
             box.removeAll(keepingCapacity: true)
             return c
