@@ -125,12 +125,7 @@ public final class BridgeEngine {
     public func edit(for decision: ForwardingDecision, to slot: Int) -> EgressEdit {
         let port = snapshot.fast[slot]
         let tagged = !(port.flags & FastPort.untaggedEgress != 0 && decision.vlan == port.untaggedVLAN)
-        let header = decision.header
-        if tagged {
-            if !header.isTagged { return .push(tci: UInt16(header.tagPCP) << 13 | decision.vlan) }
-            return header.tagVID == decision.vlan ? .none : .retag(tci: UInt16(header.tagPCP) << 13 | decision.vlan)
-        }
-        return header.isTagged ? .pop : .none
+        return EgressEdit.forEgress(vlan: decision.vlan, header: decision.header, tagged: tagged)
     }
 
     /// Ages out stale entries; call about once a second.

@@ -13,7 +13,12 @@ public enum EgressEdit: Sendable, Equatable {
     /// The edit that turns a frame of `vlan` (which arrived with `header`) into what `policy` sends.
     @inline(__always)
     public static func forEgress(vlan: UInt16, header: FrameHeader, policy: VLANPolicy) -> EgressEdit {
-        let tagged = policy.egressTagged(vlan)
+        forEgress(vlan: vlan, header: header, tagged: policy.egressTagged(vlan))
+    }
+
+    /// The edit for a frame of `vlan` that must leave `tagged` or untagged (the PCP is kept).
+    @inline(__always)
+    public static func forEgress(vlan: UInt16, header: FrameHeader, tagged: Bool) -> EgressEdit {
         let tci = UInt16(header.tagPCP) << 13 | vlan
         if tagged {
             if !header.isTagged { return .push(tci: tci) }

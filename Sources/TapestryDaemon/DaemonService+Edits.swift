@@ -108,7 +108,8 @@ extension DaemonService {
         }
     }
 
-    private func respondCatching<R: Codable & Sendable>(_ id: RPCID?, _ body: () throws -> R) -> Data {
+    /// Runs `body` and encodes its result, or the error it threw, as the response to `id`.
+    func respondCatching<R: Codable & Sendable>(_ id: RPCID?, _ body: () throws -> R) -> Data {
         do {
             let result = try body()
             return (try? JSONEncoder().encode(RPCResponse(id: id, result: result))) ?? encodeError(id, RPCError(code: RPCError.internalError, message: "internal error"))

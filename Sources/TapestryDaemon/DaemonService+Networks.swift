@@ -10,43 +10,27 @@ import TapestryModel
 extension DaemonService {
     func respondToNetworkMethod(_ method: String, _ line: Data) -> Data {
         switch method {
-        case Methods.NetDefine.name: return runNetwork(Methods.NetDefine.self, line) { p in try self.defineNetwork(xml: p.xml) }
-        case Methods.NetCreate.name: return runNetwork(Methods.NetCreate.self, line) { p in try self.createNetwork(xml: p.xml) }
-        case Methods.NetStart.name: return runNetwork(Methods.NetStart.self, line) { p in try self.startNetwork(p.network); return Empty() }
-        case Methods.NetDestroy.name: return runNetwork(Methods.NetDestroy.self, line) { p in try self.destroyNetwork(p.network); return Empty() }
+        case Methods.NetDefine.name: return run(Methods.NetDefine.self, line) { p in try self.defineNetwork(xml: p.xml) }
+        case Methods.NetCreate.name: return run(Methods.NetCreate.self, line) { p in try self.createNetwork(xml: p.xml) }
+        case Methods.NetStart.name: return run(Methods.NetStart.self, line) { p in try self.startNetwork(p.network); return Empty() }
+        case Methods.NetDestroy.name: return run(Methods.NetDestroy.self, line) { p in try self.destroyNetwork(p.network); return Empty() }
         case Methods.NetUndefine.name:
-            return runNetwork(Methods.NetUndefine.self, line) { p in try self.undefineNetwork(p.network); return Empty() }
+            return run(Methods.NetUndefine.self, line) { p in try self.undefineNetwork(p.network); return Empty() }
         case Methods.NetAutostart.name:
-            return runNetwork(Methods.NetAutostart.self, line) { p in try self.setAutostart(p.network, p.enable); return Empty() }
+            return run(Methods.NetAutostart.self, line) { p in try self.setAutostart(p.network, p.enable); return Empty() }
         case Methods.NetList.name:
-            return runNetwork(Methods.NetList.self, line) { _ in NetworkListResult(networks: self.state.networks.map(self.info)) }
+            return run(Methods.NetList.self, line) { _ in NetworkListResult(networks: self.state.networks.map(self.info)) }
         case Methods.NetInfo.name:
-            return runNetwork(Methods.NetInfo.self, line) { p in self.info(try self.record(p.network, verb: "show")) }
+            return run(Methods.NetInfo.self, line) { p in self.info(try self.record(p.network, verb: "show")) }
         case Methods.NetDumpXML.name:
-            return runNetwork(Methods.NetDumpXML.self, line) { p in
+            return run(Methods.NetDumpXML.self, line) { p in
                 let r = try self.record(p.network, verb: "dump XML of")
                 return NetworkXMLResult(xml: p.inactive ? r.xml : r.currentXML)
             }
-        case Methods.NetUpdate.name: return runNetwork(Methods.NetUpdate.self, line) { p in try self.updateNetwork(p); return Empty() }
-        case Methods.NetDHCPLeases.name: return runNetwork(Methods.NetDHCPLeases.self, line) { p in try self.networkLeases(p) }
+        case Methods.NetUpdate.name: return run(Methods.NetUpdate.self, line) { p in try self.updateNetwork(p); return Empty() }
+        case Methods.NetDHCPLeases.name: return run(Methods.NetDHCPLeases.self, line) { p in try self.networkLeases(p) }
         default:
             return encodeError(nil, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(method)'"))
-        }
-    }
-
-    private func runNetwork<M: RPCMethod>(_: M.Type, _ line: Data, _ body: (M.Params) throws -> M.Result) -> Data {
-        let request: RPCRequest<M.Params>
-        do { request = try JSONDecoder().decode(RPCRequest<M.Params>.self, from: line) } catch {
-            return encodeError(nil, RPCError(code: RPCError.invalidParams, message: "invalid params for \(M.name): \(describe(decodingError: error))"))
-        }
-        do {
-            let result = try locked { try body(request.params) }
-            let data = try JSONEncoder().encode(RPCResponse(id: request.id, result: result))
-            return data
-        } catch let e as RPCError {
-            return encodeError(request.id, e)
-        } catch {
-            return encodeError(request.id, RPCError(code: RPCError.operationFailed, message: "\(error)"))
         }
     }
 

@@ -38,16 +38,7 @@ extension DaemonService {
             return encodeError(id ?? nil, RPCError(code: RPCError.invalidParams,
                                                    message: "invalid params for \(M.name): \(describe(decodingError: error))"))
         }
-        do {
-            let result = try locked { try body(request.params) }
-            return encode(RPCResponse(id: request.id, result: result))
-        } catch let e as RPCError {
-            return encodeError(request.id, e)
-        } catch let e as ModelError {
-            return encodeError(request.id, RPCError(code: RPCError.operationFailed, message: e.message))
-        } catch {
-            return encodeError(request.id, RPCError(code: RPCError.operationFailed, message: "\(error)"))
-        }
+        return respondCatching(request.id) { try locked { try body(request.params) } }
     }
 
     func encodeError(_ id: RPCID?, _ error: RPCError) -> Data {

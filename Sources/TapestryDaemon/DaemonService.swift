@@ -106,18 +106,6 @@ public final class DaemonService: @unchecked Sendable {
         for (p, b) in before where after[p] == nil { events.record("port-removed", bridge: b, port: p, "port \(p) removed from \(b)") }
     }
 
-    /// Ports that are new or changed between the current state and `next`.
-    func changedPorts(_ next: DesiredState) -> Set<String> {
-        var result = Set<String>()
-        for b in next.bridges {
-            for p in b.ports where state.bridge(holdingPort: p.name)?.port(named: p.name) != p
-                || state.bridge(holdingPort: p.name)?.name != b.name {
-                result.insert(p.name)
-            }
-        }
-        return result
-    }
-
     // MARK: - reads
 
     func showResult(bridge: String?) throws -> ShowResult {
