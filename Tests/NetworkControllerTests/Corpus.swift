@@ -1,20 +1,19 @@
 import Foundation
 
-/// Locates the libvirt conformance corpus relative to the repository root:
-/// `<repo>/../shared/conformance/libvirt` (the repository root is found from `#filePath`).
+/// Locates the libvirt conformance corpus inside the repository: `<repo>/Tests/Fixtures/libvirt`
+/// (found from `#filePath`; see `Tests/Fixtures/README.md` for its provenance and licence).
 enum Corpus {
     struct Missing: Error, CustomStringConvertible {
         let path: String
         var description: String {
-            "libvirt conformance corpus not found at \(path) (expected ../shared/conformance/libvirt beside the repository)"
+            "libvirt conformance corpus file not found at \(path) (it belongs in the repository under Tests/Fixtures/libvirt)"
         }
     }
 
     static func root(filePath: String = #filePath) throws -> URL {
-        // <repo>/Tests/NetworkControllerTests/Corpus.swift → <repo>
-        let repo = URL(fileURLWithPath: filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let corpus = repo.deletingLastPathComponent().appendingPathComponent("shared/conformance/libvirt")
+        // <repo>/Tests/NetworkControllerTests/Corpus.swift → <repo>/Tests
+        let tests = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let corpus = tests.appendingPathComponent("Fixtures/libvirt")
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: corpus.path, isDirectory: &isDir), isDir.boolValue else {
             throw Missing(path: corpus.path)
