@@ -11,8 +11,14 @@ public struct PortStatus: Codable, Sendable {
     public var ifindex: Int32?
     /// The netdev's MAC address, when known.
     public var mac: String?
-    public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: String? = nil) {
+    /// The netdev's operational state as the link monitor last saw it (`up`, `down`, `lowerlayerdown`, `absent`...).
+    public var operState: String?
+    /// Whether the netdev has carrier.
+    public var carrier: Bool?
+    public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: String? = nil,
+                operState: String? = nil, carrier: Bool? = nil) {
         self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac
+        self.operState = operState; self.carrier = carrier
     }
 }
 

@@ -11,10 +11,19 @@ public struct LinkInfo: Sendable, Equatable {
     public var mtu: Int
     public var mac: String?
     public var alias: String?
+    /// Whether the lower layer has carrier (IFF_LOWER_UP: a tap with its fd open, a veth whose peer is up).
+    public var carrier: Bool
+    /// RFC 2863 operational state as `ip link` prints it (`up`, `down`, `lowerlayerdown`, `unknown`, ...).
+    public var operState: String
 
-    public init(name: String, ifindex: Int32, isUp: Bool, mtu: Int, mac: String?, alias: String?) {
+    public init(name: String, ifindex: Int32, isUp: Bool, mtu: Int, mac: String?, alias: String?,
+                carrier: Bool = true, operState: String = "unknown") {
         self.name = name; self.ifindex = ifindex; self.isUp = isUp; self.mtu = mtu; self.mac = mac; self.alias = alias
+        self.carrier = carrier; self.operState = operState
     }
+
+    /// Whether frames can pass: administratively up and with carrier.
+    public var isRunning: Bool { isUp && carrier }
 }
 
 /// A route netlink socket (libnl-route-3) in the namespace of the thread that opened it.
@@ -33,6 +42,9 @@ public final class Netlink {
     }
 
     deinit { nl_socket_free(sock) }
+
+    /// IFF_LOWER_UP (linux/if.h; not exported by Glibc's net/if.h).
+    static let lowerUp: UInt32 = 0x10000
 
     static func error(_ what: String, _ code: Int32) -> SystemError {
         SystemError(what, cause: String(cString: nl_geterror(code)), code: 0)
@@ -59,10 +71,17 @@ public final class Netlink {
             }.joined(separator: ":")
         }
         let alias = rtnl_link_get_ifalias(link).map { String(cString: $0) }
+        let flags = rtnl_link_get_flags(link)
+        var text = [CChar](repeating: 0, count: 32)
+        let oper = text.withUnsafeMutableBufferPointer { b -> String in
+            guard let p = rtnl_link_operstate2str(rtnl_link_get_operstate(link), b.baseAddress, b.count) else { return "unknown" }
+            return String(cString: p)
+        }
         return LinkInfo(name: rtnl_link_get_name(link).map { String(cString: $0) } ?? "",
                         ifindex: rtnl_link_get_ifindex(link),
-                        isUp: rtnl_link_get_flags(link) & UInt32(IFF_UP) != 0,
-                        mtu: Int(rtnl_link_get_mtu(link)), mac: mac, alias: alias)
+                        isUp: flags & UInt32(IFF_UP) != 0,
+                        mtu: Int(rtnl_link_get_mtu(link)), mac: mac, alias: alias,
+                        carrier: flags & Netlink.lowerUp != 0, operState: oper.lowercased())
     }
 
     /// Changes one link: `ip link set dev NAME [up] [mtu N] [address MAC] [alias TEXT] [netns FD]`.

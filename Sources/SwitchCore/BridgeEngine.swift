@@ -76,6 +76,12 @@ public final class BridgeEngine {
             if header.isTagged && header.hasInnerTag { return .drop(.nestedTag, header) }
             vlan = inPort.untaggedVLAN
         }
+        if inPort.flags & FastPort.noForward != 0 {
+            if snap.mode == .learning && learning && inPort.flags & FastPort.noLearn == 0 {
+                table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
+            }
+            return .drop(.notForwarding, header, vlan: vlan)
+        }
         if snap.mode == .hub || header.destination.isMulticast {
             if snap.mode == .learning && learning {
                 table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
@@ -91,6 +97,7 @@ public final class BridgeEngine {
         if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan) }
         if inPort.flags & snap.fast[out].flags & FastPort.isolated != 0 { return .drop(.isolated, header, vlan: vlan) }
         if !snap.carries(out, vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
+        if snap.fast[out].flags & FastPort.noForward != 0 { return .drop(.notForwarding, header, vlan: vlan) }
         return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan, header: header)
     }
 
@@ -100,7 +107,7 @@ public final class BridgeEngine {
         if slot == inSlot { return false }
         let snap = snapshot
         let flags = snap.fast[slot].flags
-        if flags & FastPort.mirrorOutput != 0 { return false }
+        if flags & (FastPort.mirrorOutput | FastPort.noForward) != 0 { return false }
         if flags & snap.fast[inSlot].flags & FastPort.isolated != 0 { return false }
         return snap.carries(slot, decision.vlan)
     }

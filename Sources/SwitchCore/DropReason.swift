@@ -39,6 +39,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     /// A priority-tagged (VID 0) frame with another VLAN tag inside: removing the priority tag
     /// would let the inner tag hop into another VLAN.
     case nestedTag
+    /// The ingress or output port is not forwarding: its link is down or spanning tree blocks it.
+    case notForwarding
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -62,6 +64,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .unsupportedOffload: "unsupported-offload"
         case .mirrorOutput: "mirror-output"
         case .nestedTag: "nested-tag"
+        case .notForwarding: "not-forwarding"
         }
     }
 

@@ -11,10 +11,13 @@ public struct ForwardingPort: Sendable {
     public let maxMACs: Int?
     /// A mirror's output: carries only mirrored copies; frames arriving on it are dropped.
     public let isMirrorOutput: Bool
+    /// Link and spanning-tree state: a port that is not forwarding is neither flooded nor sent to.
+    public let state: PortForwardingState
 
-    public init(id: UInt32, name: String, vlan: VLANPolicy, isolated: Bool, maxMACs: Int? = nil, isMirrorOutput: Bool = false) {
+    public init(id: UInt32, name: String, vlan: VLANPolicy, isolated: Bool, maxMACs: Int? = nil, isMirrorOutput: Bool = false,
+                state: PortForwardingState = .forwarding) {
         self.id = id; self.name = name; self.vlan = vlan; self.isolated = isolated; self.maxMACs = maxMACs
-        self.isMirrorOutput = isMirrorOutput
+        self.isMirrorOutput = isMirrorOutput; self.state = state
     }
 }
 
@@ -31,6 +34,7 @@ public struct MirrorRule: Sendable {
 /// The per-port facts the fast path reads for every frame, packed without references.
 struct FastPort {
     static let isolated: UInt8 = 1, untaggedEgress: UInt8 = 2, access: UInt8 = 4, mirrorOutput: UInt8 = 8
+    static let noForward: UInt8 = 16, noLearn: UInt8 = 32
     var id: UInt32
     var untaggedVLAN: UInt16
     var flags: UInt8
@@ -77,6 +81,8 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             if p.vlan.untaggedEgress { flags |= FastPort.untaggedEgress }
             if p.vlan.isAccess { flags |= FastPort.access }
             if p.isMirrorOutput { flags |= FastPort.mirrorOutput }
+            if !p.state.forwards { flags |= FastPort.noForward }
+            if !p.state.learns { flags |= FastPort.noLearn }
             (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
             for (w, bits) in p.vlan.members.bitmapWords.enumerated() { memberWords[slot * 64 + w] = bits }
         }
@@ -100,12 +106,14 @@ public final class ForwardingSnapshot: @unchecked Sendable {
     }
 
     /// Builds the snapshot of `config`, given each port's id.
-    public convenience init(config: BridgeConfig, portIDs: [String: UInt32]) {
+    /// `states` gives the ports whose link or spanning-tree state is not forwarding.
+    public convenience init(config: BridgeConfig, portIDs: [String: UInt32], states: [String: PortForwardingState] = [:]) {
         let outputs = Set(config.mirrors.map(\.output))
         let ports = config.ports.compactMap { p -> ForwardingPort? in
             guard let id = portIDs[p.name] else { return nil }
             return ForwardingPort(id: id, name: p.name, vlan: VLANPolicy(p.vlanMode), isolated: p.isolated,
-                                  maxMACs: p.maxMACs, isMirrorOutput: outputs.contains(p.name))
+                                  maxMACs: p.maxMACs, isMirrorOutput: outputs.contains(p.name),
+                                  state: states[p.name] ?? .forwarding)
         }
         let slotOf = Dictionary(uniqueKeysWithValues: ports.enumerated().map { ($1.name, $0) })
         let mirrors = config.mirrors.compactMap { m -> MirrorRule? in

@@ -13,7 +13,8 @@ extension DaemonService {
         static let txPackets = ("tapestry_port_tx_packets_total", "Frames sent out of the port.")
         static let txBytes = ("tapestry_port_tx_bytes_total", "Bytes sent out of the port.")
         static let drops = ("tapestry_port_drops_total", "Frames dropped on the port, by reason.")
-        static let portUp = ("tapestry_port_up", "1 when the port is realized and its link is up, else 0.")
+        static let portUp = ("tapestry_port_up", "1 when the port is realized and its link is up with carrier, else 0.")
+        static let linkChanges = ("tapestry_port_link_changes_total", "Link up/down transitions of the port's netdev.")
         static let macEntries = ("tapestry_bridge_mac_entries", "MAC table entries (learned and static).")
         static let macCapacity = ("tapestry_bridge_mac_capacity", "The MAC table's size bound.")
         static let macLearned = ("tapestry_bridge_mac_learned_total", "MAC addresses learned.")
@@ -42,7 +43,8 @@ extension DaemonService {
                 for p in b.ports {
                     let labels = [("bridge", b.name), ("port", p.name)]
                     let realized = switchboard.ports[p.name]
-                    gauge(Metric.portUp, labels, realized.map { $0.link.isUp || p.type == .vxlan ? 1 : 0 } ?? 0)
+                    gauge(Metric.portUp, labels, realized.map { $0.link.isRunning || p.type == .vxlan ? 1 : 0 } ?? 0)
+                    counter(Metric.linkChanges, labels, switchboard.linkChanges[p.name] ?? 0)
                     guard let c = switchboard.counters(of: p.name) else { continue }
                     counter(Metric.rxPackets, labels, c.rxPackets)
                     counter(Metric.rxBytes, labels, c.rxBytes)

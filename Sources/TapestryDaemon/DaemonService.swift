@@ -39,6 +39,7 @@ public final class DaemonService: @unchecked Sendable {
         log.info("reconciled \(state.bridges.count) bridge(s), \(state.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
         startNetworksAtLaunch()
         startEventDrain()
+        startLinkMonitor()
     }
 
     /// Stops the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
@@ -57,6 +58,7 @@ public final class DaemonService: @unchecked Sendable {
 
     public func shutdown(keepDevices: Bool) {
         stopping.set(true)
+        stopLinkMonitor()
         lock.lock(); defer { lock.unlock() }
         networkManager.stopAll()
         switchboard.shutdown(keepDevices: keepDevices)
@@ -146,9 +148,15 @@ public final class DaemonService: @unchecked Sendable {
     }
 
     private func portStatus(_ p: PortConfig) -> PortStatus {
+        if switchboard.vanished.contains(p.name) {
+            return PortStatus(config: p, state: "down", error: "network device \(p.name) is gone; waiting for it to come back",
+                              operState: "absent", carrier: false)
+        }
         if let reason = switchboard.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
         guard let rp = switchboard.ports[p.name] else { return PortStatus(config: p, state: "down") }
-        return PortStatus(config: p, state: rp.link.isUp ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac)
+        if p.type == .vxlan { return PortStatus(config: p, state: "up") }
+        return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac,
+                          operState: rp.link.operState, carrier: rp.link.carrier)
     }
 
     func fdbShow(_ params: FDBShowParams) throws -> FDBShowResult {

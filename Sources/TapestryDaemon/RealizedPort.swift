@@ -10,8 +10,11 @@ final class RealizedPort {
     let fd: Int32
     let kind: DatapathPort.Kind
     let counters: PortCounters
-    let link: LinkInfo
+    /// The netdev as last seen (kept current by the link monitor).
+    var link: LinkInfo
     let io: DatapathPort
+    /// When it was realized (monotonic µs): link reports read earlier say nothing about it.
+    let realizedAt = LinkMonitor.now()
 
     init(config: PortConfig, bridge: String, id: UInt32, fd: Int32, kind: DatapathPort.Kind, counters: PortCounters, link: LinkInfo) {
         self.config = config; self.bridge = bridge; self.id = id; self.fd = fd; self.kind = kind

@@ -14,11 +14,19 @@ import Glibc
 final class Switchboard {
     private let datapath: Datapath
     private let owned: OwnedDevices
-    private let log: Logger
-    private(set) var ports: [String: RealizedPort] = [:]
+    let log: Logger
+    var ports: [String: RealizedPort] = [:]
     /// Ports that could not be realized, with the reason.
-    private(set) var failures: [String: String] = [:]
+    var failures: [String: String] = [:]
     private var counters: [String: PortCounters] = [:]
+    /// The state last reconciled to (the link monitor re-publishes it when a link changes).
+    private(set) var current = DesiredState()
+    /// Watches the links of the namespaces where ports live (set by the daemon).
+    var monitor: LinkMonitor?
+    /// System ports whose netdev disappeared, waiting for it to come back.
+    var vanished: Set<String> = []
+    /// Link up/down transitions seen per port, for metrics.
+    var linkChanges: [String: UInt64] = [:]
     /// Shared VXLAN endpoints by "local:port".
     private var tunnels: [String: VXLANTunnel] = [:]
 
@@ -48,6 +56,9 @@ final class Switchboard {
     func reconcile(to state: DesiredState) -> [String: String] {
         var wanted: [String: (PortConfig, String)] = [:]
         for b in state.bridges { for p in b.ports { wanted[p.name] = (p, b.name) } }
+        current = state
+        defer { monitor?.watch(Switchboard.linkNamespaces(of: state)) }
+        vanished = vanished.filter { wanted[$0] != nil }
 
         // 1. Drop ports that are no longer wanted or must be re-created; publish before closing fds.
         let doomed = ports.values.filter { rp in
@@ -136,12 +147,12 @@ final class Switchboard {
 
     // MARK: - steps
 
-    private func publish(_ state: DesiredState) {
+    func publish(_ state: DesiredState) {
         var bridges: [DatapathConfig.Bridge] = []
         for b in state.bridges {
             let realized = b.ports.compactMap { ports[$0.name] }
             let ids = Dictionary(uniqueKeysWithValues: realized.map { ($0.config.name, $0.id) })
-            let fwd = ForwardingSnapshot(config: b, portIDs: ids)
+            let fwd = ForwardingSnapshot(config: b, portIDs: ids, states: forwardingStates(of: realized))
             let io = fwd.ports.compactMap { fp -> DatapathPort? in
                 guard let rp = ports[fp.name] else { return nil }
                 guard let v = rp.config.vxlan, let tunnel = tunnels[Switchboard.tunnelKey(v)] else { return rp.io }
@@ -155,7 +166,7 @@ final class Switchboard {
         datapath.publish(DatapathConfig(bridges: bridges))
     }
 
-    private func realize(_ p: PortConfig, bridge: String, id: UInt32, isNew: Bool) throws -> RealizedPort {
+    func realize(_ p: PortConfig, bridge: String, id: UInt32, isNew: Bool) throws -> RealizedPort {
         let counters = self.counters[p.name] ?? PortCounters()
         self.counters[p.name] = counters
         switch p.type {

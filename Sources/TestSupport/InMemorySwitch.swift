@@ -25,6 +25,11 @@ public final class InMemorySwitch {
         engine.install(ForwardingSnapshot(config: next, portIDs: ids))
     }
 
+    /// Publishes link / spanning-tree states of ports (those not listed forward), as the daemon would.
+    public func setStates(_ states: [String: PortForwardingState]) {
+        engine.install(ForwardingSnapshot(config: config, portIDs: ids, states: states))
+    }
+
     public func portID(_ name: String) -> UInt32? { ids[name] }
 
     /// Sends `frame` in on port `name`; returns each output port with the bytes it would send.
