@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "TapestryModel"),
         // Pure fast-path logic: frame views, MAC learning, forwarding decisions.
         .target(name: "SwitchCore", dependencies: ["TapestryModel"]),
+        // Pure rapid spanning tree (802.1D-2004): BPDU codec and the port machines, on an injected clock.
+        .target(name: "SpanningTree"),
         // JSON-RPC types shared by daemon and CLI.
         .target(name: "ControlProtocol", dependencies: ["TapestryModel"]),
         // Syscalls and host plumbing: netlink, netns, tap, atomic files.
@@ -88,6 +90,7 @@ let package = Package(
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
+        .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController"]),
