@@ -95,6 +95,13 @@ let package = Package(
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
+        // The control plane without root: the method registry (daemon and CLI read one declaration), the
+        // one commit path, config.json compatibility.
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: ["tapestry", "TapestryDaemon", "ControlProtocol", "TapestryModel",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Pure parts of capture, metrics and graph: frame summaries, the metrics HTTP handling, dot rendering.
         .testTarget(name: "ObservabilityTests", dependencies: ["tapestry", "TapestryDaemon", "HostSystem", "ControlProtocol", "TapestryModel"]),
     ],

@@ -5,63 +5,68 @@ extension Methods {
         public typealias Params = NetworkXMLParams
         public typealias Result = NetworkInfo
         public static let name = "net-define"
+        public static let service = ControlService.networks
     }
     public enum NetCreate: RPCMethod {
         public typealias Params = NetworkXMLParams
         public typealias Result = NetworkInfo
         public static let name = "net-create"
+        public static let service = ControlService.networks
     }
     public enum NetStart: RPCMethod {
         public typealias Params = NetworkParams
         public typealias Result = Empty
         public static let name = "net-start"
+        public static let service = ControlService.networks
     }
     public enum NetDestroy: RPCMethod {
         public typealias Params = NetworkParams
         public typealias Result = Empty
         public static let name = "net-destroy"
+        public static let service = ControlService.networks
     }
     public enum NetUndefine: RPCMethod {
         public typealias Params = NetworkParams
         public typealias Result = Empty
         public static let name = "net-undefine"
+        public static let service = ControlService.networks
     }
     public enum NetAutostart: RPCMethod {
         public typealias Params = NetworkAutostartParams
         public typealias Result = Empty
         public static let name = "net-autostart"
+        public static let service = ControlService.networks
     }
     public enum NetList: RPCMethod {
         public typealias Params = Empty
         public typealias Result = NetworkListResult
         public static let name = "net-list"
+        public static let service = ControlService.networks
     }
     public enum NetInfo: RPCMethod {
         public typealias Params = NetworkParams
         public typealias Result = NetworkInfo
         public static let name = "net-info"
+        public static let service = ControlService.networks
     }
     public enum NetDumpXML: RPCMethod {
         public typealias Params = NetworkDumpXMLParams
         public typealias Result = NetworkXMLResult
         public static let name = "net-dumpxml"
+        public static let service = ControlService.networks
     }
     public enum NetUpdate: RPCMethod {
         public typealias Params = NetworkUpdateParams
         public typealias Result = Empty
         public static let name = "net-update"
+        public static let service = ControlService.networks
     }
     public enum NetDHCPLeases: RPCMethod {
         public typealias Params = NetworkLeasesParams
         public typealias Result = NetworkLeasesResult
         public static let name = "net-dhcp-leases"
+        public static let service = ControlService.networks
     }
-
-    /// Every `net-*` method name (the daemon routes these to its network code).
-    public static let networkMethodNames: Set<String> = [
-        NetDefine.name, NetCreate.name, NetStart.name, NetDestroy.name, NetUndefine.name, NetAutostart.name,
-        NetList.name, NetInfo.name, NetDumpXML.name, NetUpdate.name, NetDHCPLeases.name,
-    ]
 }
 
 /// `net-define FILE`, `net-create FILE`: the `<network>` XML text.

@@ -6,42 +6,46 @@ extension Methods {
         public typealias Params = MirrorAddParams
         public typealias Result = Empty
         public static let name = "mirror-add"
+        public static let service = ControlService.bridges
+        public static let transactional = true
     }
     public enum MirrorDelete: RPCMethod {
         public typealias Params = MirrorDeleteParams
         public typealias Result = Empty
         public static let name = "mirror-del"
+        public static let service = ControlService.bridges
+        public static let transactional = true
     }
     public enum MirrorList: RPCMethod {
         public typealias Params = ShowParams
         public typealias Result = MirrorListResult
         public static let name = "mirror-list"
+        public static let service = ControlService.observability
     }
     public enum Trace: RPCMethod {
         public typealias Params = TraceParams
         public typealias Result = TraceResult
         public static let name = "trace"
+        public static let service = ControlService.observability
     }
     public enum CaptureStart: RPCMethod {
         public typealias Params = CaptureStartParams
         public typealias Result = CaptureStartResult
         public static let name = "capture-start"
+        public static let service = ControlService.observability
     }
     public enum CaptureStop: RPCMethod {
         public typealias Params = CaptureStopParams
         public typealias Result = CaptureStopResult
         public static let name = "capture-stop"
+        public static let service = ControlService.observability
     }
     public enum Events: RPCMethod {
         public typealias Params = EventsParams
         public typealias Result = EventsResult
         public static let name = "events"
+        public static let service = ControlService.observability
     }
-
-    /// The observability methods' names.
-    public static let observabilityMethodNames: Set<String> = [
-        MirrorAdd.name, MirrorDelete.name, MirrorList.name, Trace.name, CaptureStart.name, CaptureStop.name, Events.name,
-    ]
 }
 
 /// `mirror-add BRIDGE NAME --select-all|--select-port P,Q|--select-vlan V --output-port O`.

@@ -9,13 +9,13 @@ import Logging
 public final class ControlServer: Sendable {
     public static let maxConnections = 64
     private let listener: UnixListener
-    private let service: DaemonService
+    private let dispatcher: ControlDispatcher
     private let log: Logger
     private let active = LockedBox(0)
 
-    public init(path: String, group: gid_t?, service: DaemonService, logger: Logger) throws {
+    public init(path: String, group: gid_t?, dispatcher: ControlDispatcher, logger: Logger) throws {
         listener = try UnixListener(path: path, mode: 0o660, group: group)
-        self.service = service
+        self.dispatcher = dispatcher
         self.log = logger
     }
 
@@ -35,7 +35,7 @@ public final class ControlServer: Sendable {
                 return true
             }
             guard admitted else {
-                conn.write(service.encodeError(nil, RPCError(code: RPCError.internalError, message: "too many connections")) + Data([0x0A]))
+                conn.write(dispatcher.encodeError(nil, RPCError(code: RPCError.internalError, message: "too many connections")) + Data([0x0A]))
                 conn.close()
                 continue
             }
@@ -58,11 +58,11 @@ public final class ControlServer: Sendable {
             case .closed: return
             case .tooLarge:
                 let e = RPCError(code: RPCError.requestTooLarge, message: "request larger than \(RPCFraming.maxMessageBytes) bytes")
-                conn.write(service.encodeError(nil, e) + Data([0x0A]))
+                conn.write(dispatcher.encodeError(nil, e) + Data([0x0A]))
                 return
             case .line(let line):
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                guard conn.write(service.respond(to: line) + Data([0x0A])) else { return }
+                guard conn.write(dispatcher.respond(to: line) + Data([0x0A])) else { return }
             }
         }
     }

@@ -11,19 +11,19 @@ public final class MetricsServer: Sendable {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     private let listener: TCPListener
-    private let service: DaemonService
+    private let daemon: Daemon
     private let log: Logger
 
     /// The address bound, e.g. `127.0.0.1:9420`.
     public var address: String { listener.address }
 
     /// Binds `endpoint` (`HOST:PORT`); refuses a malformed endpoint or a busy port.
-    public init(endpoint: String, service: DaemonService, logger: Logger) throws(SystemError) {
+    public init(endpoint: String, daemon: Daemon, logger: Logger) throws(SystemError) {
         guard let (host, port) = TCPListener.parse(endpoint) else {
             throw SystemError("serve metrics on '\(endpoint)'", cause: "expected HOST:PORT, e.g. 127.0.0.1:9420")
         }
         listener = try TCPListener(host: host, port: port)
-        self.service = service
+        self.daemon = daemon
         log = logger
     }
 
@@ -50,7 +50,7 @@ public final class MetricsServer: Sendable {
                 ? .init(status: 431, reason: "Request Header Fields Too Large", body: "request head too large\n")
                 : .init(status: 400, reason: "Bad Request", body: "incomplete request\n")
         } else {
-            response = MetricsHTTP.respond(to: bytes) { service.metricsExposition() }
+            response = MetricsHTTP.respond(to: bytes) { daemon.metricsExposition() }
         }
         if response.status != 200 { log.debug("metrics: \(response.status) \(response.reason)") }
         conn.write(response.encoded)

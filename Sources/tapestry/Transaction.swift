@@ -2,35 +2,45 @@ import ArgumentParser
 import ControlProtocol
 import Foundation
 
-/// A verb that edits the desired state and so may be chained with others, ovs-vsctl style:
-/// `tapestry add-br br0 -- add-port br0 vm1 --netns vm1 -- add-port br0 vm2 --netns vm2`
-/// sends one `transaction`: all of it is applied, or none.
-protocol TransactionalCommand: ParsableCommand {
+/// A verb that sends one control method. Whether it may be chained with others, ovs-vsctl style
+/// (`tapestry add-br br0 -- add-port br0 vm1 --netns vm1 -- add-port br0 vm2 --netns vm2`, sent as
+/// one `transaction`: all of it is applied, or none), is the method's declaration in ControlProtocol
+/// (`RPCMethod.transactional`) — the same one the daemon dispatches by.
+protocol MethodCommand: ParsableCommand {
+    associatedtype Method: RPCMethod
     var options: GlobalOptions { get }
     var context: CommandContext { get }
-    func operation() throws(CLIError) -> TransactionOperation
+    func makeParams() throws(CLIError) -> Method.Params
 }
 
-extension TransactionalCommand {
-    /// Encodes typed parameters as the operation of `method`.
-    func operation<M: RPCMethod>(_: M.Type, _ params: M.Params) throws(CLIError) -> TransactionOperation {
+extension MethodCommand {
+    /// Whether this verb may be part of a `--` chain.
+    static var isTransactional: Bool { Method.transactional }
+    static var methodName: String { Method.name }
+
+    /// This verb as one operation of a transaction.
+    func operation() throws(CLIError) -> TransactionOperation {
+        let params = try makeParams()
         do {
             let json = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(params))
-            return TransactionOperation(method: M.name, params: json)
+            return TransactionOperation(method: Method.name, params: json)
         } catch {
             throw context.refuse("could not encode the request: \(error)")
         }
     }
 }
 
-extension AddBridge: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.AddBridge.self, makeParams()) } }
-extension DeleteBridge: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.DeleteBridge.self, makeParams()) } }
-extension SetBridge: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.SetBridge.self, makeParams()) } }
-extension AddPort: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.AddPort.self, makeParams()) } }
-extension DeletePort: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.DeletePort.self, makeParams()) } }
-extension SetPort: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.SetPort.self, makeParams()) } }
-extension FDBAdd: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.FDBAdd.self, makeParams()) } }
-extension FDBDelete: TransactionalCommand { func operation() throws(CLIError) -> TransactionOperation { try operation(Methods.FDBDelete.self, makeParams()) } }
+extension AddBridge: MethodCommand { typealias Method = Methods.AddBridge }
+extension DeleteBridge: MethodCommand { typealias Method = Methods.DeleteBridge }
+extension SetBridge: MethodCommand { typealias Method = Methods.SetBridge }
+extension AddPort: MethodCommand { typealias Method = Methods.AddPort }
+extension DeletePort: MethodCommand { typealias Method = Methods.DeletePort }
+extension SetPort: MethodCommand { typealias Method = Methods.SetPort }
+extension FDBAdd: MethodCommand { typealias Method = Methods.FDBAdd }
+extension FDBDelete: MethodCommand { typealias Method = Methods.FDBDelete }
+extension FDBFlush: MethodCommand { typealias Method = Methods.FDBFlush }
+extension MirrorAdd: MethodCommand { typealias Method = Methods.MirrorAdd }
+extension MirrorDelete: MethodCommand { typealias Method = Methods.MirrorDelete }
 
 /// Splits `verb args -- verb args -- ...` and runs the parts as one transaction.
 enum TransactionRunner {
@@ -45,12 +55,22 @@ enum TransactionRunner {
         return nonEmpty.count > 1 ? nonEmpty : nil
     }
 
+    /// The verbs that may be chained: those whose method is declared transactional.
+    static var transactionalVerbs: [String: String] {
+        var verbs: [String: String] = [:]
+        for command in Tapestry.configuration.subcommands {
+            guard let m = command as? any MethodCommand.Type, m.isTransactional else { continue }
+            verbs[command.configuration.commandName ?? ""] = m.methodName
+        }
+        return verbs
+    }
+
     static func run(_ parts: [[String]]) throws {
         var operations: [TransactionOperation] = []
-        var first: (any TransactionalCommand)?
+        var first: (any MethodCommand)?
         for part in parts {
             let command = try Tapestry.parseAsRoot(ArgumentOrder.movingGlobalOptionsAfterVerb(part))
-            guard let editing = command as? any TransactionalCommand else {
+            guard let editing = command as? any MethodCommand, type(of: editing).isTransactional else {
                 throw CLIError(message: "could not run transaction: \(part.first ?? "") cannot be chained with --; only commands that change the configuration can")
             }
             if first == nil { first = editing }

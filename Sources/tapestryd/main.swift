@@ -12,7 +12,7 @@ struct TapestryDaemonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapestryd",
         abstract: "Tapestry's switch daemon: owns tap ports, switches frames, serves the control socket.",
-        version: "tapestryd \(DaemonService.version)")
+        version: "tapestryd \(Daemon.version)")
 
     @Option(help: "Directory for the control socket.")
     var runDir = "/run/tapestry"
@@ -62,23 +62,23 @@ struct TapestryDaemonCommand: ParsableCommand {
         try makeDirectory(runDir, mode: 0o750)
         try makeDirectory(stateDir, mode: 0o700)
 
-        let service: DaemonService
-        do { service = try DaemonService(stateDirectory: stateDir, logger: log, pollMicros: pollUs) } catch {
+        let service: Daemon
+        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs) } catch {
             log.critical("\(error)")
             Foundation.exit(1)
         }
         let socketPath = socket ?? runDir + "/tapestryd.sock"
         let server: ControlServer
-        do { server = try ControlServer(path: socketPath, group: group, service: service, logger: log) } catch {
+        do { server = try ControlServer(path: socketPath, group: group, dispatcher: service.dispatcher, logger: log) } catch {
             log.critical("\(error)")
             service.shutdown(keepDevices: true)
             Foundation.exit(1)
         }
         server.start()
-        log.info("tapestryd \(DaemonService.version) listening on \(socketPath)")
+        log.info("tapestryd \(Daemon.version) listening on \(socketPath)")
         var metricsServer: MetricsServer? = nil
         if let endpoint = metrics {
-            do { metricsServer = try MetricsServer(endpoint: endpoint, service: service, logger: log) } catch {
+            do { metricsServer = try MetricsServer(endpoint: endpoint, daemon: service, logger: log) } catch {
                 log.critical("\(error)")
                 server.stop()
                 service.shutdown(keepDevices: true)

@@ -2,9 +2,9 @@ import HostSystem
 import TapestryModel
 
 /// Live link state: the link monitor's thread reports every change of the links where ports live;
-/// the switchboard applies it (show, metrics and the datapath follow) and each port going up or
+/// the port reconciler applies it (show, metrics and the datapath follow) and each port going up or
 /// down becomes a `port-up` / `port-down` event (`port-reattached` when a system port's netdev came back).
-extension DaemonService {
+extension BridgeService {
     /// Starts watching the links of the namespaces where the ports' netdevs are.
     func startLinkMonitor() {
         do {
@@ -12,8 +12,8 @@ extension DaemonService {
                 self?.linkReport(netns: netns, links: links, readAt: readAt)
             }
             locked {
-                switchboard.monitor = monitor
-                monitor.watch(Switchboard.linkNamespaces(of: state))
+                reconciler.monitor = monitor
+                monitor.watch(PortReconciler.linkNamespaces(of: current))
             }
         } catch {
             events.record("link-monitor-error", "\(error)")
@@ -23,8 +23,8 @@ extension DaemonService {
     /// Stops the link monitor (before the service lock is taken for shutdown: its thread may wait for it).
     func stopLinkMonitor() {
         let monitor = locked { () -> LinkMonitor? in
-            let m = switchboard.monitor
-            switchboard.monitor = nil
+            let m = reconciler.monitor
+            reconciler.monitor = nil
             return m
         }
         monitor?.stop()
@@ -32,8 +32,8 @@ extension DaemonService {
 
     private func linkReport(netns: String?, links: [LinkInfo], readAt: UInt64) {
         locked {
-            guard switchboard.monitor != nil else { return }
-            for c in switchboard.applyLinkReport(netns: netns, links: links, readAt: readAt) {
+            guard reconciler.monitor != nil else { return }
+            for c in reconciler.applyLinkReport(netns: netns, links: links, readAt: readAt) {
                 events.record(c.kind, bridge: c.bridge, port: c.port, c.detail)
             }
         }

@@ -1,38 +1,70 @@
 import ControlProtocol
 import Foundation
 import HostSystem
+import Logging
 import NetworkController
 import TapestryModel
 
-/// The `net-*` methods: libvirt-style networks stored in the desired state (`networks`) and
-/// realized as a Tapestry bridge with an internal port of the same name plus `NetworkManager`'s
-/// host side. Every method runs under the daemon's lock; errors read `could not <verb> network <name>: <cause>`.
-extension DaemonService {
-    func respondToNetworkMethod(_ method: String, _ line: Data) -> Data {
-        switch method {
-        case Methods.NetDefine.name: return run(Methods.NetDefine.self, line) { p in try self.defineNetwork(xml: p.xml) }
-        case Methods.NetCreate.name: return run(Methods.NetCreate.self, line) { p in try self.createNetwork(xml: p.xml) }
-        case Methods.NetStart.name: return run(Methods.NetStart.self, line) { p in try self.startNetwork(p.network); return Empty() }
-        case Methods.NetDestroy.name: return run(Methods.NetDestroy.self, line) { p in try self.destroyNetwork(p.network); return Empty() }
-        case Methods.NetUndefine.name:
-            return run(Methods.NetUndefine.self, line) { p in try self.undefineNetwork(p.network); return Empty() }
-        case Methods.NetAutostart.name:
-            return run(Methods.NetAutostart.self, line) { p in try self.setAutostart(p.network, p.enable); return Empty() }
-        case Methods.NetList.name:
-            return run(Methods.NetList.self, line) { _ in NetworkListResult(networks: self.state.networks.map(self.info)) }
-        case Methods.NetInfo.name:
-            return run(Methods.NetInfo.self, line) { p in self.info(try self.record(p.network, verb: "show")) }
-        case Methods.NetDumpXML.name:
-            return run(Methods.NetDumpXML.self, line) { p in
-                let r = try self.record(p.network, verb: "dump XML of")
-                return NetworkXMLResult(xml: p.inactive ? r.xml : r.currentXML)
+/// Networks: the `net-*` methods. A libvirt-style network is stored in the desired state
+/// (`networks`, changed only through `BridgeService.commit`) and realized as a Tapestry bridge
+/// with an internal port of the same name plus `NetworkManager`'s host side (addresses, nft,
+/// dnsmasq, radvd). One lock serializes the network lifecycle; it is taken before the bridges'
+/// lock, never after. Errors read `could not <verb> network <name>: <cause>`.
+final class NetworkService: @unchecked Sendable {
+    private let lock = NSLock()
+    private let bridges: BridgeService
+    /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
+    let networkManager: NetworkManager
+
+    init(stateDirectory: String, bridges: BridgeService, logger: Logger) {
+        self.bridges = bridges
+        networkManager = NetworkManager(stateDirectory: stateDirectory, logger: logger)
+    }
+
+    private var state: DesiredState { bridges.state }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
+    func register(in table: MethodTable) {
+        table.handle(Methods.NetDefine.self, by: .networks) { [unowned self] p in try locked { try defineNetwork(xml: p.xml) } }
+        table.handle(Methods.NetCreate.self, by: .networks) { [unowned self] p in try locked { try createNetwork(xml: p.xml) } }
+        table.handle(Methods.NetStart.self, by: .networks) { [unowned self] p in try locked { try startNetwork(p.network) }; return Empty() }
+        table.handle(Methods.NetDestroy.self, by: .networks) { [unowned self] p in try locked { try destroyNetwork(p.network) }; return Empty() }
+        table.handle(Methods.NetUndefine.self, by: .networks) { [unowned self] p in try locked { try undefineNetwork(p.network) }; return Empty() }
+        table.handle(Methods.NetAutostart.self, by: .networks) { [unowned self] p in
+            try locked { try setAutostart(p.network, p.enable) }
+            return Empty()
+        }
+        table.handle(Methods.NetList.self, by: .networks) { [unowned self] _ in
+            locked { NetworkListResult(networks: state.networks.map(info)) }
+        }
+        table.handle(Methods.NetInfo.self, by: .networks) { [unowned self] p in try locked { info(try record(p.network, verb: "show")) } }
+        table.handle(Methods.NetDumpXML.self, by: .networks) { [unowned self] p in
+            let r = try record(p.network, verb: "dump XML of")
+            return NetworkXMLResult(xml: p.inactive ? r.xml : r.currentXML)
+        }
+        table.handle(Methods.NetUpdate.self, by: .networks) { [unowned self] p in try locked { try updateNetwork(p) }; return Empty() }
+        table.handle(Methods.NetDHCPLeases.self, by: .networks) { [unowned self] p in try locked { try networkLeases(p) } }
+    }
+
+    /// The helpers' state for the metrics: by network, each helper's name, whether it runs, its restarts.
+    func helperStatus() -> [String: [(helper: String, up: Bool, restarts: Int)]] {
+        locked {
+            var out: [String: [(helper: String, up: Bool, restarts: Int)]] = [:]
+            for (name, running) in networkManager.running {
+                out[name] = [("dnsmasq", running.dnsmasq), ("radvd", running.radvd)].compactMap { helper, process in
+                    process.map { (helper, $0.currentPID != nil, $0.restartCount) }
+                }
             }
-        case Methods.NetUpdate.name: return run(Methods.NetUpdate.self, line) { p in try self.updateNetwork(p); return Empty() }
-        case Methods.NetDHCPLeases.name: return run(Methods.NetDHCPLeases.self, line) { p in try self.networkLeases(p) }
-        default:
-            return encodeError(nil, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(method)'"))
+            return out
         }
     }
+
+    /// Stops every network's host side (daemon shutdown).
+    func shutdown() { locked { networkManager.stopAll() } }
 
     // MARK: - lookups
 
@@ -101,7 +133,7 @@ extension DaemonService {
         let def = try prepareDefinition(xml, verb: "define")
         let text = NetworkXMLWriter.write(def)
         let bridge = def.forward.mode.hasOwnBridge ? def.bridge.name : nil
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
             if let i = next.networks.firstIndex(where: { $0.name == def.name }) {
                 next.networks[i].xml = text
@@ -110,9 +142,8 @@ extension DaemonService {
             } else {
                 next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: bridge, xml: text, persistent: true))
             }
-            next.generation += 1
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
         networkManager.log.info("network \(def.name): defined")
         return info(try record(def.name, verb: "define"))
     }
@@ -121,18 +152,18 @@ extension DaemonService {
         let def = try prepareDefinition(xml, verb: "create")
         if state.network(named: def.name) != nil { throw Self.refuse("could not create network \(def.name): network already exists") }
         let text = NetworkXMLWriter.write(def)
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
             next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: def.bridge.name, xml: text,
                                                persistent: true))
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
         do { try startNetwork(def.name, transient: true) } catch {
-            try? change({ s throws(ModelError) in
+            try? bridges.commit({ s throws(ModelError) in
                 var next = s
                 next.networks.removeAll { $0.name == def.name }
                 return next
-            }, touched: { _ in [] })
+            }, touched: [])
             throw error
         }
         return info(try record(def.name, verb: "create"))
@@ -141,7 +172,7 @@ extension DaemonService {
     func undefineNetwork(_ nameOrUUID: String) throws {
         let r = try record(nameOrUUID, verb: "undefine")
         guard r.persistent else { throw Self.refuse("could not undefine network \(r.name): network is not persistent") }
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
             if r.active {
                 // A running network becomes transient: it goes away when destroyed.
@@ -153,23 +184,19 @@ extension DaemonService {
             } else {
                 next.networks.removeAll { $0.name == r.name }
             }
-            next.generation += 1
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
         if !r.active { networkManager.removeFiles(r.name) }
     }
 
     func setAutostart(_ nameOrUUID: String, _ enable: Bool) throws {
         let r = try record(nameOrUUID, verb: "set autostart of")
         guard r.persistent else { throw Self.refuse("could not set autostart of network \(r.name): network is transient") }
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
-            if let i = next.networks.firstIndex(where: { $0.name == r.name }), next.networks[i].autostart != enable {
-                next.networks[i].autostart = enable
-                next.generation += 1
-            }
+            if let i = next.networks.firstIndex(where: { $0.name == r.name }) { next.networks[i].autostart = enable }
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
     }
 
     // MARK: - start and destroy
@@ -190,7 +217,7 @@ extension DaemonService {
         let mac = def.mac.flatMap { TapestryModel.MACAddress($0.description) }
         let port = PortConfig(name: bridge, type: .internal, mtu: def.mtu.map(Int.init), mac: mac)
         do {
-            try change({ s throws(ModelError) in
+            try bridges.commit({ s throws(ModelError) in
                 var next = s
                 next.bridges.append(BridgeConfig(name: bridge, mode: .learning, ports: [port]))
                 if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
@@ -199,9 +226,8 @@ extension DaemonService {
                     next.networks[i].bridge = bridge
                     if transient { next.networks[i].persistent = false }
                 }
-                next.generation += 1
-                return next
-            }, touched: { _ in [bridge] })
+                    return next
+            }, touched: [bridge])
         } catch let e as RPCError {
             throw Self.refuse(e.message.hasPrefix("could not") ? e.message : "\(what): \(e.message)")
         }
@@ -225,7 +251,7 @@ extension DaemonService {
     private func removeNetworkBridge(_ name: String, bridge: String?, keepRecord: Bool) throws {
         // Stopped, the network is its persistent definition again (whose bridge name may differ).
         let persistentBridge = state.network(named: name).flatMap { try? NetworkXMLParser.parse($0.xml) }?.bridge.name
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
             if let bridge { next.bridges.removeAll { $0.name == bridge } }
             if keepRecord, let i = next.networks.firstIndex(where: { $0.name == name }) {
@@ -236,9 +262,8 @@ extension DaemonService {
             } else {
                 next.networks.removeAll { $0.name == name }
             }
-            next.generation += 1
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
         if state.network(named: name) == nil { networkManager.removeFiles(name) }
     }
 
@@ -278,15 +303,14 @@ extension DaemonService {
         } catch {
             throw Self.refuse("\(what): \(error)")
         }
-        try change({ s throws(ModelError) in
+        try bridges.commit({ s throws(ModelError) in
             var next = s
             if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
                 next.networks[i].xml = newXML
                 next.networks[i].liveXML = newLive
             }
-            next.generation += 1
             return next
-        }, touched: { _ in [] })
+        }, touched: [])
     }
 
     func networkLeases(_ p: NetworkLeasesParams) throws -> NetworkLeasesResult {
@@ -296,25 +320,12 @@ extension DaemonService {
         return NetworkLeasesResult(network: r.name, leases: networkManager.leases(def, mac: p.mac))
     }
 
-    /// The bridge an `add-port` goes to: `--network NAME` names a running network's bridge.
-    func bridgeForNewPort(_ p: AddPortParams) throws -> String {
-        guard let network = p.network else { return p.bridge }
-        let what = "could not add port \(p.port.name) to network \(network)"
-        guard let r = state.network(named: network) ?? state.networks.first(where: { $0.uuid.lowercased() == network.lowercased() }) else {
-            throw Self.refuse("\(what): no such network")
-        }
-        guard r.active, let bridge = r.bridge else { throw Self.refuse("\(what): network is not active") }
-        if !p.bridge.isEmpty && p.bridge != bridge {
-            throw Self.refuse("\(what): the network's bridge is \(bridge), not \(p.bridge)")
-        }
-        return bridge
-    }
-
     // MARK: - daemon start
 
     /// At daemon start (the bridges are reconciled already): ends leftovers of a crashed run,
     /// brings back the host side of networks that were active, then starts autostart networks.
     func startNetworksAtLaunch() {
+        lock.lock(); defer { lock.unlock() }
         let log = networkManager.log
         let inactive = state.networks.filter { !$0.active }.compactMap { try? NetworkXMLParser.parse($0.xml) }
         networkManager.removeLeftovers(inactive: inactive)

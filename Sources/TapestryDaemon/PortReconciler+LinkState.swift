@@ -27,7 +27,7 @@ struct LinkChange: Sendable {
 /// is down (admin down or no carrier) is published as discarding, so nothing is flooded or sent to
 /// it; a system port whose netdev disappears is detached and attached again when a netdev of that
 /// name comes back (a VM restart that recreates its tap).
-extension Switchboard {
+extension PortReconciler {
     /// Where each port's netdev lives, for the link monitor (nil: the daemon's own namespace).
     static func linkNamespaces(of state: DesiredState) -> Set<String?> {
         var result = Set<String?>()
@@ -55,7 +55,7 @@ extension Switchboard {
         var changes: [LinkChange] = []
         var changed = false
         for b in state.bridges {
-            for p in b.ports where p.type != .vxlan && Switchboard.linkNamespace(of: p) == netns {
+            for p in b.ports where p.type != .vxlan && PortReconciler.linkNamespace(of: p) == netns {
                 let seen = byName[p.name]
                 if let rp = ports[p.name] {
                     guard rp.realizedAt <= readAt else { continue }
@@ -74,7 +74,7 @@ extension Switchboard {
                     guard was != now.isRunning else { continue }
                     changed = true
                     linkChanges[p.name, default: 0] += 1
-                    changes.append(LinkChange(bridge: b.name, port: p.name, up: now.isRunning, detail: Switchboard.describe(now)))
+                    changes.append(LinkChange(bridge: b.name, port: p.name, up: now.isRunning, detail: PortReconciler.describe(now)))
                 } else if p.type == .system, let seen, vanished.contains(p.name) || failures[p.name] != nil {
                     let id = freeID()
                     if let change = reattach(p, bridge: b.name, id: id, link: seen) {
@@ -114,7 +114,7 @@ extension Switchboard {
             log.info("\(p.name): network device is back (ifindex \(rp.link.ifindex)); re-attached")
             return LinkChange(bridge: bridge, port: p.name, kind: "port-reattached",
                               detail: "network device \(p.name) is back (ifindex \(rp.link.ifindex)); re-attached; "
-                                  + Switchboard.describe(rp.link))
+                                  + PortReconciler.describe(rp.link))
         } catch {
             failures[p.name] = "\(error)"
             log.warning("\(p.name): could not re-attach: \(error)")

@@ -5,7 +5,7 @@ import TapestryModel
 
 /// The Prometheus exposition of `tapestryd --metrics`: one registry filled at each scrape from the
 /// live counters, rendered by swift-prometheus in the text format (version 0.0.4).
-extension DaemonService {
+extension ObservabilityService {
     /// The metric families, by name and help text.
     enum Metric {
         static let rxPackets = ("tapestry_port_rx_packets_total", "Frames received on the port.")
@@ -29,7 +29,7 @@ extension DaemonService {
     }
 
     /// The text a scrape of `/metrics` returns.
-    public func metricsExposition() -> [UInt8] {
+    func metricsExposition() -> [UInt8] {
         let registry = PrometheusCollectorRegistry()
         func counter(_ m: (String, String), _ labels: [(String, String)], _ value: UInt64) {
             registry.makeCounter(name: m.0, labels: labels, help: m.1).increment(by: Int64(clamping: value))
@@ -37,15 +37,16 @@ extension DaemonService {
         func gauge(_ m: (String, String), _ labels: [(String, String)], _ value: Double) {
             registry.makeGauge(name: m.0, labels: labels, help: m.1).set(value)
         }
-        locked {
+        let helpers = networks.helperStatus()  // the networks' lock first, released before the bridges' lock
+        bridges.read { state, reconciler in
             gauge(Metric.generation, [], Double(state.generation))
             for b in state.bridges {
                 for p in b.ports {
                     let labels = [("bridge", b.name), ("port", p.name)]
-                    let realized = switchboard.ports[p.name]
+                    let realized = reconciler.ports[p.name]
                     gauge(Metric.portUp, labels, realized.map { $0.link.isRunning || p.type == .vxlan ? 1 : 0 } ?? 0)
-                    counter(Metric.linkChanges, labels, switchboard.linkChanges[p.name] ?? 0)
-                    guard let c = switchboard.counters(of: p.name) else { continue }
+                    counter(Metric.linkChanges, labels, reconciler.linkChanges[p.name] ?? 0)
+                    guard let c = reconciler.counters(of: p.name) else { continue }
                     counter(Metric.rxPackets, labels, c.rxPackets)
                     counter(Metric.rxBytes, labels, c.rxBytes)
                     counter(Metric.txPackets, labels, c.txPackets)
@@ -76,12 +77,10 @@ extension DaemonService {
             for r in state.networks {
                 let labels = [("network", r.name)]
                 gauge(Metric.networkActive, labels, r.active ? 1 : 0)
-                guard let running = networkManager.running[r.name] else { continue }
-                for (helper, process) in [("dnsmasq", running.dnsmasq), ("radvd", running.radvd)] {
-                    guard let process else { continue }
-                    let helperLabels = labels + [("helper", helper)]
-                    gauge(Metric.helperUp, helperLabels, process.currentPID != nil ? 1 : 0)
-                    counter(Metric.helperRestarts, helperLabels, UInt64(max(0, process.restartCount)))
+                for h in helpers[r.name] ?? [] {
+                    let helperLabels = labels + [("helper", h.helper)]
+                    gauge(Metric.helperUp, helperLabels, h.up ? 1 : 0)
+                    counter(Metric.helperRestarts, helperLabels, UInt64(max(0, h.restarts)))
                 }
             }
         }

@@ -5,42 +5,62 @@ import HostSystem
 import SwitchCore
 import TapestryModel
 
-/// Mirrors, traces, captures and events.
-extension DaemonService {
-    func respondToObservabilityMethod(_ method: String, _ line: Data) -> Data {
-        switch method {
-        case Methods.MirrorList.name: return run(Methods.MirrorList.self, line) { p in try self.mirrorList(p.bridge) }
-        case Methods.Trace.name: return run(Methods.Trace.self, line) { p in try self.trace(p) }
-        case Methods.CaptureStart.name: return run(Methods.CaptureStart.self, line) { p in try self.startCapture(p) }
-        case Methods.CaptureStop.name: return run(Methods.CaptureStop.self, line) { p in self.stopCapture(p.id) }
-        case Methods.Events.name: return run(Methods.Events.self, line) { p in self.events(since: p.since) }
-        default:
-            return encodeError(nil, RPCError(code: RPCError.methodNotFound, message: "unknown method '\(method)'"))
-        }
+/// Observability: traces, captures, events, the mirror listing and the metrics exposition.
+/// It changes no configuration; it reads the bridges service's state and realized ports under
+/// that service's lock, and the datapath through its mailbox. Its own lock serializes moving MAC
+/// events into the log (taken before the bridges' lock, never after).
+final class ObservabilityService: @unchecked Sendable {
+    private let lock = NSLock()
+    let bridges: BridgeService
+    let networks: NetworkService
+    let datapath: Datapath
+    /// Events for `tapestry events`.
+    let events: EventLog
+    private var macEventMarks: [String: UInt64] = [:]
+    private let captureIDs = LockedBox(0)
+
+    init(bridges: BridgeService, networks: NetworkService, events: EventLog) {
+        self.bridges = bridges; self.networks = networks; self.events = events; datapath = bridges.datapath
     }
+
+    func register(in table: MethodTable) {
+        table.handle(Methods.MirrorList.self, by: .observability) { [unowned self] p in try mirrorList(p.bridge) }
+        table.handle(Methods.Trace.self, by: .observability) { [unowned self] p in try trace(p) }
+        table.handle(Methods.CaptureStart.self, by: .observability) { [unowned self] p in try startCapture(p) }
+        table.handle(Methods.CaptureStop.self, by: .observability) { [unowned self] p in stopCapture(p.id) }
+        table.handle(Methods.Events.self, by: .observability) { [unowned self] p in events(since: p.since) }
+    }
+
+    private func nextCaptureID() -> Int { captureIDs.update { n -> Int in n += 1; return n } }
 
     private func fail(_ message: String) -> RPCError { RPCError(code: RPCError.operationFailed, message: message) }
 
     func mirrorList(_ bridgeName: String?) throws -> MirrorListResult {
-        guard let name = bridgeName, let b = state.bridge(named: name) else {
-            throw fail("could not list mirrors of \(bridgeName ?? ""): no such bridge")
+        try bridges.read { state, ports in
+            guard let name = bridgeName, let b = state.bridge(named: name) else {
+                throw fail("could not list mirrors of \(bridgeName ?? ""): no such bridge")
+            }
+            return MirrorListResult(bridge: name, mirrors: b.mirrors.map {
+                .init(mirror: $0, outputTxPackets: ports.counters(of: $0.output)?.txPackets ?? 0)
+            })
         }
-        return MirrorListResult(bridge: name, mirrors: b.mirrors.map {
-            .init(mirror: $0, outputTxPackets: switchboard.counters(of: $0.output)?.txPackets ?? 0)
-        })
     }
 
     // MARK: - trace
 
     func trace(_ p: TraceParams) throws -> TraceResult {
+        try bridges.read { state, ports in try trace(p, state, ports) }
+    }
+
+    private func trace(_ p: TraceParams, _ state: DesiredState, _ ports: PortReconciler) throws -> TraceResult {
         let what = "could not trace on bridge \(p.bridge)"
         guard let b = state.bridge(named: p.bridge) else { throw fail("\(what): no such bridge") }
         guard let inConfig = b.port(named: p.inPort) else { throw fail("\(what): no such port \(p.inPort)") }
-        guard switchboard.ports[p.inPort] != nil else { throw fail("\(what): port \(p.inPort) is not up") }
+        guard ports.ports[p.inPort] != nil else { throw fail("\(what): port \(p.inPort) is not up") }
         var frame = p.destination.octets + p.source.octets
         if let v = p.vlan { frame += [0x81, 0x00, UInt8(v.value >> 8), UInt8(v.value & 0xFF)] }
         frame += [0x08, 0x00] + Array(repeating: 0, count: 46)
-        let names = switchboard.namesByID
+        let names = ports.namesByID
         let bytes = frame
         let bridgeName = b.name
         let vxlans = Dictionary(uniqueKeysWithValues: b.ports.compactMap { port in port.vxlan.map { (port.name, $0) } })
@@ -114,6 +134,7 @@ extension DaemonService {
 
     func startCapture(_ p: CaptureStartParams) throws -> CaptureStartResult {
         let what = "could not capture on bridge \(p.bridge)"
+        let state = bridges.state
         guard let b = state.bridge(named: p.bridge) else { throw fail("\(what): no such bridge") }
         if let port = p.port, b.port(named: port) == nil { throw fail("\(what): no such port \(port)") }
         guard p.port != nil || p.vlan != nil else { throw fail("\(what): name a port or a VLAN") }
@@ -140,15 +161,17 @@ extension DaemonService {
     // MARK: - events
 
     func events(since cursor: UInt64?) -> EventsResult {
-        drainMACEvents()
+        lock.withLock { drainMACEvents() }
         return events.since(cursor)
     }
 
-    /// Moves MAC table changes from the datapath into the event log.
-    func drainMACEvents() {
-        let names = switchboard.namesByID
-        let bridges = state.bridges.map(\.name)
-        let marks = macEventMarks.get()
+    /// Moves MAC table changes from the datapath into the event log (every second, and when asked).
+    func drainMACEventsNow() { lock.withLock { drainMACEvents() } }
+
+    /// Moves MAC table changes from the datapath into the event log; under the lock.
+    private func drainMACEvents() {
+        let (names, bridges) = self.bridges.read { state, ports in (ports.namesByID, state.bridges.map(\.name)) }
+        let marks = macEventMarks
         let (records, newMarks) = datapath.perform { access -> ([(String, MACEventLog.Record)], [String: UInt64]) in
             var out: [(String, MACEventLog.Record)] = []
             var next = marks
@@ -159,7 +182,7 @@ extension DaemonService {
             }
             return (out, next)
         }
-        macEventMarks.set(newMarks)
+        macEventMarks = newMarks
         let nowMono = Double(datapath.perform { $0.now }) / 1000
         let wall = Date().timeIntervalSince1970
         for (bridge, r) in records {

@@ -7,11 +7,11 @@ import TapestryModel
 import Glibc
 #endif
 
-/// Reconciles the host to a desired state, the way Open vSwitch's bridge_reconfigure does:
+/// Owns the realized ports and tunnel sockets and reconciles them to a desired state, the way Open vSwitch's bridge_reconfigure does:
 /// work out the wanted ports, remove what is not wanted, create what is missing, adopt
 /// setting changes in place, and publish the result to the datapath. A port that fails records
 /// its error and the rest still applies.
-final class Switchboard {
+final class PortReconciler {
     private let datapath: Datapath
     private let owned: OwnedDevices
     let log: Logger
@@ -57,7 +57,7 @@ final class Switchboard {
         var wanted: [String: (PortConfig, String)] = [:]
         for b in state.bridges { for p in b.ports { wanted[p.name] = (p, b.name) } }
         current = state
-        defer { monitor?.watch(Switchboard.linkNamespaces(of: state)) }
+        defer { monitor?.watch(PortReconciler.linkNamespaces(of: state)) }
         vanished = vanished.filter { wanted[$0] != nil }
 
         // 1. Drop ports that are no longer wanted or must be re-created; publish before closing fds.
@@ -125,13 +125,13 @@ final class Switchboard {
     /// The tunnel endpoint of a realized vxlan port.
     func tunnel(of port: String) -> VXLANTunnel? {
         guard let v = ports[port]?.config.vxlan else { return nil }
-        return tunnels[Switchboard.tunnelKey(v)]
+        return tunnels[PortReconciler.tunnelKey(v)]
     }
 
     static func tunnelKey(_ v: VXLANConfig) -> String { "\(v.local?.description ?? "0.0.0.0"):\(v.dstPort)" }
 
     private func closeUnusedTunnels() {
-        let used = Set(ports.values.compactMap { $0.config.vxlan.map(Switchboard.tunnelKey) })
+        let used = Set(ports.values.compactMap { $0.config.vxlan.map(PortReconciler.tunnelKey) })
         for (key, t) in tunnels where !used.contains(key) {
             t.close()
             tunnels[key] = nil
@@ -155,7 +155,7 @@ final class Switchboard {
             let fwd = ForwardingSnapshot(config: b, portIDs: ids, states: forwardingStates(of: realized))
             let io = fwd.ports.compactMap { fp -> DatapathPort? in
                 guard let rp = ports[fp.name] else { return nil }
-                guard let v = rp.config.vxlan, let tunnel = tunnels[Switchboard.tunnelKey(v)] else { return rp.io }
+                guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return rp.io }
                 let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap { $0.remote?.value })
                 let target = VXLANTarget(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
                                          accepted: statics, dstPort: UInt16(v.dstPort))
@@ -179,7 +179,7 @@ final class Switchboard {
             return RealizedPort(config: p, bridge: bridge, id: id, fd: h.fd, kind: .tap, counters: counters, link: h.link)
         case .vxlan:
             guard let v = p.vxlan else { throw SystemError("add vxlan port \(p.name)", cause: "no tunnel settings") }
-            let key = Switchboard.tunnelKey(v)
+            let key = PortReconciler.tunnelKey(v)
             if tunnels[key] == nil {
                 do { tunnels[key] = try VXLANTunnel(local: v.local?.value ?? 0, port: UInt16(v.dstPort)) } catch {
                     throw SystemError("add vxlan port \(p.name)", cause: error.description)

@@ -6,89 +6,69 @@ import Logging
 import SwitchCore
 import TapestryModel
 
-/// The daemon's control logic: every request runs here, one at a time. A change is validated,
-/// made durable, applied to the host, and acknowledged only then; if applying it fails for the
-/// object it touched, the previous state is restored and the error returned.
-public final class DaemonService: @unchecked Sendable {
-    public static let version = "0.1.0"
-
+/// Bridges and ports: owns the desired state (and its file) and the ports realized from it, under
+/// one lock. `commit` is the one place that changes the desired state: it bumps the generation,
+/// validates, persists, reconciles the host, and restores the previous state if a port the change
+/// touched fails. Networks and the dispatcher change the state only through it.
+final class BridgeService: @unchecked Sendable {
     private let lock = NSLock()
     private let store: ConfigStore
-    let switchboard: Switchboard
+    /// The realized ports; only under the lock.
+    let reconciler: PortReconciler
     let datapath: Datapath
-    /// Events for `tapestry events`.
-    let events = EventLog()
-    let macEventMarks = LockedBox<[String: UInt64]>([:])
-    private let captureIDs = LockedBox(0)
-    private let stopping = LockedBox(false)
+    let events: EventLog
     private let log: Logger
-    private(set) var state: DesiredState
-    /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
-    let networkManager: NetworkManager
+    /// The desired state; only under the lock (`state` takes it).
+    private(set) var current: DesiredState
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
-    public init(stateDirectory: String, logger: Logger, pollMicros: UInt64 = Datapath.defaultSpinMicros) throws {
+    init(stateDirectory: String, datapath: Datapath, events: EventLog, logger: Logger) throws {
         log = logger
+        self.events = events
+        self.datapath = datapath
         store = ConfigStore(stateDirectory: stateDirectory)
-        state = try store.load()
-        datapath = try Datapath(spinMicros: pollMicros)
-        switchboard = Switchboard(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
-        networkManager = NetworkManager(stateDirectory: stateDirectory, logger: logger)
-        switchboard.removeLeftovers(keeping: state)
-        let failures = switchboard.reconcile(to: state)
-        log.info("reconciled \(state.bridges.count) bridge(s), \(state.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
-        startNetworksAtLaunch()
-        startEventDrain()
-        startLinkMonitor()
+        current = try store.load()
+        reconciler = PortReconciler(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
+        reconciler.removeLeftovers(keeping: current)
+        let failures = reconciler.reconcile(to: current)
+        log.info("reconciled \(current.bridges.count) bridge(s), \(current.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
     }
 
-    /// Stops the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
-    /// Moves MAC table changes into the event log once a second, so that they keep their order
-    /// with other events and the datapath's bounded ring does not overflow between readers.
-    private func startEventDrain() {
-        let t = Thread { [weak self] in
-            while let service = self, !service.stopping.get() {
-                service.locked { service.drainMACEvents() }
-                Thread.sleep(forTimeInterval: 1)
-            }
-        }
-        t.name = "tapestry-events"
-        t.start()
-    }
+    /// The desired state now (a copy).
+    var state: DesiredState { lock.withLock { current } }
 
-    public func shutdown(keepDevices: Bool) {
-        stopping.set(true)
-        stopLinkMonitor()
+    /// Runs `body` with the desired state and the realized ports, under the lock.
+    func read<T>(_ body: (DesiredState, PortReconciler) throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
-        networkManager.stopAll()
-        switchboard.shutdown(keepDevices: keepDevices)
-        datapath.stop()
+        return try body(current, reconciler)
     }
 
-    func nextCaptureID() -> Int { captureIDs.update { n -> Int in n += 1; return n } }
+    /// Takes the ports down (owned taps are deleted unless `keepDevices`).
+    func shutdown(keepDevices: Bool) {
+        lock.withLock { reconciler.shutdown(keepDevices: keepDevices) }
+    }
 
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
+    // MARK: - the one change path
+
+    /// Applies `change` to the desired state as one new generation; `touched` names the ports whose
+    /// failure undoes it. A change that changes nothing is no new generation.
+    func commit(_ change: (DesiredState) throws(ModelError) -> DesiredState, touched: Set<String>) throws {
         lock.lock(); defer { lock.unlock() }
-        return try body()
-    }
-
-    // MARK: - changes
-
-    /// Applies `change` to the desired state; `touched` names the ports whose failure undoes it.
-    func change(_ change: (DesiredState) throws(ModelError) -> DesiredState, touched: (DesiredState) -> Set<String>) throws {
-        let old = state
-        let next: DesiredState
+        let old = current
+        var next: DesiredState
         do { next = try change(old) } catch { throw RPCError(code: RPCError.operationFailed, message: error.message) }
+        next.generation = old.generation
         if next == old { return }
+        next.generation = old.generation + 1
         try next.validate()
         try store.save(next)
-        state = next
-        let failures = switchboard.reconcile(to: next)
-        let broken = touched(next).compactMap { name in failures[name].map { (name, $0) } }
-        if let (_, reason) = broken.first {
+        current = next
+        let failures = reconciler.reconcile(to: next)
+        let broken = touched.sorted().compactMap { name in failures[name] }
+        if let reason = broken.first {
             try store.save(old)
-            state = old
-            switchboard.reconcile(to: old)
+            current = old
+            reconciler.reconcile(to: old)
             throw RPCError(code: RPCError.operationFailed, message: reason)
         }
         log.info("config generation \(next.generation)")
@@ -102,16 +82,23 @@ public final class DaemonService: @unchecked Sendable {
         for b in old.bridges { for p in b.ports { before[p.name] = b.name } }
         for b in next.bridges { for p in b.ports { after[p.name] = b.name } }
         for (p, b) in after where before[p] == nil {
-            if let reason = switchboard.failures[p] { events.record("port-error", bridge: b, port: p, reason) }
+            if let reason = reconciler.failures[p] { events.record("port-error", bridge: b, port: p, reason) }
             else { events.record("port-added", bridge: b, port: p, "port \(p) added to \(b)") }
         }
         for (p, b) in before where after[p] == nil { events.record("port-removed", bridge: b, port: p, "port \(p) removed from \(b)") }
     }
 
-    // MARK: - reads
+    // MARK: - reads (under the lock)
+
+    /// Runs `body` under the lock.
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        return try body()
+    }
+
 
     func showResult(bridge: String?) throws -> ShowResult {
-        let selected = try state.bridges.filter { b in bridge == nil || b.name == bridge }
+        let selected = try current.bridges.filter { b in bridge == nil || b.name == bridge }
             .nonEmpty(or: bridge.map { "could not show bridge \($0): no such bridge" })
         let macCounts: [String: Int] = datapath.perform { access in
             var d: [String: Int] = [:]
@@ -123,7 +110,7 @@ public final class DaemonService: @unchecked Sendable {
                          macCount: macCounts[b.name] ?? 0, ports: b.ports.map(portStatus), staticMACs: b.staticMACs,
                          warnings: tunnelMTUWarnings(b))
         }
-        return ShowResult(generation: state.generation, bridges: bridges)
+        return ShowResult(generation: current.generation, bridges: bridges)
     }
 
     /// Ports whose MTU is larger than the bridge's tunnels can carry (underlay path MTU − 50).
@@ -137,7 +124,7 @@ public final class DaemonService: @unchecked Sendable {
             guard let (remote, underlay) = mtus.min(by: { $0.1 < $1.1 }) else { continue }
             let carried = underlay - 50
             for p in b.ports where p.type != .vxlan {
-                let mtu = switchboard.ports[p.name]?.link.mtu ?? p.mtu ?? 0
+                let mtu = reconciler.ports[p.name]?.link.mtu ?? p.mtu ?? 0
                 if mtu > carried {
                     warnings.append("port \(p.name) has MTU \(mtu) but \(tunnelPort.name) carries at most \(carried) "
                         + "(underlay MTU \(underlay) to \(remote) minus 50): larger frames are dropped")
@@ -148,22 +135,22 @@ public final class DaemonService: @unchecked Sendable {
     }
 
     private func portStatus(_ p: PortConfig) -> PortStatus {
-        if switchboard.vanished.contains(p.name) {
+        if reconciler.vanished.contains(p.name) {
             return PortStatus(config: p, state: "down", error: "network device \(p.name) is gone; waiting for it to come back",
                               operState: "absent", carrier: false)
         }
-        if let reason = switchboard.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
-        guard let rp = switchboard.ports[p.name] else { return PortStatus(config: p, state: "down") }
+        if let reason = reconciler.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
+        guard let rp = reconciler.ports[p.name] else { return PortStatus(config: p, state: "down") }
         if p.type == .vxlan { return PortStatus(config: p, state: "up") }
         return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac,
                           operState: rp.link.operState, carrier: rp.link.carrier)
     }
 
     func fdbShow(_ params: FDBShowParams) throws -> FDBShowResult {
-        guard state.bridge(named: params.bridge) != nil else {
+        guard current.bridge(named: params.bridge) != nil else {
             throw RPCError(code: RPCError.operationFailed, message: "could not show MAC table of \(params.bridge): no such bridge")
         }
-        let names = switchboard.namesByID
+        let names = reconciler.namesByID
         let vlan = params.vlan?.value
         let bridge = params.bridge
         return datapath.perform { access -> FDBShowResult in
@@ -183,7 +170,7 @@ public final class DaemonService: @unchecked Sendable {
     }
 
     func fdbFlush(_ params: FDBFlushParams) throws -> FDBFlushResult {
-        guard let b = state.bridge(named: params.bridge) else {
+        guard let b = current.bridge(named: params.bridge) else {
             throw RPCError(code: RPCError.operationFailed, message: "could not flush MAC table of \(params.bridge): no such bridge")
         }
         var portID: UInt32? = nil
@@ -191,7 +178,7 @@ public final class DaemonService: @unchecked Sendable {
             guard b.port(named: port) != nil else {
                 throw RPCError(code: RPCError.operationFailed, message: "could not flush MAC table of \(params.bridge): no such port \(port)")
             }
-            portID = switchboard.ports[port]?.id
+            portID = reconciler.ports[port]?.id
             if portID == nil { return FDBFlushResult(removed: 0) }
         }
         let bridge = params.bridge
@@ -201,18 +188,18 @@ public final class DaemonService: @unchecked Sendable {
     }
 
     func stats(_ params: StatsParams) throws -> StatsResult {
-        guard let b = state.bridge(named: params.bridge) else {
+        guard let b = current.bridge(named: params.bridge) else {
             throw RPCError(code: RPCError.operationFailed, message: "could not show stats of \(params.bridge): no such bridge")
         }
         if let p = params.port, b.port(named: p) == nil {
             throw RPCError(code: RPCError.operationFailed, message: "could not show stats of \(p): no such port on bridge \(b.name)")
         }
         let ports = b.ports.filter { params.port == nil || $0.name == params.port }.map { p -> PortCountersSnapshot in
-            guard let c = switchboard.counters(of: p.name) else {
+            guard let c = reconciler.counters(of: p.name) else {
                 return PortCountersSnapshot(port: p.name, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: [:])
             }
             var drops = c.dropsByName
-            if let endpoint = switchboard.tunnel(of: p.name)?.counters {
+            if let endpoint = reconciler.tunnel(of: p.name)?.counters {
                 // Drops of the shared VXLAN socket that belong to no port (bad header, unknown VNI).
                 for (reason, n) in endpoint.dropsByName { drops["tunnel-" + reason, default: 0] += n }
             }

@@ -1,0 +1,18 @@
+import ControlProtocol
+import TapestryModel
+
+extension PortConfig {
+    /// Applies `set-port` parameters: access VLAN, trunk settings, back to default, isolation.
+    mutating func apply(_ p: SetPortParams) {
+        if p.clearVLAN { vlan = nil; trunk = nil; native = nil; nativeMode = nil }
+        if let v = p.accessVLAN { vlan = v; trunk = nil; native = nil; nativeMode = nil }
+        if p.trunk != nil || p.native != nil || p.nativeMode != nil {
+            vlan = nil
+            if let t = p.trunk { trunk = t }
+            if let n = p.native { native = n }
+            if let m = p.nativeMode { nativeMode = m }
+        }
+        if let iso = p.isolated { isolated = iso }
+        if let limit = p.maxMACs { maxMACs = limit == 0 ? nil : limit }
+    }
+}
