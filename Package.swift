@@ -77,7 +77,7 @@ let package = Package(
             ]
         ),
         // libvirt-style networks: XML read/write and pure renderers (dnsmasq, radvd, nftables).
-        .target(name: "NetworkController", dependencies: []),
+        .target(name: "NetworkController", dependencies: ["TapestryModel"]),
         // Topology files: YAML → model with file positions, validation, the plan as a pure diff.
         .target(
             name: "Topology",
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
-        .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController"]),
+        .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
         // The control plane without root: the method registry (daemon and CLI read one declaration), the

@@ -72,7 +72,10 @@ extension Methods {
 /// `net-define FILE`, `net-create FILE`: the `<network>` XML text.
 public struct NetworkXMLParams: Codable, Sendable {
     public var xml: String
-    public init(xml: String) { self.xml = xml }
+    /// `net-define --live`: a running network of that name is also brought to the new definition
+    /// at once, changing only what differs (absent in older requests: false).
+    public var live: Bool?
+    public init(xml: String, live: Bool? = nil) { self.xml = xml; self.live = live }
 }
 
 /// `net-start|net-destroy|net-undefine|net-info NETWORK` (a name or uuid).

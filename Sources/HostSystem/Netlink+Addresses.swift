@@ -1,4 +1,5 @@
 import CNetlink
+import TapestryModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,34 @@ extension Netlink {
         if noDAD { rtnl_addr_set_flags(addr, UInt32(IFA_F_NODAD)) }
         let r = rtnl_addr_add(sock, addr, 0)
         if r < 0 && r != -NLE_EXIST { throw Netlink.error(what, r) }
+    }
+
+    /// `ip addr add` of a typed address; IPv6 addresses skip duplicate address detection.
+    public func addAddress(_ address: IPNetwork, to name: String) throws(SystemError) {
+        try addAddress(address.description, to: name, noDAD: address.family == .ipv6)
+    }
+
+    /// `ip addr del` of a typed address.
+    public func deleteAddress(_ address: IPNetwork, from name: String) throws(SystemError) {
+        try deleteAddress(address.description, from: name)
+    }
+
+    /// `ip addr show dev NAME`: the addresses on a link (both families), empty when there is no such link.
+    public func addresses(on name: String) throws(SystemError) -> [IPNetwork] {
+        guard let link = try self.link(named: name) else { return [] }
+        var cache: OpaquePointer? = nil
+        let r = rtnl_addr_alloc_cache(sock, &cache)
+        guard r >= 0, let cache else { throw Netlink.error("list addresses", r) }
+        defer { nl_cache_free(cache) }
+        var out: [IPNetwork] = []
+        var obj = nl_cache_get_first(cache)
+        while let o = obj {
+            obj = nl_cache_get_next(o)
+            guard rtnl_addr_get_ifindex(o) == link.ifindex, let local = rtnl_addr_get_local(o),
+                  let a = Netlink.address(local) else { continue }
+            out.append(IPNetwork(address: a, prefix: Int(rtnl_addr_get_prefixlen(o))))
+        }
+        return out
     }
 
     /// `ip addr del ADDRESS/PREFIX dev NAME`. A missing address or device is not an error.

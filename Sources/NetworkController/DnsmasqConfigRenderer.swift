@@ -1,3 +1,4 @@
+import TapestryModel
 /// Paths and header for a rendered dnsmasq configuration. Tapestry passes its own state
 /// directory; the conformance test passes libvirt's (`/var/lib/libvirt/dnsmasq/NAME.*`).
 public struct DnsmasqRenderContext: Hashable, Sendable {

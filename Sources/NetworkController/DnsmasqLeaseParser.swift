@@ -1,3 +1,4 @@
+import TapestryModel
 /// One DHCP lease as dnsmasq records it in its lease file.
 public struct DnsmasqLease: Hashable, Sendable {
     /// Seconds since the epoch when the lease ends (0: never).

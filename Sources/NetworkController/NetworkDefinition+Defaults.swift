@@ -1,3 +1,4 @@
+import TapestryModel
 /// Filling in what libvirt generates when a network is defined: uuid, bridge MAC, bridge name.
 extension NetworkDefinition {
     /// A copy with a random v4 `uuid` when absent, a random `52:54:00:xx:xx:xx` bridge MAC when

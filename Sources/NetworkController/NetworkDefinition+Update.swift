@@ -1,3 +1,4 @@
+import TapestryModel
 /// `virsh net-update` commands.
 public enum NetworkUpdateCommand: String, Hashable, Sendable, CaseIterable {
     /// Same as `add-last`.

@@ -1,3 +1,4 @@
+import TapestryModel
 /// A libvirt `<network>` definition as Tapestry models it. Parsed by `NetworkXMLParser`,
 /// written back by `NetworkXMLWriter`; elements Tapestry does not act on are kept as raw
 /// subtrees (`XMLElementNode`) and written back unchanged.

@@ -1,3 +1,4 @@
+import TapestryModel
 /// Parsers for the sub-elements of `<network>` that `net-update` also reads on their own
 /// (`<ip>`, `<dhcp>` range/host, `<dns>` host/srv/txt, `<forward>`).
 extension NetworkXMLParser {

@@ -1,3 +1,4 @@
+import TapestryModel
 /// Reads libvirt `<network>` XML into a `NetworkDefinition`, validating it the way
 /// libvirt's `virNetworkDefParseXML` does: every input libvirt refuses is refused here with
 /// a `NetworkXMLError` naming the element and the cause. Nothing is generated: a missing

@@ -1,3 +1,4 @@
+import TapestryModel
 /// Where and how the nftables rules of a network are named.
 public struct NftablesRenderContext: Hashable, Sendable {
     /// The table name used in both the `ip` and `ip6` families (Tapestry's own table).
@@ -90,11 +91,23 @@ public enum NftablesRulesetRenderer {
             .joined(separator: "\n") + "\n"
     }
 
-    struct ChainSpec: Hashable {
-        var family: String
-        var name: String
-        var hook: String
+    /// The chains a network's ruleset creates (family, name, hook), to tell which go away when it changes.
+    public static func chains(for def: NetworkDefinition, context: NftablesRenderContext = NftablesRenderContext()) -> Set<NftablesChain> {
+        Set(chainSpecs(for: def, context: context))
     }
+
+    /// The script that removes exactly `chains` (safe when they do not exist); nil when there are none.
+    public static func deletionScript(chains: Set<NftablesChain>, context: NftablesRenderContext = NftablesRenderContext()) -> String? {
+        guard !chains.isEmpty else { return nil }
+        let sorted = chains.sorted { ($0.family, $0.name) < ($1.family, $1.name) }
+        var lines: [String] = []
+        for family in Set(sorted.map(\.family)).sorted() { lines.append("add table \(family) \(context.table)") }
+        for c in sorted { lines.append("add chain \(c.family) \(context.table) \(c.name) { \(c.hook) }") }
+        for c in sorted { lines.append("delete chain \(c.family) \(context.table) \(c.name)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    typealias ChainSpec = NftablesChain
 
     static func chainSpecs(for def: NetworkDefinition, context: NftablesRenderContext) -> [ChainSpec] {
         let mode = def.forward.mode

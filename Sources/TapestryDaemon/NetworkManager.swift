@@ -7,22 +7,27 @@ import NetworkController
 import Glibc
 #endif
 
-/// The host side of running libvirt-style networks, once the network's Tapestry bridge and its
-/// internal port (named like the bridge) exist: the gateway addresses on that port, forwarding
-/// sysctls, the nftables chains of the forward mode, and the supervised dnsmasq and radvd with
-/// their files in `<state-dir>/networks/<name>/`. Every step is undone by `stop`, also when
-/// `start` fails half way. Called under the daemon's lock.
+/// The network controller: it owns the running libvirt-style networks and brings the host to
+/// their definitions the way Switchboard brings ports — it keeps what it realized for each one
+/// (`NetworkRealization`: addresses and routes on the bridge's host port, forwarding sysctls, the
+/// forward mode's nftables chains, the supervised dnsmasq and radvd with their files in
+/// `<state-dir>/networks/<name>/`), computes a `NetworkPlan` against the next definition and makes
+/// only those changes. Start is the plan from nothing, stop the plan to nothing; a live change that
+/// fails half way is brought back to the previous definition. Runs once the network's Tapestry
+/// bridge and its internal port (named like the bridge) exist. Called under the daemon's lock.
 final class NetworkManager {
     /// What runs for one network.
     final class Running {
+        /// The definition the host was brought to.
         var def: NetworkDefinition
-        var addresses: [String] = []
-        var ruleset: String?
+        /// What is on the host for it now (updated step by step, so it stays true after a failure).
+        var realized: NetworkRealization
         var dnsmasq: SupervisedProcess?
-        var dnsmasqConfig: String?
         var radvd: SupervisedProcess?
-        var radvdConfig: String?
-        init(def: NetworkDefinition) { self.def = def }
+        init(def: NetworkDefinition, interface: String) {
+            self.def = def
+            realized = NetworkRealization(interface: interface)
+        }
     }
 
     /// Where a network's files live.
@@ -58,21 +63,22 @@ final class NetworkManager {
 
     func paths(_ name: String) -> Paths { Paths(directory: directory + "/" + name) }
 
-    // MARK: - start and stop
+    /// What `def` needs on this host.
+    func desired(_ def: NetworkDefinition) -> NetworkRealization {
+        NetworkRealization.desired(for: def, dnsmasq: dnsmasqContext(def.name), radvd: useRadvd)
+    }
+
+    // MARK: - start, change, stop
 
     /// Realizes `def` on the host; on failure undoes what was done and throws the cause.
     func start(_ def: NetworkDefinition) throws {
         guard let port = def.bridge.name else { throw SystemError("start network \(def.name)", cause: "it has no bridge name") }
         if running[def.name] != nil { stop(def.name) }
-        let r = Running(def: def)
+        let r = Running(def: def, interface: port)
         running[def.name] = r
         do {
             try prepareDirectory(def.name)
-            try configureInterface(def, port: port, r)
-            try setForwarding(def)
-            try loadRuleset(def, r)
-            try startDnsmasq(def, r)
-            try startRadvd(def, r)
+            try realize(NetworkPlan(from: r.realized, to: desired(def)), of: def, r)
             log.info("network \(def.name): started on \(port) (\(def.forward.mode.rawValue))")
         } catch {
             stop(def.name)
@@ -80,19 +86,49 @@ final class NetworkManager {
         }
     }
 
+    /// Brings a running network to `next`, live, changing only what differs (see `NetworkPlan`);
+    /// returns the plan it made. A failure half way brings the network back to its previous
+    /// definition and throws the cause. A new bridge name, MTU or MAC takes effect only at the next start.
+    @discardableResult
+    func reconcile(to next: NetworkDefinition) throws -> NetworkPlan {
+        guard let r = running[next.name] else { throw SystemError("change network \(next.name)", cause: "it is not running") }
+        let previous = r.def
+        // The bridge's name, MTU and MAC belong to its host port, which the switch would replace.
+        var fixed: [String] = []
+        if next.bridge.name != previous.bridge.name { fixed.append("bridge name") }
+        if next.mtu != previous.mtu { fixed.append("MTU") }
+        if next.mac != previous.mac { fixed.append("MAC") }
+        guard fixed.isEmpty else {
+            throw SystemError("change network \(next.name) live", cause: "a new \(fixed.joined(separator: ", ")) takes effect at the next start")
+        }
+        let plan = NetworkPlan(from: r.realized, to: desired(next))
+        if plan.isEmpty {
+            r.def = next
+            return plan
+        }
+        do {
+            try realize(plan, of: next, r)
+            r.def = next
+            log.info("network \(next.name): changed live: \(plan.changes.joined(separator: "; "))")
+        } catch {
+            log.warning("network \(next.name): live change failed (\(error)); going back to the previous definition")
+            try? realize(NetworkPlan(from: r.realized, to: desired(previous)), of: previous, r, bestEffort: true)
+            throw error
+        }
+        return plan
+    }
+
     /// Undoes everything `start` did for network `name`. Never throws; problems are logged.
     func stop(_ name: String) {
         guard let r = running.removeValue(forKey: name) else { return }
         let p = paths(name)
-        r.radvd?.stop()
-        r.dnsmasq?.stop()
-        for f in [p.dnsmasqPID, p.radvdPID, p.dnsmasqConfig, p.radvdConfig] { unlink(f) }
-        if let port = r.def.bridge.name, !r.addresses.isEmpty, let nl = try? Netlink() {
-            for a in r.addresses {
-                do { try nl.deleteAddress(a, from: port) } catch { log.warning("network \(name): \(error)") }
-            }
+        do {
+            try realize(NetworkPlan(from: r.realized, to: NetworkRealization(interface: r.realized.interface)), of: r.def, r, bestEffort: true)
+        } catch {
+            log.warning("network \(name): \(error)")
         }
-        if r.ruleset != nil { unloadRuleset(r.def) }
+        for f in [p.dnsmasqPID, p.radvdPID, p.dnsmasqConfig, p.radvdConfig] { unlink(f) }
+        removeEmptyTables()
         log.info("network \(name): stopped")
     }
 
@@ -107,44 +143,137 @@ final class NetworkManager {
         try? FileManager.default.removeItem(atPath: paths(name).directory)
     }
 
-    // MARK: - live changes
+    // MARK: - realizing a plan
 
-    /// Brings a running network to `next` without restarting it where possible: only the DHCP
-    /// hosts or DNS hosts changed → rewrite those files and SIGHUP dnsmasq; dnsmasq's config
-    /// changed → restart dnsmasq; the rules or radvd's config changed → reload or restart them.
-    func update(to next: NetworkDefinition) throws {
-        guard let r = running[next.name] else { throw SystemError("update network \(next.name)", cause: "it is not running") }
-        let old = r.def
-        let cidrs = { (d: NetworkDefinition) in d.ips.map { "\($0.address)/\($0.effectivePrefix)" } }
-        if cidrs(next) != cidrs(old) || next.bridge != old.bridge || next.mtu != old.mtu || next.mac != old.mac || next.forward.mode != old.forward.mode {
-            throw SystemError("update network \(next.name) live", cause: "addresses, bridge, MTU, MAC and forward mode take effect only at the next start")
+    /// Makes the plan's steps in order, recording each in `r.realized` as it succeeds. With
+    /// `bestEffort` (stop, going back) a failed step is logged and the rest still run; the first
+    /// failure is thrown at the end.
+    private func realize(_ plan: NetworkPlan, of def: NetworkDefinition, _ r: Running, bestEffort: Bool = false) throws {
+        let port = plan.desired.interface
+        var failure: (any Error)?
+        func step(_ body: () throws -> Void) throws {
+            do { try body() } catch {
+                guard bestEffort else { throw error }
+                log.warning("network \(def.name): \(error)")
+                if failure == nil { failure = error }
+            }
         }
-        r.def = next
-        try loadRuleset(next, r)
-        let p = paths(next.name)
-        let wantDnsmasq = NetworkManager.needsDnsmasq(next)
-        let conf = wantDnsmasq ? dnsmasqConfig(next) : nil
-        if conf == nil || conf != r.dnsmasqConfig || r.dnsmasq == nil {
-            r.dnsmasq?.stop()
-            r.dnsmasq = nil
-            r.dnsmasqConfig = nil
-            unlink(p.dnsmasqPID)
-            try startDnsmasq(next, r)
-        } else {
-            try writeHostFiles(next)
-            r.dnsmasq?.send(SIGHUP)
-            log.info("network \(next.name): hosts changed; dnsmasq reloaded (SIGHUP)")
+        let nl = try Netlink()
+        for route in plan.removeRoutes {
+            try step {
+                try nl.deleteRoute(route, dev: port)
+                r.realized.routes.removeAll { $0 == route }
+            }
         }
-        let radvdConf = useRadvd ? RadvdConfigRenderer.config(for: next) : nil
-        if radvdConf != r.radvdConfig {
-            r.radvd?.stop()
-            r.radvd = nil
-            r.radvdConfig = nil
-            try startRadvd(next, r)
+        if plan.radvd == .stop { stopRadvd(r) }
+        if plan.dnsmasq == .stop { stopDnsmasq(r) }
+        for a in plan.removeAddresses {
+            try step {
+                try nl.deleteAddress(a, from: port)
+                r.realized.addresses.removeAll { $0 == a }
+            }
+        }
+        if let v6 = plan.setIPv6 {
+            // No IPv6 on a bridge without IPv6 addresses (no link-local chatter); never autoconfigure it.
+            try? Sysctl.write("net.ipv6.conf.\(port).disable_ipv6", v6 ? "0" : "1")
+            if v6 {
+                try? Sysctl.write("net.ipv6.conf.\(port).accept_ra", "0")
+                try? Sysctl.write("net.ipv6.conf.\(port).autoconf", "0")
+            }
+            r.realized.ipv6 = v6
+        }
+        for a in plan.addAddresses {
+            try step {
+                try nl.addAddress(a, to: port)
+                r.realized.addresses.append(a)
+            }
+        }
+        try step { try setForwarding(plan, def) }
+        r.realized.forwardIPv4 = plan.desired.forwardIPv4
+        r.realized.forwardIPv6 = plan.desired.forwardIPv6
+        if let script = plan.loadRuleset {
+            try step {
+                try nft(script, what: "load firewall rules of network \(def.name)")
+                r.realized.ruleset = script
+                r.realized.chains.formUnion(plan.desired.chains)
+            }
+        }
+        if let script = NftablesRulesetRenderer.deletionScript(chains: plan.removeChains) {
+            try step {
+                try nft(script, what: "remove firewall rules of network \(def.name)")
+                r.realized.chains.subtract(plan.removeChains)
+                if plan.desired.ruleset == nil { r.realized.ruleset = nil }
+            }
+        }
+        for route in plan.addRoutes {
+            try step {
+                try nl.addRoute(route, dev: port)
+                r.realized.routes.append(route)
+            }
+        }
+        switch plan.dnsmasq {
+        case .keep, .stop: break
+        case .start, .restart:
+            try step {
+                stopDnsmasq(r)
+                try startDnsmasq(def, plan.desired, r)
+            }
+        case .reloadHosts:
+            try step {
+                try writeHostFiles(def.name, plan.desired)
+                r.realized.dhcpHosts = plan.desired.dhcpHosts
+                r.realized.dnsHosts = plan.desired.dnsHosts
+                r.dnsmasq?.send(SIGHUP)
+            }
+        }
+        switch plan.radvd {
+        case .keep, .stop, .reloadHosts: break
+        case .start, .restart:
+            try step {
+                stopRadvd(r)
+                try startRadvd(def, plan.desired, r)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func setForwarding(_ plan: NetworkPlan, _ def: NetworkDefinition) throws {
+        if plan.enableForwardIPv4 && Sysctl.read("net.ipv4.ip_forward") != "1" {
+            try Sysctl.write("net.ipv4.ip_forward", "1")
+            log.info("network \(def.name): enabled net.ipv4.ip_forward")
+        }
+        if plan.enableForwardIPv6 && Sysctl.read("net.ipv6.conf.all.forwarding") != "1" {
+            try Sysctl.write("net.ipv6.conf.all.forwarding", "1")
+            log.info("network \(def.name): enabled net.ipv6.conf.all.forwarding")
         }
     }
 
-    // MARK: - steps
+    /// Runs an `nft -f -` script.
+    private func nft(_ script: String, what: String) throws {
+        guard let nft = ChildProcess.find("nft") else { throw SystemError(what, cause: "nft not found") }
+        let out = try ChildProcess.run(nft, ["-f", "-"], input: script)
+        guard out.ok else { throw SystemError(what, cause: "nft: " + out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// When no running network has rules any more, Tapestry's (then empty) tables go too.
+    private func removeEmptyTables() {
+        guard !running.values.contains(where: { !$0.realized.chains.isEmpty }) else { return }
+        try? nft(NftablesRulesetRenderer.tableDeletionScript(), what: "remove Tapestry's nftables tables")
+    }
+
+    private func stopDnsmasq(_ r: Running) {
+        r.dnsmasq?.stop()
+        r.dnsmasq = nil
+        r.realized.dnsmasqConfig = nil
+        r.realized.dhcpHosts = ""
+        r.realized.dnsHosts = ""
+    }
+
+    private func stopRadvd(_ r: Running) {
+        r.radvd?.stop()
+        r.radvd = nil
+        r.realized.radvdConfig = nil
+    }
 
     private func prepareDirectory(_ name: String) throws {
         // dnsmasq and radvd re-read their files after dropping root: they must be able to walk
@@ -179,70 +308,6 @@ final class NetworkManager {
         return nil
     }
 
-    private func configureInterface(_ def: NetworkDefinition, port: String, _ r: Running) throws {
-        let hasV6 = !def.ipv6.isEmpty
-        // No IPv6 on a bridge without IPv6 addresses (no link-local chatter); never autoconfigure it.
-        try? Sysctl.write("net.ipv6.conf.\(port).disable_ipv6", hasV6 ? "0" : "1")
-        if hasV6 {
-            try? Sysctl.write("net.ipv6.conf.\(port).accept_ra", "0")
-            try? Sysctl.write("net.ipv6.conf.\(port).autoconf", "0")
-        }
-        let nl = try Netlink()
-        for ip in def.ips {
-            let cidr = "\(ip.address)/\(ip.effectivePrefix)"
-            try nl.addAddress(cidr, to: port, noDAD: ip.address.family == .ipv6)
-            r.addresses.append(cidr)
-        }
-    }
-
-    private func setForwarding(_ def: NetworkDefinition) throws {
-        let mode = def.forward.mode
-        guard mode == .nat || mode == .route || mode == .open else { return }
-        if !def.ipv4.isEmpty && Sysctl.read("net.ipv4.ip_forward") != "1" {
-            try Sysctl.write("net.ipv4.ip_forward", "1")
-            log.info("network \(def.name): enabled net.ipv4.ip_forward")
-        }
-        if !def.ipv6.isEmpty && Sysctl.read("net.ipv6.conf.all.forwarding") != "1" {
-            try Sysctl.write("net.ipv6.conf.all.forwarding", "1")
-            log.info("network \(def.name): enabled net.ipv6.conf.all.forwarding")
-        }
-    }
-
-    private func loadRuleset(_ def: NetworkDefinition, _ r: Running) throws {
-        let script = NftablesRulesetRenderer.ruleset(for: def)
-        if script == r.ruleset { return }
-        guard let script else {
-            unloadRuleset(r.def)
-            r.ruleset = nil
-            return
-        }
-        guard let nft = ChildProcess.find("nft") else { throw SystemError("load firewall rules of network \(def.name)", cause: "nft not found") }
-        let out = try ChildProcess.run(nft, ["-f", "-"], input: script)
-        guard out.ok else {
-            throw SystemError("load firewall rules of network \(def.name)", cause: "nft: " + out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        r.ruleset = script
-    }
-
-    private func unloadRuleset(_ def: NetworkDefinition) {
-        guard let script = NftablesRulesetRenderer.deletionScript(for: def), let nft = ChildProcess.find("nft") else { return }
-        do {
-            let out = try ChildProcess.run(nft, ["-f", "-"], input: script)
-            if !out.ok { log.warning("network \(def.name): could not remove firewall rules: \(out.stderr)") }
-        } catch {
-            log.warning("network \(def.name): \(error)")
-        }
-        // When no running network has rules any more, Tapestry's (then empty) tables go too.
-        if !running.values.contains(where: { $0.ruleset != nil }) {
-            _ = try? ChildProcess.run(nft, ["-f", "-"], input: NftablesRulesetRenderer.tableDeletionScript())
-        }
-    }
-
-    /// dnsmasq runs for a network with addresses that wants DNS or DHCP.
-    static func needsDnsmasq(_ def: NetworkDefinition) -> Bool {
-        !def.ips.isEmpty && (def.dns.isEnabled || def.ips.contains { $0.hasDHCP })
-    }
-
     func dnsmasqContext(_ name: String) -> DnsmasqRenderContext {
         let p = paths(name)
         var c = DnsmasqRenderContext.tapestry(network: name, stateDirectory: p.directory, pidFile: p.dnsmasqPID)
@@ -253,31 +318,26 @@ final class NetworkManager {
         return c
     }
 
-    func dnsmasqConfig(_ def: NetworkDefinition) -> String {
-        DnsmasqConfigRenderer.config(for: def, context: dnsmasqContext(def.name))
-    }
-
     /// Writes a file dnsmasq/radvd read after dropping root: mode 0644 whatever the daemon's umask.
     private func writeReadable(_ text: String, to path: String) throws {
         try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644)
         chmod(path, 0o644)
     }
 
-    private func writeHostFiles(_ def: NetworkDefinition) throws {
-        let p = paths(def.name)
-        try writeReadable(DnsmasqConfigRenderer.hostsFile(for: def), to: p.hostsFile)
-        try writeReadable(DnsmasqConfigRenderer.addnHostsFile(for: def), to: p.addnHostsFile)
+    private func writeHostFiles(_ name: String, _ want: NetworkRealization) throws {
+        let p = paths(name)
+        try writeReadable(want.dhcpHosts, to: p.hostsFile)
+        try writeReadable(want.dnsHosts, to: p.addnHostsFile)
     }
 
-    private func startDnsmasq(_ def: NetworkDefinition, _ r: Running) throws {
-        guard NetworkManager.needsDnsmasq(def) else { return }
+    private func startDnsmasq(_ def: NetworkDefinition, _ want: NetworkRealization, _ r: Running) throws {
+        guard let conf = want.dnsmasqConfig else { return }
         guard let dnsmasq = ChildProcess.find("dnsmasq") else {
             throw SystemError("start dnsmasq of network \(def.name)", cause: "dnsmasq not found (install dnsmasq-base)")
         }
         let p = paths(def.name)
-        let conf = dnsmasqConfig(def)
         try writeReadable(conf, to: p.dnsmasqConfig)
-        try writeHostFiles(def)
+        try writeHostFiles(def.name, want)
         // The lease file is opened as root before dnsmasq drops privileges; the pid file is
         // written by dnsmasq itself. Both stay in the network's directory.
         if access(p.leases, F_OK) != 0 { FileManager.default.createFile(atPath: p.leases, contents: nil) }
@@ -290,11 +350,13 @@ final class NetworkManager {
             arguments: ["--conf-file=\(p.dnsmasqConfig)", "--keep-in-foreground", "--user=\(serviceUser)", "--log-facility=-"],
             logPath: p.dnsmasqLog)
         r.dnsmasq = try SupervisedProcess(spec, logger: log)
-        r.dnsmasqConfig = conf
+        r.realized.dnsmasqConfig = conf
+        r.realized.dhcpHosts = want.dhcpHosts
+        r.realized.dnsHosts = want.dnsHosts
     }
 
-    private func startRadvd(_ def: NetworkDefinition, _ r: Running) throws {
-        guard useRadvd, let conf = RadvdConfigRenderer.config(for: def) else { return }
+    private func startRadvd(_ def: NetworkDefinition, _ want: NetworkRealization, _ r: Running) throws {
+        guard let conf = want.radvdConfig else { return }
         guard let radvd = ChildProcess.find("radvd") else { return }
         let p = paths(def.name)
         try writeReadable(conf, to: p.radvdConfig)
@@ -306,7 +368,7 @@ final class NetworkManager {
                         "--username=\(serviceUser)"],
             logPath: p.radvdLog)
         r.radvd = try SupervisedProcess(spec, logger: log)
-        r.radvdConfig = conf
+        r.realized.radvdConfig = conf
     }
 
     // MARK: - after a crash
@@ -330,7 +392,11 @@ final class NetworkManager {
                 unlink(pidFile)
             }
         }
-        for def in inactive { unloadRuleset(def) }
+        for def in inactive {
+            guard let script = NftablesRulesetRenderer.deletionScript(for: def) else { continue }
+            do { try nft(script, what: "remove firewall rules of network \(def.name)") } catch { log.warning("network \(def.name): \(error)") }
+        }
+        removeEmptyTables()
     }
 
     // MARK: - reads

@@ -29,7 +29,7 @@ final class NetworkService: @unchecked Sendable {
     }
 
     func register(in table: MethodTable) {
-        table.handle(Methods.NetDefine.self, by: .networks) { [unowned self] p in try locked { try defineNetwork(xml: p.xml) } }
+        table.handle(Methods.NetDefine.self, by: .networks) { [unowned self] p in try locked { try defineNetwork(xml: p.xml, live: p.live ?? false) } }
         table.handle(Methods.NetCreate.self, by: .networks) { [unowned self] p in try locked { try createNetwork(xml: p.xml) } }
         table.handle(Methods.NetStart.self, by: .networks) { [unowned self] p in try locked { try startNetwork(p.network) }; return Empty() }
         table.handle(Methods.NetDestroy.self, by: .networks) { [unowned self] p in try locked { try destroyNetwork(p.network) }; return Empty() }
@@ -129,16 +129,25 @@ final class NetworkService: @unchecked Sendable {
         return def
     }
 
-    func defineNetwork(xml: String) throws -> NetworkInfo {
+    /// Stores `xml` as the network's persistent definition; with `live`, a running network of that
+    /// name is brought to it at once (only what differs changes) and runs it from now on.
+    func defineNetwork(xml: String, live: Bool = false) throws -> NetworkInfo {
         let def = try prepareDefinition(xml, verb: "define")
         let text = NetworkXMLWriter.write(def)
         let bridge = def.forward.mode.hasOwnBridge ? def.bridge.name : nil
+        let changesLive = live && state.network(named: def.name)?.active == true
+        if changesLive {
+            do { try networkManager.reconcile(to: def) } catch {
+                throw Self.refuse("could not define network \(def.name) live: \(error)")
+            }
+        }
         try bridges.commit({ s throws(ModelError) in
             var next = s
             if let i = next.networks.firstIndex(where: { $0.name == def.name }) {
                 next.networks[i].xml = text
                 next.networks[i].persistent = true
                 if !next.networks[i].active { next.networks[i].bridge = bridge }
+                if changesLive { next.networks[i].liveXML = text }
             } else {
                 next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: bridge, xml: text, persistent: true))
             }
@@ -214,7 +223,7 @@ final class NetworkService: @unchecked Sendable {
             throw Self.refuse("\(what): a bridge or port named \(bridge) already exists")
         }
         if let mtu = def.mtu, !(68...65521).contains(mtu) { throw Self.refuse("\(what): MTU \(mtu) out of range 68-65521") }
-        let mac = def.mac.flatMap { TapestryModel.MACAddress($0.description) }
+        let mac = def.mac
         let port = PortConfig(name: bridge, type: .internal, mtu: def.mtu.map(Int.init), mac: mac)
         do {
             try bridges.commit({ s throws(ModelError) in
@@ -292,7 +301,7 @@ final class NetworkService: @unchecked Sendable {
             if live {
                 let next = try definition(r.currentXML, of: r.name)
                     .updating(command: command, section: section, xml: p.xml, parentIndex: p.parentIndex)
-                try networkManager.update(to: next)
+                try networkManager.reconcile(to: next)
                 newLive = NetworkXMLWriter.write(next)
                 if !r.persistent { newXML = newLive ?? newXML }
             }

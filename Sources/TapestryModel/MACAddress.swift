@@ -10,6 +10,12 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
             | UInt64(octets.3) << 16 | UInt64(octets.4) << 8 | UInt64(octets.5))
     }
 
+    /// Creates an address from six octets, first on the wire first; nil when the count is not six.
+    public init?(octets: [UInt8]) {
+        guard octets.count == 6 else { return nil }
+        self.init(rawValue: octets.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
     /// Parses `aa:bb:cc:dd:ee:ff` (also `-` separated), case-insensitive; nil when malformed.
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)

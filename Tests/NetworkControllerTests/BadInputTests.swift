@@ -1,3 +1,4 @@
+import TapestryModel
 import Testing
 @testable import NetworkController
 

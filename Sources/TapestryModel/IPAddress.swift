@@ -1,4 +1,4 @@
-/// An IPv4 or IPv6 address held as a 128-bit value, parsed from and formatted to the
+/// An IPv4 or IPv6 address held as a 128-bit value (networks, routes, DHCP, DNS), parsed from and formatted to the
 /// text forms libvirt accepts and writes (dotted quad; RFC 5952 IPv6 as `inet_ntop` prints it).
 public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The address family.
@@ -44,6 +44,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// The 32-bit value of an IPv4 address.
     public var ipv4Value: UInt32 { UInt32(truncatingIfNeeded: low) }
+
+    /// The same IPv4 address in this wider type.
+    public init(_ v4: IPv4Address) { self.init(ipv4: v4.value) }
+
+    /// The address as an `IPv4Address`, nil for IPv6.
+    public var ipv4: IPv4Address? { family == .ipv4 ? IPv4Address(value: ipv4Value) : nil }
 
     public var description: String {
         switch family {
@@ -127,7 +133,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             tail = String(tail[...lastColon])
             if tail.hasSuffix("::") { } else { tail.removeLast() }
         }
-        let halves = tail.components(separatedBy: "::")
+        let halves = IPAddress.splitAtDoubleColon(tail)
         guard halves.count <= 2 else { return nil }
         func groupsOf(_ s: String) -> [UInt16]? {
             if s.isEmpty { return [] }
@@ -156,6 +162,26 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         for i in 0..<4 { h = h << 16 | UInt64(groups[i]) }
         for i in 4..<8 { l = l << 16 | UInt64(groups[i]) }
         return (h, l)
+    }
+
+    /// `text` split at each `::` (Foundation-free `components(separatedBy: "::")`).
+    static func splitAtDoubleColon(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var previousColon = false
+        for c in text {
+            if c == ":" && previousColon {
+                current.removeLast()
+                parts.append(current)
+                current = ""
+                previousColon = false
+                continue
+            }
+            current.append(c)
+            previousColon = c == ":"
+        }
+        parts.append(current)
+        return parts
     }
 
     static func formatIPv4(_ v: UInt32) -> String {
@@ -194,39 +220,5 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             i += 1
         }
         return out
-    }
-}
-
-/// A 48-bit Ethernet MAC address, formatted lowercase with colons as libvirt writes it.
-public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
-    /// The six octets.
-    public let octets: [UInt8]
-
-    /// Creates an address from six octets; nil when the count is wrong.
-    public init?(octets: [UInt8]) {
-        guard octets.count == 6 else { return nil }
-        self.octets = octets
-    }
-
-    /// Parses `xx:xx:xx:xx:xx:xx` (one or two hex digits per octet, either case).
-    public init?(_ text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6 else { return nil }
-        var bytes: [UInt8] = []
-        for p in parts {
-            guard (1...2).contains(p.count), let b = UInt8(p, radix: 16) else { return nil }
-            bytes.append(b)
-        }
-        octets = bytes
-    }
-
-    /// Whether the group bit is set.
-    public var isMulticast: Bool { (octets.first ?? 0) & 1 == 1 }
-
-    public var description: String {
-        octets.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined(separator: ":")
     }
 }

@@ -1,5 +1,3 @@
-import TapestryModel
-
 /// An IPv4 address with a prefix length, `10.0.0.1/24`: an interface address and the subnet it is in.
 public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
     public var address: IPv4Address
@@ -37,4 +35,7 @@ public struct IPv4CIDR: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(prefix)" }
+
+    /// The same address and prefix in the family-neutral type.
+    public var ipNetwork: IPNetwork { IPNetwork(address: IPAddress(address), prefix: prefix) }
 }
