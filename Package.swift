@@ -81,7 +81,7 @@ let package = Package(
         // Topology files: YAML → model with file positions, validation, the plan as a pure diff.
         .target(
             name: "Topology",
-            dependencies: ["TapestryModel", "NetworkController", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TapestryModel", "NetworkController", "ControlProtocol", .product(name: "Yams", package: "Yams")]
         ),
         // In-process benchmark of the switching core (run by Tools/bench).
         .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
-        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
         // The control plane without root: the method registry (daemon and CLI read one declaration), the
         // one commit path, config.json compatibility.

@@ -16,6 +16,8 @@ int tp_netns_self(void) {
 
 int tp_netns_enter(int fd) { return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0; }
 
+int tp_netns_unshare(void) { return unshare(CLONE_NEWNET) < 0 ? -errno : 0; }
+
 int tp_epoll_create(void) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
     return fd < 0 ? -errno : fd;

@@ -74,6 +74,8 @@ public enum ChangeStep: Sendable, Equatable {
     case addStaticMAC(host: String, bridge: String, StaticMAC)
     case deleteStaticMAC(host: String, bridge: String, StaticMAC)
     case createNetwork(host: String, name: String, xml: String, autostart: Bool)
+    /// A running network brought to a changed definition live (`net-define --live`).
+    case changeNetwork(host: String, old: ObservedNetwork, xml: String)
     case deleteNetwork(host: String, ObservedNetwork)
     case setAutostart(host: String, network: String, Bool)
     case addAddress(host: String, InterfaceAddress)

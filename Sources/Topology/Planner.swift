@@ -43,6 +43,30 @@ public enum Planner {
 
     static func sameVLANRole(_ a: PortConfig, _ b: PortConfig) -> Bool { a.vlanMode == b.vlanMode && a.isolated == b.isolated }
 
+    /// Whether a running network defined as `stored` can take `next` live: the bridge's name, MTU
+    /// and MAC (its host port) stay; anything else (addresses, routes, forward mode, DHCP, DNS) may change.
+    static func changesLive(from stored: NetworkDefinition, to next: NetworkDefinition) -> Bool {
+        (next.bridge.name == nil || next.bridge.name == stored.bridge.name) && next.mtu == stored.mtu
+            && (next.mac == nil || next.mac == stored.mac) && next.forward.mode.hasOwnBridge && stored.forward.mode.hasOwnBridge
+    }
+
+    /// The changes that concern one host (its namespace, daemon, objects, and its nodes).
+    public static func only(_ changes: [PlannedChange], host: String, model: LabModel) throws(TopologyHostError) -> [PlannedChange] {
+        guard let h = model.host(named: host) else {
+            throw TopologyHostError("could not select host \(host): no such host (hosts: \(model.hosts.map(\.name).joined(separator: ", ")))")
+        }
+        let nodes = Set(model.nodes.filter { $0.host == host }.map(\.name))
+        let nodeNamespaces = Set(model.nodes.filter { $0.host == host }.map(\.namespace))
+        return changes.filter { c in
+            if let o = c.object.host { return o == host }
+            switch c.object {
+            case .namespace(let ns): return ns == h.namespace || nodeNamespaces.contains(ns)
+            case .nodeLink(let n), .nodeConfig(let n): return nodes.contains(n)
+            default: return false
+            }
+        }
+    }
+
     /// A network definition as the daemon would store it, given what it generated for the stored one
     /// (uuid, MAC, bridge name): equal text means nothing to change.
     static func normalizedXML(_ def: NetworkDefinition, like stored: NetworkDefinition?) -> String {
@@ -227,7 +251,13 @@ private struct PlanBuilder {
         if let on = oh.networks.first(where: { $0.name == n.name }) {
             let stored = try? NetworkXMLParser.parse(on.xml)
             let same = stored.map { Planner.normalizedXML(n.definition, like: $0) == NetworkXMLWriter.write($0) } ?? false
-            if !same || !on.active {
+            if !same && on.active, let stored, Planner.changesLive(from: stored, to: n.definition) {
+                add(.modify, ref, "network \(n.name) (\(mode)\(subnet)), changed live", .changeNetwork(host: host.name, old: on, xml: n.xml))
+                if on.autostart != n.autostart {
+                    add(.modify, ref, "network \(n.name): autostart \(n.autostart ? "on" : "off")", .setAutostart(host: host.name, network: n.name, n.autostart))
+                }
+                bridgePorts = on.bridge.flatMap { br in oh.bridges.first { $0.name == br } }?.ports.filter { $0.name != on.bridge }
+            } else if !same || !on.active {
                 add(.delete, ref, "network \(n.name) (\(on.active ? "changed" : "not running"), replaced)", .deleteNetwork(host: host.name, on))
                 add(.create, ref, "network \(n.name) (\(mode)\(subnet))", create)
             } else {

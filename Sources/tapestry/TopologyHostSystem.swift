@@ -1,147 +1,146 @@
 import ControlProtocol
 import Foundation
 import HostSystem
+import TapestryModel
 import Topology
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The lab plumbing of topology files, all through iproute2 inside the lab's own namespaces:
-/// namespaces, veth links, addresses, a lab daemon per host. Nothing here touches the root
-/// namespace's interfaces, addresses, routes or sysctls.
-struct LabSystem {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ d: String) { description = d }
-    }
-
-    let ipPath: String
-
-    init() throws(Failure) {
-        guard let ip = ChildProcess.find("ip") else { throw Failure("iproute2's ip is not installed") }
-        ipPath = ip
-    }
-
-    /// Runs `ip ARGS`; throws its stderr when it fails.
-    @discardableResult
-    func ip(_ args: [String], timeout: Double = 20) throws(Failure) -> String {
-        let out: ChildProcess.Output
-        do { out = try ChildProcess.run(ipPath, args, timeout: timeout) } catch { throw Failure("ip \(args.joined(separator: " ")): \(error)") }
-        guard out.ok else {
-            let why = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw Failure("ip \(args.joined(separator: " ")): \(why.isEmpty ? "exit \(out.status)" : why)")
+/// The machine as `TopologyApplier` sees it, through HostSystem: namespaces, veths, bridges,
+/// addresses and routes by netlink inside the lab's own namespaces, lab daemons and DHCP clients
+/// started inside them, control calls over the daemons' Unix sockets. Nothing here touches the
+/// root namespace's interfaces, addresses, routes or sysctls.
+final class TopologyHostSystem: TopologyHost {
+    /// Runs `body` with a netlink socket inside namespace `ns`; errors become `TopologyHostError`.
+    private func inside<T: Sendable>(_ ns: String, _ what: String, _ body: @escaping @Sendable (Netlink) throws -> T) throws(TopologyHostError) -> T {
+        do {
+            return try NetworkNamespace.run(in: ns) { try body(try Netlink()) }
+        } catch {
+            throw TopologyHostError("could not \(what) in \(ns): \(error)")
         }
-        return out.stdout
     }
 
-    /// Runs a program inside namespace `ns` (`ip netns exec`).
-    @discardableResult
-    func exec(_ ns: String, _ program: [String], timeout: Double = 20) throws(Failure) -> String {
-        try ip(["netns", "exec", ns] + program, timeout: timeout)
+    // MARK: namespaces
+
+    func namespaces() -> Set<String> { NetworkNamespace.list() }
+
+    func createNamespace(_ ns: String) throws(TopologyHostError) {
+        do { try NetworkNamespace.create(ns) } catch { throw TopologyHostError("\(error)") }
     }
 
-    func namespaces() -> Set<String> {
-        let text = (try? ip(["netns", "list"])) ?? ""
-        return Set(text.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) })
-    }
-
-    // ip netns add NS ; ip -n NS link set lo up
-    func createNamespace(_ ns: String) throws(Failure) {
-        try ip(["netns", "add", ns])
-        try ip(["-n", ns, "link", "set", "lo", "up"])
-    }
-
-    /// Ends every process still inside `ns` (by pid: SIGTERM, then SIGKILL), then deletes it.
-    func deleteNamespace(_ ns: String) throws(Failure) {
-        let pids = ((try? ip(["netns", "pids", ns])) ?? "").split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+    func deleteNamespace(_ ns: String) throws(TopologyHostError) {
+        let pids = NetworkNamespace.processes(in: ns)
         for pid in pids { kill(pid, SIGTERM) }
-        for _ in 0..<50 where pids.contains(where: { kill($0, 0) == 0 && !isZombie($0) }) { usleep(100_000) }
+        for _ in 0..<50 where pids.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) { usleep(100_000) }
         for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
-        try ip(["netns", "del", ns])
+        do { try NetworkNamespace.delete(ns) } catch { throw TopologyHostError("\(error)") }
     }
 
-    private func isZombie(_ pid: Int32) -> Bool {
+    private static func isZombie(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         return stat.contains(") Z ")
     }
 
-    /// IPv4 addresses per interface in `ns` (`ip -j -4 addr show`).
-    func addresses(in ns: String) -> [String: [String]] {
-        guard let text = try? ip(["-j", "-n", ns, "-4", "addr", "show"]),
-              let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else { return [:] }
-        var out: [String: [String]] = [:]
-        for l in list {
-            guard let name = l["ifname"] as? String else { continue }
-            let infos = l["addr_info"] as? [[String: Any]] ?? []
-            out[name] = infos.compactMap { i in
-                guard let a = i["local"] as? String, let p = i["prefixlen"] as? Int else { return nil }
-                return "\(a)/\(p)"
-            }
-        }
-        return out
-    }
+    // MARK: links
 
     func interfaces(in ns: String) -> Set<String> {
-        guard let text = try? ip(["-j", "-n", ns, "link", "show"]),
-              let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else { return [] }
-        return Set(list.compactMap { $0["ifname"] as? String })
+        Set(((try? inside(ns, "list links") { try $0.links() }) ?? []).map(\.name))
     }
 
-    func defaultGateway(in ns: String) -> String? {
-        guard let text = try? ip(["-j", "-n", ns, "-4", "route", "show", "default"]),
-              let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else { return nil }
-        return list.first?["gateway"] as? String
+    func waitForInterface(_ name: String, in ns: String, seconds: Int) -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if interfaces(in: ns).contains(name) { return true }
+            usleep(100_000)
+        }
+        return interfaces(in: ns).contains(name)
+    }
+
+    func createBridge(_ name: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "create bridge \(name)") { nl in
+            try nl.createBridge(name)
+            try nl.change(name, up: true)
+        }
+    }
+
+    func createVeth(_ name: String, in ns: String, peer: String, in peerNamespace: String) throws(TopologyHostError) {
+        let what = "create veth \(name) in \(ns) ↔ \(peer) in \(peerNamespace)"
+        let a = open(NetworkNamespace.directory + "/" + ns, O_RDONLY | O_CLOEXEC)
+        guard a >= 0 else { throw TopologyHostError("could not \(what): namespace \(ns): \(String(cString: strerror(errno)))") }
+        defer { close(a) }
+        let b = open(NetworkNamespace.directory + "/" + peerNamespace, O_RDONLY | O_CLOEXEC)
+        guard b >= 0 else { throw TopologyHostError("could not \(what): namespace \(peerNamespace): \(String(cString: strerror(errno)))") }
+        defer { close(b) }
+        do { try Netlink().createVeth(name, namespaceFD: a, peer: peer, peerNamespaceFD: b) } catch {
+            throw TopologyHostError("could not \(what): \(error)")
+        }
+    }
+
+    func deleteLink(_ name: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "delete link \(name)") { try $0.delete(name) }
+    }
+
+    func setUp(_ name: String, in ns: String, master: String?) throws(TopologyHostError) {
+        try inside(ns, "bring up \(name)") { nl in
+            if let master { try nl.setMaster(name, master) }
+            try nl.change(name, up: true)
+        }
+    }
+
+    // MARK: addresses and routes
+
+    func addresses(in ns: String) -> [String: [String]] {
+        (try? inside(ns, "list addresses") { nl in
+            var out: [String: [String]] = [:]
+            for l in try nl.links() {
+                out[l.name] = try nl.addresses(on: l.name).filter { $0.family == .ipv4 }.map(\.description)
+            }
+            return out
+        }) ?? [:]
+    }
+
+    func addAddress(_ cidr: IPv4CIDR, to dev: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "add address \(cidr) to \(dev)") { try $0.addAddress(cidr.ipNetwork, to: dev) }
+    }
+
+    func deleteAddress(_ cidr: IPv4CIDR, from dev: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "delete address \(cidr) from \(dev)") { try $0.deleteAddress(cidr.ipNetwork, from: dev) }
+    }
+
+    func defaultGateway(in ns: String) -> IPv4Address? {
+        ((try? inside(ns, "read the default route") { try $0.defaultGatewayIPv4() }) ?? nil)?.ipv4
+    }
+
+    func setDefaultRoute(via gateway: IPv4Address, dev: String, in ns: String) throws(TopologyHostError) {
+        let route = IPRoute(destination: IPNetwork(address: IPAddress(ipv4: 0), prefix: 0), gateway: IPAddress(gateway))
+        try inside(ns, "set the default route via \(gateway)") { try $0.addRoute(route, dev: dev) }
     }
 
     func forwarding(in ns: String) -> Bool {
-        ((try? exec(ns, ["cat", "/proc/sys/net/ipv4/ip_forward"])) ?? "").hasPrefix("1")
+        ((try? NetworkNamespace.run(in: ns) { Sysctl.read("net.ipv4.ip_forward") }) ?? nil) == "1"
     }
 
-    // MARK: - lab daemons
-
-    /// tapestryd: $TAPESTRYD, else beside this tapestry binary, else in $PATH.
-    static func daemonPath() -> String? {
-        if let p = ProcessInfo.processInfo.environment["TAPESTRYD"], !p.isEmpty { return p }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tapestryd").path
-        if access(exe, X_OK) == 0 { return exe }
-        return ChildProcess.find("tapestryd")
-    }
-
-    /// Starts tapestryd in the host's namespace and waits until its socket answers; returns its pid.
-    func startDaemon(_ h: LabHost, directory: String) throws(Failure) -> Int32 {
-        guard let ns = h.namespace, let run = h.runDirectory, let state = h.stateDirectory else { throw Failure("host \(h.name) is not a lab host") }
-        guard let daemon = LabSystem.daemonPath() else { throw Failure("tapestryd not found (set $TAPESTRYD)") }
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw Failure("could not create \(directory): \(error.localizedDescription)")
+    func enableForwarding(in ns: String) throws(TopologyHostError) {
+        do { try NetworkNamespace.run(in: ns) { try Sysctl.write("net.ipv4.ip_forward", "1") } } catch {
+            throw TopologyHostError("could not enable IPv4 forwarding in \(ns): \(error)")
         }
-        let pid: Int32
+    }
+
+    func runDHCPClient(on dev: String, in ns: String, workDirectory: String) throws(TopologyHostError) {
+        guard let udhcpc = ChildProcess.find("udhcpc") else { throw TopologyHostError("dhcp needs udhcpc (busybox's DHCP client)") }
+        let script = workDirectory + "/udhcpc.sh"
+        if !FileManager.default.fileExists(atPath: script) {
+            try? FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: script, contents: Data(Self.dhcpScript.utf8), attributes: [.posixPermissions: 0o755])
+        }
+        let out: ChildProcess.Output
         do {
-            pid = try ChildProcess.spawn(ipPath, ["netns", "exec", ns, daemon, "--run-dir", run, "--state-dir", state],
-                                         logPath: directory + "/tapestryd.log")
-        } catch { throw Failure("could not start tapestryd: \(error)") }
-        let client = ControlClient(socketPath: h.socketPath, timeoutSeconds: 2)
-        for _ in 0..<150 {
-            if (try? client.call(Methods.Version.self, Empty())) != nil { return pid }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { break }
-            usleep(50_000)
-        }
-        stopDaemon(pid: pid, marker: state)
-        let log = (try? String(contentsOfFile: directory + "/tapestryd.log", encoding: .utf8)) ?? ""
-        throw Failure("tapestryd did not come up in \(ns): \(log.split(separator: "\n").suffix(3).joined(separator: " | "))")
-    }
-
-    /// SIGTERM (the daemon removes its taps and helpers), SIGKILL after 5 s; only if `pid` is the
-    /// tapestryd started with `marker` (its state directory) on its command line.
-    func stopDaemon(pid: Int32, marker: String) {
-        guard ChildProcess.isRunning(pid, marker: marker) else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<100 where ChildProcess.isRunning(pid, marker: marker) {
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, WNOHANG)
-            usleep(50_000)
-        }
-        if ChildProcess.isRunning(pid, marker: marker) { kill(pid, SIGKILL) }
+            // Spawned from a thread inside the namespace: the client lives there.
+            out = try NetworkNamespace.run(in: ns) {
+                try ChildProcess.run(udhcpc, ["-i", dev, "-n", "-q", "-f", "-s", script, "-t", "8", "-T", "1", "-A", "1"], timeout: 30)
+            }
+        } catch { throw TopologyHostError("udhcpc on \(dev) in \(ns): \(error)") }
+        guard out.ok else { throw TopologyHostError("udhcpc on \(dev) in \(ns) exited \(out.status)") }
     }
 
     /// The udhcpc hook nodes use: applies the lease in the node's namespace only (no resolv.conf).
@@ -158,4 +157,79 @@ struct LabSystem {
         exit 0
 
         """
+
+    // MARK: daemons and sockets
+
+    /// tapestryd: $TAPESTRYD, else beside this tapestry binary, else in $PATH.
+    static func daemonPath() -> String? {
+        if let p = ProcessInfo.processInfo.environment["TAPESTRYD"], !p.isEmpty { return p }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tapestryd").path
+        if access(exe, X_OK) == 0 { return exe }
+        return ChildProcess.find("tapestryd")
+    }
+
+    func startDaemon(_ h: LabHost, directory: String) throws(TopologyHostError) -> Int32 {
+        guard let ns = h.namespace, let run = h.runDirectory, let state = h.stateDirectory else {
+            throw TopologyHostError("host \(h.name) is not a lab host")
+        }
+        guard let daemon = Self.daemonPath() else { throw TopologyHostError("tapestryd not found (set $TAPESTRYD)") }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw TopologyHostError("could not create \(directory): \(error.localizedDescription)")
+        }
+        let pid: Int32
+        do {
+            // Spawned from a thread inside the namespace: the daemon lives there.
+            pid = try NetworkNamespace.run(in: ns) {
+                try ChildProcess.spawn(daemon, ["--run-dir", run, "--state-dir", state], logPath: directory + "/tapestryd.log")
+            }
+        } catch { throw TopologyHostError("could not start tapestryd in \(ns): \(error)") }
+        let client = ControlClient(socketPath: h.socketPath, timeoutSeconds: 2)
+        for _ in 0..<150 {
+            if (try? client.call(Methods.Version.self, Empty())) != nil { return pid }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { break }
+            usleep(50_000)
+        }
+        stopDaemon(pid: pid, marker: state)
+        let log = (try? String(contentsOfFile: directory + "/tapestryd.log", encoding: .utf8)) ?? ""
+        throw TopologyHostError("tapestryd did not come up in \(ns): \(log.split(separator: "\n").suffix(3).joined(separator: " | "))")
+    }
+
+    /// SIGTERM (the daemon removes its taps and helpers), SIGKILL after 5 s; only if `pid` is the
+    /// tapestryd started with `marker` (its state directory) on its command line.
+    func stopDaemon(pid: Int32, marker: String) {
+        guard ChildProcess.isRunning(pid, marker: marker) else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where ChildProcess.isRunning(pid, marker: marker) {
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, WNOHANG)
+            usleep(50_000)
+        }
+        if ChildProcess.isRunning(pid, marker: marker) { kill(pid, SIGKILL) }
+    }
+
+    func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params, socket: String, timeout: Int) throws(TopologyHostError) -> M.Result {
+        do { return try ControlClient(socketPath: socket, timeoutSeconds: timeout).call(method, params) } catch {
+            throw TopologyHostError(error.description)
+        }
+    }
+
+    // MARK: the lab's record
+
+    func readRecord(at path: String) -> LabRecord? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? JSONDecoder().decode(LabRecord.self, from: data)
+    }
+
+    func writeRecord(_ record: LabRecord, at path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? enc.encode(record) else { return }
+        try? AtomicFile.write(data, to: path)
+    }
+
+    func removeDirectory(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
 }

@@ -28,9 +28,9 @@ struct TopologyOptions: ParsableArguments {
         return LabOptions(prefix: prefix, labsDirectory: dir, defaultSocket: global.socketPath)
     }
 
-    func runner(_ file: TopologyFile, _ global: GlobalOptions, verb: String) throws(CLIError) -> TopologyRunner {
-        let model = LabModel(file: file, options: try labOptions(global))
-        do { return try TopologyRunner(model: model, file: self.file) } catch { throw CLIError(message: "could not \(verb) \(self.file): \(error)") }
+    /// The applier of this file's lab on this machine.
+    func applier(_ file: TopologyFile, _ global: GlobalOptions) throws(CLIError) -> TopologyApplier {
+        TopologyApplier(model: LabModel(file: file, options: try labOptions(global)), file: self.file, host: TopologyHostSystem())
     }
 }
 

@@ -27,6 +27,8 @@ int tp_tap_enable_offloads(int fd, int on);
 int tp_netns_self(void);
 /// setns(fd, CLONE_NEWNET) for the calling thread.
 int tp_netns_enter(int fd);
+/// unshare(CLONE_NEWNET): the calling thread moves to a new, empty network namespace.
+int tp_netns_unshare(void);
 
 // MARK: - epoll and eventfd
 

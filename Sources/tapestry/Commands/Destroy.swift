@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Topology
 
 /// `tapestry destroy FILE`: removes exactly what the file declares (and what earlier applies of it made).
@@ -13,18 +12,9 @@ struct Destroy: ParsableCommand {
 
     func run() throws {
         let file = try topology.load()
-        let runner = try topology.runner(file, options, verb: "destroy")
-        let changes = Planner.destroyPlan(desired: runner.model, observed: runner.observe(), record: runner.hasRecord ? runner.record : nil)
-        var failures: [String] = []
-        for c in changes {
-            do { _ = try runner.perform(c.step); print(c.description) } catch { failures.append("\(c.summary): \(error)") }
-        }
-        if failures.isEmpty {
-            try? FileManager.default.removeItem(atPath: runner.model.directory)
-        } else {
-            runner.saveRecord()
-            throw CLIError(message: "could not destroy \(topology.file) completely: " + failures.joined(separator: "; "))
-        }
-        print(changes.isEmpty ? "nothing to destroy: lab \(runner.model.name) is not there" : "destroyed lab \(runner.model.name)")
+        let applier = try topology.applier(file, options)
+        let count: Int
+        do { count = try applier.destroy { print($0.description) } } catch { throw CLIError(message: error.description) }
+        print(count == 0 ? "nothing to destroy: lab \(applier.model.name) is not there" : "destroyed lab \(applier.model.name)")
     }
 }

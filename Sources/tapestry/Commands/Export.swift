@@ -45,9 +45,7 @@ struct Export: ParsableCommand {
             lab = "exported"
             model = LabModel(file: f, options: LabOptions(defaultSocket: options.socketPath))
         }
-        let runner: TopologyRunner
-        do { runner = try TopologyRunner(model: model, file: file ?? "-") } catch { throw CLIError(message: "could not export: \(error)") }
-        let observed = runner.observe()
+        let observed = TopologyApplier(model: model, file: file ?? "-", host: TopologyHostSystem()).observe()
         var hosts: [TopologyExporter.Host] = []
         for h in model.hosts where host == nil || h.name == host {
             guard let oh = observed.hosts[h.name] else { throw CLIError(message: "could not export host \(h.name): its daemon at \(h.socketPath) does not answer") }

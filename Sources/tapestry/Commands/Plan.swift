@@ -14,9 +14,9 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         let file = try topology.load()
-        let runner = try topology.runner(file, options, verb: "plan")
-        var changes = Planner.plan(desired: runner.model, observed: runner.observe(), record: runner.hasRecord ? runner.record : nil)
-        if let host { changes = try Apply.only(changes, host: host, model: runner.model) }
-        try PlanOutput.print(changes, format: options.format, lab: runner.model.name)
+        let applier = try topology.applier(file, options)
+        let changes: [PlannedChange]
+        do { changes = try applier.plan(onlyHost: host) } catch { throw CLIError(message: error.description) }
+        try PlanOutput.print(changes, format: options.format, lab: applier.model.name)
     }
 }
