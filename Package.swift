@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "TapestryDaemon",
             dependencies: [
-                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController",
+                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

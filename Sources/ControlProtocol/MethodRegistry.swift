@@ -16,6 +16,7 @@ extension Methods {
         FDBAdd.self,
         FDBDelete.self,
         Stats.self,
+        STPShow.self,
         MirrorAdd.self,
         MirrorDelete.self,
         MirrorList.self,

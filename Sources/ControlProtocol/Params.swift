@@ -27,6 +27,12 @@ public struct SetBridgeParams: Codable, Sendable {
     public var mode: BridgeMode?
     public var macAging: Int?
     public var macTableSize: Int?
+    /// `--stp rstp|stp|off`.
+    public var stp: String?
+    public var stpPriority: Int?
+    public var stpHello: Int?
+    public var stpMaxAge: Int?
+    public var stpForwardDelay: Int?
     public init(bridge: String, mode: BridgeMode? = nil, macAging: Int? = nil, macTableSize: Int? = nil) {
         self.bridge = bridge; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize
     }
@@ -66,6 +72,8 @@ public struct SetPortParams: Codable, Sendable {
     public var isolated: Bool?
     /// `--max-macs N` (0 removes the limit).
     public var maxMACs: Int?
+    /// `--stp-cost/--stp-priority/--stp-edge/--bpdu-guard/--stp-p2p`: the fields given replace the port's.
+    public var stp: PortSTPConfig?
     public init(bridge: String, port: String, accessVLAN: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, clearVLAN: Bool = false, isolated: Bool? = nil) {
         self.bridge = bridge; self.port = port; self.accessVLAN = accessVLAN; self.trunk = trunk; self.native = native

@@ -7,9 +7,11 @@ public final class DatapathConfig: Sendable {
         public let forwarding: ForwardingSnapshot
         /// Aligned with `forwarding.ports`.
         public let ports: [DatapathPort]
-        public init(forwarding: ForwardingSnapshot, ports: [DatapathPort]) {
+        /// Where spanning tree BPDUs go when the bridge runs STP (nil: they are dropped as reserved-group).
+        public let controlFrames: ControlFrameQueue?
+        public init(forwarding: ForwardingSnapshot, ports: [DatapathPort], controlFrames: ControlFrameQueue? = nil) {
             precondition(forwarding.ports.count == ports.count, "datapath ports must match forwarding slots")
-            self.forwarding = forwarding; self.ports = ports
+            self.forwarding = forwarding; self.ports = ports; self.controlFrames = controlFrames
         }
     }
 

@@ -286,6 +286,10 @@ final class DatapathWorker: @unchecked Sendable {
         if !watchers.isEmpty { captureIncoming(watchers, decision, slot: slot, frame: frame) }
         switch decision.action {
         case .drop:
+            if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
+                q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
+                return
+            }
             inPort.counters.dropped(decision.reason)
             return
         case .unicast:

@@ -14,7 +14,7 @@ extension BridgeService {
         }
         table.edit(Methods.SetBridge.self, by: .bridges) { p in
             StateEdit(apply: { s throws(ModelError) in
-                try s.updatingBridge(p.bridge, mode: p.mode, macAging: p.macAging, macTableSize: p.macTableSize)
+                try s.updatingBridge(p.bridge, mode: p.mode, macAging: p.macAging, macTableSize: p.macTableSize).updatingSTP(p)
             }, touched: [])
         }
         table.edit(Methods.AddPort.self, by: .bridges) { [unowned self] p in
@@ -52,6 +52,7 @@ extension BridgeService {
         table.handle(Methods.FDBShow.self, by: .bridges) { [unowned self] p in try locked { try fdbShow(p) } }
         table.handle(Methods.FDBFlush.self, by: .bridges) { [unowned self] p in try locked { try fdbFlush(p) } }
         table.handle(Methods.Stats.self, by: .bridges) { [unowned self] p in try locked { try stats(p) } }
+        table.handle(Methods.STPShow.self, by: .bridges) { [unowned self] p in try locked { try stpShow(p) } }
     }
 
     /// The bridge an `add-port` goes to: `--network NAME` names a running network's bridge.

@@ -38,6 +38,7 @@ public final class Daemon: Sendable {
         networks.startNetworksAtLaunch()
         startEventDrain()
         bridges.startLinkMonitor()
+        bridges.startSpanningTree()
     }
 
     /// Moves MAC table changes into the event log once a second, so that they keep their order
@@ -59,6 +60,7 @@ public final class Daemon: Sendable {
     /// Stops the networks and the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
     public func shutdown(keepDevices: Bool) {
         stopping.set(true)
+        bridges.stopSpanningTree()
         bridges.stopLinkMonitor()  // before the bridges' lock is taken for shutdown: its thread may wait for it
         networks.shutdown()
         bridges.shutdown(keepDevices: keepDevices)

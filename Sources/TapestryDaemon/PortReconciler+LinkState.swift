@@ -46,6 +46,14 @@ extension PortReconciler {
         return states
     }
 
+    /// Brings the spanning tree instances in step with `state` and the ports' links.
+    func syncSpanningTree(_ state: DesiredState) {
+        spanningTree.sync(state, linkUp: { [ports] name in
+            guard let rp = ports[name] else { return false }
+            return rp.config.type == .vxlan || rp.link.isRunning
+        }, now: Int64(LinkMonitor.now() / 1000))
+    }
+
     /// Applies one report of the links in `netns`, read at `readAt`; re-publishes the datapath
     /// when a port's state changed and returns the changes (for events).
     func applyLinkReport(netns: String?, links: [LinkInfo], readAt: UInt64) -> [LinkChange] {

@@ -27,6 +27,8 @@ final class PortReconciler {
     var vanished: Set<String> = []
     /// Link up/down transitions seen per port, for metrics.
     var linkChanges: [String: UInt64] = [:]
+    /// Spanning tree instances of the bridges that run STP.
+    let spanningTree = SpanningTreeRunner()
     /// Shared VXLAN endpoints by "local:port".
     private var tunnels: [String: VXLANTunnel] = [:]
 
@@ -148,11 +150,13 @@ final class PortReconciler {
     // MARK: - steps
 
     func publish(_ state: DesiredState) {
+        syncSpanningTree(state)
         var bridges: [DatapathConfig.Bridge] = []
         for b in state.bridges {
             let realized = b.ports.compactMap { ports[$0.name] }
             let ids = Dictionary(uniqueKeysWithValues: realized.map { ($0.config.name, $0.id) })
-            let fwd = ForwardingSnapshot(config: b, portIDs: ids, states: forwardingStates(of: realized))
+            let states = forwardingStates(of: realized).merging(spanningTree.states(b.name)) { $0.combined(with: $1) }
+            let fwd = ForwardingSnapshot(config: b, portIDs: ids, states: states)
             let io = fwd.ports.compactMap { fp -> DatapathPort? in
                 guard let rp = ports[fp.name] else { return nil }
                 guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return rp.io }
@@ -161,7 +165,7 @@ final class PortReconciler {
                                          accepted: statics, dstPort: UInt16(v.dstPort))
                 return DatapathPort(name: fp.name, fd: -1, kind: .vxlan(target), counters: rp.counters)
             }
-            bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: io))
+            bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: io, controlFrames: spanningTree.queue(b.name)))
         }
         datapath.publish(DatapathConfig(bridges: bridges))
     }

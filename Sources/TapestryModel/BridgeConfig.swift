@@ -30,6 +30,8 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
     public var staticMACs: [StaticMAC]
     /// Port mirrors; absent in older files, then empty.
     public var mirrors: [MirrorConfig]
+    /// Spanning tree (`set-br --stp`); nil: off. Absent in older files.
+    public var stp: BridgeSTPConfig?
 
     public init(name: String, mode: BridgeMode = .learning, macAging: Int = BridgeConfig.defaultMACAging,
                 macTableSize: Int = BridgeConfig.defaultMACTableSize, ports: [PortConfig] = [], staticMACs: [StaticMAC] = [],
@@ -38,7 +40,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         self.ports = ports; self.staticMACs = staticMACs; self.mirrors = mirrors
     }
 
-    private enum CodingKeys: String, CodingKey { case name, mode, macAging, macTableSize, ports, staticMACs, mirrors }
+    private enum CodingKeys: String, CodingKey { case name, mode, macAging, macTableSize, ports, staticMACs, mirrors, stp }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -49,6 +51,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         ports = try c.decode([PortConfig].self, forKey: .ports)
         staticMACs = try c.decodeIfPresent([StaticMAC].self, forKey: .staticMACs) ?? []
         mirrors = try c.decodeIfPresent([MirrorConfig].self, forKey: .mirrors) ?? []
+        stp = try c.decodeIfPresent(BridgeSTPConfig.self, forKey: .stp)
     }
 
     public func port(named name: String) -> PortConfig? { ports.first { $0.name == name } }
@@ -61,6 +64,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         guard (16...1_000_000).contains(macTableSize) else {
             throw ModelError("bridge \(name): MAC table size \(macTableSize) out of range 16-1000000")
         }
+        try stp?.validate(bridge: name)
         var seen = Set<String>()
         for p in ports {
             try p.validate()

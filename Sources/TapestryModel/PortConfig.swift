@@ -76,6 +76,8 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var vxlan: VXLANConfig?
     /// The most MAC addresses the bridge learns on this port (`--max-macs`); nil: only the table's cap.
     public var maxMACs: Int?
+    /// Spanning tree settings of the port (used when its bridge runs STP).
+    public var stp: PortSTPConfig?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
@@ -119,6 +121,7 @@ public struct PortConfig: Codable, Sendable, Equatable {
             guard type != .system else { throw ModelError("port \(name): --mac does not apply to system ports") }
             guard mac.isValidSource else { throw ModelError("port \(name): MAC \(mac) must be a unicast address") }
         }
+        try stp?.validate(port: name)
         if let maxMACs, !(1...1_000_000).contains(maxMACs) {
             throw ModelError("port \(name): --max-macs \(maxMACs) out of range 1-1000000")
         }

@@ -17,7 +17,7 @@ struct Tapestry: ParsableCommand {
             AddPort.self, DeletePort.self, SetPort.self,
             Show.self, ListBridges.self, ListPorts.self,
             FDBShow.self, FDBFlush.self, FDBAdd.self, FDBDelete.self,
-            Stats.self,
+            Stats.self, STPShowCommand.self,
             NetDefine.self, NetCreate.self, NetStart.self, NetDestroy.self, NetUndefine.self, NetAutostart.self,
             NetList.self, NetInfo.self, NetUUID.self, NetName.self, NetDumpXML.self, NetEdit.self, NetUpdate.self,
             NetDHCPLeases.self,

@@ -45,6 +45,21 @@ struct SetPort: ParsableCommand {
     @Option(help: ArgumentHelp("Learn at most this many MAC addresses on the port (0 removes the limit).", valueName: "n"))
     var maxMacs: Int?
 
+    @Option(help: ArgumentHelp("Spanning tree path cost (1-200000000; default 20000).", valueName: "cost"))
+    var stpCost: Int?
+
+    @Option(help: ArgumentHelp("Spanning tree port priority (multiple of 16, 0-240; default 128).", valueName: "n"))
+    var stpPriority: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Spanning tree edge port (no bridge behind it; default for tap/internal ports).")
+    var stpEdge: Bool?
+
+    @Flag(inversion: .prefixedNo, help: "Shut the port when a BPDU arrives on it.")
+    var bpduGuard: Bool?
+
+    @Option(help: ArgumentHelp("Whether the link is point-to-point for RSTP.", valueName: "auto|yes|no"))
+    var stpP2p: String?
+
     var context: CommandContext { CommandContext(verb: "set-port", object: port) }
 
     func makeParams() throws(CLIError) -> SetPortParams {
@@ -67,13 +82,18 @@ struct SetPort: ParsableCommand {
         if let maxMacs, !(0...1_000_000).contains(maxMacs) {
             throw context.refuse("--max-macs \(maxMacs) out of range 0-1000000 (0 removes the limit)")
         }
-        guard access != nil || trunkGiven || noVlan || isolation != nil || maxMacs != nil else {
+        let p2p = try context.choice(stpP2p, option: "stp-p2p", among: STPPointToPoint.allCases)
+        let stp = PortSTPConfig(cost: stpCost, priority: stpPriority, edge: stpEdge, bpduGuard: bpduGuard, p2p: p2p)
+        do { try stp.validate(port: portName) } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
+        guard access != nil || trunkGiven || noVlan || isolation != nil || maxMacs != nil || !stp.isEmpty else {
             throw context.refuse("nothing to change: give --vlan, --trunk, --native, --native-mode, --no-vlan, "
-                + "--isolated, --no-isolated or --max-macs")
+                + "--isolated, --no-isolated, --max-macs or a spanning tree option (--stp-cost, --stp-priority, "
+                + "--[no-]stp-edge, --[no-]bpdu-guard, --stp-p2p)")
         }
         var params = SetPortParams(bridge: bridgeName, port: portName, accessVLAN: access, trunk: allowed, native: nativeVLAN,
                                    nativeMode: mode, clearVLAN: noVlan, isolated: isolation)
         params.maxMACs = maxMacs
+        params.stp = stp.isEmpty ? nil : stp
         return params
     }
 

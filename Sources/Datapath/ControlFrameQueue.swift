@@ -1,0 +1,39 @@
+import HostSystem
+
+/// Frames the datapath takes out of the fast path for the control plane (spanning tree BPDUs to
+/// 01:80:C2:00:00:00), per bridge. Bounded: when the control plane falls behind, further frames
+/// are counted and dropped, so a BPDU flood costs a copy per frame and no more.
+public final class ControlFrameQueue: @unchecked Sendable {
+    public static let capacity = 256
+    private let box = LockedBox<[(port: String, frame: [UInt8])]>([])
+    private let droppedBox = LockedBox<UInt64>(0)
+
+    public init() {}
+
+    func push(port: String, frame: UnsafeRawBufferPointer) {
+        let full = box.update { q -> Bool in
+            guard q.count < ControlFrameQueue.capacity else { return true }
+            q.append((port, Array(frame.prefix(1518))))
+            return false
+        }
+        if full { droppedBox.update { $0 += 1 } }
+    }
+
+    /// Takes every queued frame, oldest first.
+    public func drain() -> [(port: String, frame: [UInt8])] {
+        box.update { q in
+            let all = q
+            q.removeAll(keepingCapacity: true)
+            return all
+        }
+    }
+
+    /// Frames dropped because the queue was full.
+    public var dropped: UInt64 { droppedBox.get() }
+
+    /// Whether `frame` goes to the spanning tree group address 01:80:C2:00:00:00.
+    @inline(__always)
+    static func isSpanningTree(_ frame: UnsafeRawBufferPointer) -> Bool {
+        frame.count >= 6 && frame[0] == 0x01 && frame[1] == 0x80 && frame[2] == 0xC2 && frame[3] == 0 && frame[4] == 0 && frame[5] == 0
+    }
+}

@@ -1,0 +1,106 @@
+import ControlProtocol
+import Foundation
+import TestSupport
+import Testing
+
+/// RSTP between real daemons: a triangle of three Tapestry bridges (one daemon per host namespace,
+/// veth links between them, a VM on each), and a loop through a Linux kernel bridge running STP.
+@Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"))
+struct SpanningTreeIntegrationTests {
+    /// The ports of `d`'s br0 that join other bridges, with their STP state.
+    static func linkPorts(_ d: NetnsWorld.Daemon) throws -> [STPPortStatus] {
+        try d.json(STPShowResult.self, "stp-show", "br0").ports.filter { $0.name.hasPrefix("l") }
+    }
+
+    @Test func triangleOfThreeDaemonsBlocksOneLinkCarriesOneCopyAndHealsFast() throws {
+        let world = NetnsWorld("rstp")
+        defer { world.close() }
+        let hosts = (1...3).map { world.namespace("h\($0)") }
+        world.veth("l12", in: hosts[0], "l21", in: hosts[1])
+        world.veth("l23", in: hosts[1], "l32", in: hosts[2])
+        world.veth("l31", in: hosts[2], "l13", in: hosts[0])
+        var daemons: [NetnsWorld.Daemon] = []
+        var vms: [String] = []
+        let links = [["l12", "l13"], ["l21", "l23"], ["l32", "l31"]]
+        for (i, h) in hosts.enumerated() {
+            let d = try world.startDaemon(in: h, name: "d\(i + 1)")
+            daemons.append(d)
+            #expect(d.cli("add-br", "br0").ok)
+            let stp = d.cli("set-br", "br0", "--stp", "rstp", "--stp-priority", String(4096 * (i + 1)))
+            #expect(stp.ok, "\(stp)")
+            vms.append(try world.tapVM(d, "br0", "vm\(i + 1)", address: "10.59.0.\(i + 1)/24"))
+        }
+        let start = Date()
+        for (i, d) in daemons.enumerated() {
+            for l in links[i] {
+                let add = d.cli("add-port", "br0", l, "--type", "system")
+                #expect(add.ok, "\(add)")
+            }
+        }
+        // Converged within 3 s: exactly one link port (h3's end of h2–h3) discarding, all others forwarding.
+        var blocked: [String] = []
+        var forwarding = 0
+        repeat {
+            usleep(100_000)
+            let all = try daemons.enumerated().flatMap { i, d in try Self.linkPorts(d).map { ("h\(i + 1):\($0.name)", $0) } }
+            blocked = all.filter { $0.1.state != "forwarding" }.map(\.0)
+            forwarding = all.count - blocked.count
+        } while (blocked.count != 1 || forwarding != 5) && Date().timeIntervalSince(start) < 3
+        let converged = Date().timeIntervalSince(start)
+        #expect(blocked == ["h3:l32"] && forwarding == 5,
+                "after \(converged) s blocked \(blocked); \(daemons.map { $0.cli("stp-show", "br0").stdout })")
+        let root = try daemons[2].json(STPShowResult.self, "stp-show", "br0")
+        #expect(root.rootPort == "l31" && !root.isRoot && root.rootID.hasPrefix("1000."), "\(root)")
+        #expect(try daemons[0].json(STPShowResult.self, "stp-show", "br0").isRoot)
+
+        for (i, vm) in vms.enumerated() {
+            for j in 1...3 where j != i + 1 {
+                #expect(world.ping(from: vm, "10.59.0.\(j)"), "vm\(i + 1) cannot reach 10.59.0.\(j)")
+            }
+        }
+
+        // One broadcast from vm1 reaches vm2 and vm3 exactly once over 5 s (no storm, no duplicate).
+        let send = "python3 -c 'import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((\"vm1\", 0)); "
+            + "s.send(bytes.fromhex(\"ffffffffffff\") + bytes.fromhex(\"020000000099\") + b\"\\x88\\xb5\" + b\"tapestry-once\" + bytes(40))'"
+        let boxes = [LockedLines(), LockedLines()]
+        let group = DispatchGroup()
+        for k in 0..<2 {
+            group.enter()
+            let vm = vms[k + 1], name = "vm\(k + 2)", box = boxes[k]
+            Thread {
+                box.set(world.capture(vm, name, filter: "ether proto 0x88b5") { usleep(5_600_000) })
+                group.leave()
+            }.start()
+        }
+        usleep(900_000)
+        #expect(world.exec(vms[0], send).ok)
+        group.wait()
+        let seen = boxes.map { $0.get().filter { $0.contains("02:00:00:00:00:99 > ff:ff:ff:ff:ff:ff") } }
+        #expect(seen[0].count == 1, "vm2 saw the broadcast \(seen[0].count) times: \(seen[0].prefix(3))")
+        #expect(seen[1].count == 1, "vm3 saw the broadcast \(seen[1].count) times: \(seen[1].prefix(3))")
+
+        // Cut the forwarding link h1–h3: vm3 reaches vm1 again within 2 s (over h2, through h3's former alternate).
+        #expect(world.ping(from: vms[2], "10.59.0.1", count: 1))
+        let cut = Date()
+        #expect(world.exec(hosts[0], "ip link set l13 down").ok)
+        var back = false
+        while Date().timeIntervalSince(cut) < 5 {
+            if world.exec(vms[2], "ping -c 1 -W 0.2 10.59.0.1").ok { back = true; break }
+        }
+        let healed = Date().timeIntervalSince(cut)
+        #expect(back && healed < 2, "traffic back after \(healed) s; \(daemons[2].cli("stp-show", "br0").stdout)")
+        let after = try Self.linkPorts(daemons[2])
+        #expect(after.first { $0.name == "l32" }?.state == "forwarding" && after.first { $0.name == "l32" }?.role == "root")
+        print("RSTP triangle: converged in \(String(format: "%.2f", converged)) s, traffic back \(String(format: "%.2f", healed)) s after the cut")
+        let alive = daemons.allSatisfy { $0.isAlive }
+        #expect(alive)
+    }
+}
+
+/// Lines captured on another thread.
+final class LockedLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func set(_ l: [String]) { lock.withLock { lines = l } }
+    func get() -> [String] { lock.withLock { lines } }
+}
