@@ -3,9 +3,6 @@ import Foundation
 import HostSystem
 import Logging
 import NetworkController
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The network controller: it owns the running libvirt-style networks and brings the host to
 /// their definitions the way Switchboard brings ports — it keeps what it realized for each one
@@ -57,7 +54,7 @@ final class NetworkManager {
         self.stateDirectory = stateDirectory
         directory = stateDirectory + "/networks"
         log = logger
-        serviceUser = getpwnam("dnsmasq") != nil ? "dnsmasq" : "nobody"
+        serviceUser = ServiceAccount.named("dnsmasq") != nil ? "dnsmasq" : "nobody"
         useRadvd = ProcessInfo.processInfo.environment["TAPESTRY_RA"] != "dnsmasq" && ChildProcess.find("radvd") != nil
     }
 
@@ -127,7 +124,7 @@ final class NetworkManager {
         } catch {
             log.warning("network \(name): \(error)")
         }
-        for f in [p.dnsmasqPID, p.radvdPID, p.dnsmasqConfig, p.radvdConfig] { unlink(f) }
+        for f in [p.dnsmasqPID, p.radvdPID, p.dnsmasqConfig, p.radvdConfig] { HostFiles.remove(f) }
         removeEmptyTables()
         log.info("network \(name): stopped")
     }
@@ -278,34 +275,17 @@ final class NetworkManager {
     private func prepareDirectory(_ name: String) throws {
         // dnsmasq and radvd re-read their files after dropping root: they must be able to walk
         // to them. Others may traverse the state directory but not list or read it.
-        var st = stat()
-        if stat(stateDirectory, &st) == 0 && st.st_mode & 0o001 == 0 { chmod(stateDirectory, (st.st_mode & 0o7777) | 0o001) }
+        HostFiles.allowTraversal(stateDirectory)
         for d in [directory, paths(name).directory] {
             do { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) } catch {
                 throw SystemError("create \(d)", cause: error.localizedDescription)
             }
-            chmod(d, 0o711)
+            HostFiles.setMode(d, 0o711)
         }
-        if let blocked = firstUnsearchableDirectory(above: paths(name).directory) {
+        if let blocked = ServiceAccount.named(serviceUser)?.firstUnsearchableDirectory(above: paths(name).directory) {
             throw SystemError("prepare \(paths(name).directory)",
                               cause: "user \(serviceUser) (dnsmasq, radvd) cannot reach it: directory \(blocked) is not searchable; run chmod o+x \(blocked)")
         }
-    }
-
-    /// The first directory on the way to `path` that the service user may not search (x bit), if any.
-    private func firstUnsearchableDirectory(above path: String) -> String? {
-        guard let pw = getpwnam(serviceUser) else { return nil }
-        let uid = pw.pointee.pw_uid, gid = pw.pointee.pw_gid
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            var st = stat()
-            guard stat(prefix, &st) == 0 else { return prefix }
-            let mode = st.st_mode
-            let ok = st.st_uid == uid ? mode & 0o100 != 0 : st.st_gid == gid ? mode & 0o010 != 0 : mode & 0o001 != 0
-            if !ok { return prefix }
-        }
-        return nil
     }
 
     func dnsmasqContext(_ name: String) -> DnsmasqRenderContext {
@@ -321,7 +301,7 @@ final class NetworkManager {
     /// Writes a file dnsmasq/radvd read after dropping root: mode 0644 whatever the daemon's umask.
     private func writeReadable(_ text: String, to path: String) throws {
         try AtomicFile.write(Data(text.utf8), to: path, mode: 0o644)
-        chmod(path, 0o644)
+        HostFiles.setMode(path, 0o644)
     }
 
     private func writeHostFiles(_ name: String, _ want: NetworkRealization) throws {
@@ -340,11 +320,9 @@ final class NetworkManager {
         try writeHostFiles(def.name, want)
         // The lease file is opened as root before dnsmasq drops privileges; the pid file is
         // written by dnsmasq itself. Both stay in the network's directory.
-        if access(p.leases, F_OK) != 0 { FileManager.default.createFile(atPath: p.leases, contents: nil) }
-        chmod(p.leases, 0o644)
-        if let pw = getpwnam(serviceUser) { chown(p.leases, pw.pointee.pw_uid, pw.pointee.pw_gid) }
-        unlink(p.dnsmasqPID)
-        truncate(p.dnsmasqLog, 0)
+        HostFiles.prepare(p.leases, mode: 0o644, owner: ServiceAccount.named(serviceUser))
+        HostFiles.remove(p.dnsmasqPID)
+        HostFiles.empty(p.dnsmasqLog)
         let spec = SupervisedProcess.Spec(
             label: "dnsmasq of network \(def.name)", path: dnsmasq,
             arguments: ["--conf-file=\(p.dnsmasqConfig)", "--keep-in-foreground", "--user=\(serviceUser)", "--log-facility=-"],
@@ -360,8 +338,8 @@ final class NetworkManager {
         guard let radvd = ChildProcess.find("radvd") else { return }
         let p = paths(def.name)
         try writeReadable(conf, to: p.radvdConfig)
-        unlink(p.radvdPID)
-        truncate(p.radvdLog, 0)
+        HostFiles.remove(p.radvdPID)
+        HostFiles.empty(p.radvdLog)
         let spec = SupervisedProcess.Spec(
             label: "radvd of network \(def.name)", path: radvd,
             arguments: ["--nodaemon", "--config=\(p.radvdConfig)", "--pidfile=\(p.radvdPID)", "--logmethod=stderr",
@@ -381,15 +359,14 @@ final class NetworkManager {
         for name in names {
             let p = paths(name)
             for (pidFile, marker) in [(p.dnsmasqPID, p.dnsmasqConfig), (p.radvdPID, p.radvdConfig)] {
-                guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                      let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+                guard let pid = HostFiles.readPID(pidFile) else { continue }
                 if ChildProcess.isRunning(pid, marker: marker) {
                     kill(pid, SIGTERM)
                     for _ in 0..<50 where ChildProcess.isRunning(pid, marker: marker) { usleep(20_000) }
                     if ChildProcess.isRunning(pid, marker: marker) { kill(pid, SIGKILL) }
                     log.info("network \(name): ended leftover process \(pid) of a previous run")
                 }
-                unlink(pidFile)
+                HostFiles.remove(pidFile)
             }
         }
         for def in inactive {

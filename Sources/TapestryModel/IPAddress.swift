@@ -212,6 +212,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
                 continue
             }
             if i == 6 && bestStart == 0 && (bestLen == 6 || (bestLen == 5 && words[5] == 0xFFFF)) {
+                if !out.hasSuffix(":") { out += ":" }
                 out += formatIPv4(UInt32(words[6]) << 16 | UInt32(words[7]))
                 break
             }

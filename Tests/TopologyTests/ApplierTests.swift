@@ -129,4 +129,16 @@ struct ApplierTests {
         #expect(host.log == ["rpc net-define demonat --live"], "\(host.log)")
         #expect(try TopologyApplier(model: model, file: "demo.yaml", host: host).plan().isEmpty)
     }
+
+    @Test("a network whose bridge is renamed is replaced, not changed live")
+    func renamedBridgeReplaces() throws {
+        let host = FakeTopologyHost()
+        try Self.demo(host).apply()
+        let text = try String(contentsOfFile: topologiesDirectory + "/demo.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "bridge: nat0", with: "bridge: nat1")
+        let model = LabModel(file: try TopologyParser.parse(text, path: "demo.yaml"), options: LabOptions(labsDirectory: "/labs", defaultSocket: "/run/t.sock"))
+        let plan = try TopologyApplier(model: model, file: "demo.yaml", host: host).plan()
+        let network = plan.filter { if case .network = $0.object { return true } else { return false } }
+        #expect(network.map(\.action) == [.delete, .create], "\(plan.map(\.description))")
+    }
 }
