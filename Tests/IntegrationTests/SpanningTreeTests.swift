@@ -7,9 +7,9 @@ import Testing
 /// veth links between them, a VM on each), and a loop through a Linux kernel bridge running STP.
 @Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"))
 struct SpanningTreeIntegrationTests {
-    /// The ports of `d`'s br0 that join other bridges, with their STP state.
+    /// The ports of `d`'s br0 that join other bridges (all but the VMs'), with their STP state.
     static func linkPorts(_ d: NetnsWorld.Daemon) throws -> [STPPortStatus] {
-        try d.json(STPShowResult.self, "stp-show", "br0").ports.filter { $0.name.hasPrefix("l") }
+        try d.json(STPShowResult.self, "stp-show", "br0").ports.filter { !$0.name.hasPrefix("vm") }
     }
 
     @Test func triangleOfThreeDaemonsBlocksOneLinkCarriesOneCopyAndHealsFast() throws {
@@ -94,6 +94,69 @@ struct SpanningTreeIntegrationTests {
         print("RSTP triangle: converged in \(String(format: "%.2f", converged)) s, traffic back \(String(format: "%.2f", healed)) s after the cut")
         let alive = daemons.allSatisfy { $0.isAlive }
         #expect(alive)
+    }
+}
+
+extension SpanningTreeIntegrationTests {
+    /// Two Tapestry bridges and a Linux kernel bridge running legacy STP (`stp_state 1`) in a loop:
+    /// Tapestry falls back to configuration BPDUs on the ports facing the kernel bridge, the three
+    /// form one tree within the legacy timers (2 × forward delay 15 s, within 35 s) and stay storm-free.
+    @Test func mixedLoopWithALinuxKernelSTPBridgeConverges() throws {
+        let world = NetnsWorld("kstp")
+        defer { world.close() }
+        let h1 = world.namespace("h1"), h2 = world.namespace("h2"), kb = world.namespace("kb")
+        let kernel = world.exec(kb, "ip link add br0 type bridge stp_state 1 && ip link set br0 up && ip addr add 10.60.0.9/24 dev br0")
+        guard kernel.ok else {
+            Issue.record("no kernel bridge with STP in a namespace here: \(kernel)")
+            return
+        }
+        #expect(world.exec(kb, "cat /sys/class/net/br0/bridge/stp_state").stdout.hasPrefix("1"), "kernel STP not on")
+        world.veth("a12", in: h1, "a21", in: h2)
+        world.veth("k1", in: h1, "p1", in: kb)
+        world.veth("k2", in: h2, "p2", in: kb)
+        #expect(world.exec(kb, "ip link set p1 master br0 && ip link set p2 master br0").ok)
+        let d1 = try world.startDaemon(in: h1, name: "d1"), d2 = try world.startDaemon(in: h2, name: "d2")
+        var vms: [String] = []
+        for (i, d) in [d1, d2].enumerated() {
+            #expect(d.cli("add-br", "br0").ok)
+            #expect(d.cli("set-br", "br0", "--stp", "rstp", "--stp-priority", String(4096 * (i + 1))).ok)
+            vms.append(try world.tapVM(d, "br0", "vm\(i + 1)", address: "10.60.0.\(i + 1)/24"))
+        }
+        for (d, ports) in [(d1, ["a12", "k1"]), (d2, ["a21", "k2"])] {
+            for p in ports { #expect(d.cli("add-port", "br0", p, "--type", "system").ok) }
+        }
+        let start = Date()
+        // Kernel port states: 0 disabled, 1 listening, 2 learning, 3 forwarding, 4 blocking.
+        func kernelStates() -> [String] {
+            ["p1", "p2"].map { world.exec(kb, "cat /sys/class/net/br0/brif/\($0)/state").stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        var settled = false
+        var picture = ""
+        while Date().timeIntervalSince(start) < 35 {
+            sleep(1)
+            let ours = try [d1, d2].flatMap { d in try Self.linkPorts(d).map(\.state) }
+            let theirs = kernelStates()
+            let blocked = ours.filter { $0 != "forwarding" }.count + theirs.filter { $0 != "3" }.count
+            picture = "tapestry \(ours) kernel \(theirs)"
+            if blocked == 1 && !ours.contains("learning") && !theirs.contains("1") && !theirs.contains("2") { settled = true; break }
+        }
+        let took = Date().timeIntervalSince(start)
+        print("mixed loop with a kernel STP bridge: settled after \(String(format: "%.1f", took)) s: \(picture)")
+        #expect(settled, "not one tree after \(took) s: \(picture)\n\(d1.cli("stp-show", "br0").stdout)\(d2.cli("stp-show", "br0").stdout)")
+        let legacy = try Self.linkPorts(d1).first { $0.name == "k1" }
+        #expect(legacy?.legacyPeer == true, "k1 does not speak STP to the kernel bridge: \(String(describing: legacy))")
+        #expect(world.exec(kb, "cat /sys/class/net/br0/bridge/root_id").stdout.contains("1000."), "the kernel bridge does not see h1 as root")
+
+        #expect(world.ping(from: vms[0], "10.60.0.2"), "vm1 cannot reach vm2")
+        #expect(world.ping(from: vms[1], "10.60.0.9"), "vm2 cannot reach the kernel bridge")
+        // One broadcast from vm1 is received exactly once by vm2 over 5 s.
+        let send = "python3 -c 'import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((\"vm1\", 0)); "
+            + "s.send(bytes.fromhex(\"ffffffffffff\") + bytes.fromhex(\"020000000098\") + b\"\\x88\\xb5\" + b\"tapestry-once\" + bytes(40))'"
+        let lines = world.capture(vms[1], "vm2", filter: "ether proto 0x88b5") {
+            _ = world.exec(vms[0], send)
+            sleep(5)
+        }.filter { $0.contains("02:00:00:00:00:98 > ff:ff:ff:ff:ff:ff") }
+        #expect(lines.count == 1, "vm2 saw the broadcast \(lines.count) times")
     }
 }
 
