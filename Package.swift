@@ -88,18 +88,18 @@ let package = Package(
         // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).
         .executableTarget(name: "tapestry-fuzz", dependencies: ["SwitchCore", "TapestryModel", "TestSupport"]),
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.
-        .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel"]),
+        .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel", "HostSystem"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel", "HostSystem"]),
         // The control plane without root: the method registry (daemon and CLI read one declaration), the
         // one commit path, config.json compatibility.
         .testTarget(
             name: "ControlPlaneTests",
-            dependencies: ["tapestry", "TapestryDaemon", "ControlProtocol", "TapestryModel",
+            dependencies: ["tapestry", "TapestryDaemon", "ControlProtocol", "TapestryModel", "HostSystem",
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Pure parts of capture, metrics and graph: frame summaries, the metrics HTTP handling, dot rendering.

@@ -114,9 +114,6 @@ public enum ChildProcess {
     /// Whether `pid` runs `program` with an argument containing `marker` (checked through
     /// /proc/PID/cmdline), so that a pid from a stale pid file is never someone else's process.
     public static func isRunning(_ pid: pid_t, marker: String) -> Bool {
-        guard pid > 0, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), stat.contains(") Z ") { return false }
-        let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        return args.contains { $0.contains(marker) }
+        ProcessControl.isAlive(pid, marker: marker, reap: false)
     }
 }

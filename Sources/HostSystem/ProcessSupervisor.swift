@@ -90,18 +90,16 @@ public final class SupervisedProcess: @unchecked Sendable {
         cond.lock()
         stopping = true
         cond.broadcast()
-        if pid > 0 {
-            let target = pid
-            kill(target, SIGTERM)
-            let deadline = Date().addingTimeInterval(grace)
-            while pid == target && Date() < deadline { _ = cond.wait(until: deadline) }
-            if pid == target {
-                log.warning("\(spec.label): pid \(target) ignored SIGTERM; killing it")
-                kill(target, SIGKILL)
-                let hard = Date().addingTimeInterval(2)
-                while pid == target && Date() < hard { _ = cond.wait(until: hard) }
-            }
+        let target = pid
+        cond.unlock()
+        guard target > 0 else { return }
+        // The watcher thread reaps it (reap: false); then it clears `pid`.
+        if ProcessControl.terminate(target, grace: grace, reap: false) == .killed {
+            log.warning("\(spec.label): pid \(target) ignored SIGTERM; killed it")
         }
+        cond.lock()
+        let hard = Date().addingTimeInterval(2)
+        while pid == target && Date() < hard { _ = cond.wait(until: hard) }
         cond.unlock()
     }
 

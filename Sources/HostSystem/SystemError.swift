@@ -24,10 +24,8 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Runs a shim call that returns -errno on failure; throws naming the operation.
+/// Runs a shim call that returns -errno on failure (retried on EINTR); throws naming the operation.
 @discardableResult @inline(__always)
 public func shimCall(_ operation: @autoclosure () -> String, _ body: () -> Int32) throws(SystemError) -> Int32 {
-    let r = body()
-    if r < 0 { throw SystemError(operation(), errno: -r) }
-    return r
+    do { return try Syscall.shim("", "", body) } catch { throw SystemError(operation(), errno: error.code) }
 }

@@ -124,15 +124,7 @@ public final class TCPConnection: @unchecked Sendable {
     public func write(_ bytes: [UInt8], timeoutSeconds: Int = 5) -> Bool {
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        return bytes.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        return (try? Syscall.sendAll(fd, bytes, what: "HTTP reply")) != nil
     }
 
     /// Ends the reply (FIN), then discards what the peer still sends, at most `drainLimit` bytes for at most

@@ -69,12 +69,7 @@ public final class UnixConnection: @unchecked Sendable {
     }
 
     static func canConnect(_ path: String) -> Bool {
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0, var addr = try? address(path) else { return false }
-        defer { Glibc.close(s) }
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
+        (try? UnixStreamClient(path: path, timeout: .seconds(1))) != nil
     }
 
     /// What reading a line gave.
@@ -95,8 +90,7 @@ public final class UnixConnection: @unchecked Sendable {
                 return .line(Data(line))
             }
             if pending.count > limit { return .tooLarge }
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? Syscall.run("read", "control request") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }) ?? -1
             if n <= 0 {
                 if pending.count > limit { return .tooLarge }
                 if !pending.isEmpty { let last = pending; pending = Data(); return .line(last) }
@@ -109,15 +103,7 @@ public final class UnixConnection: @unchecked Sendable {
     /// Writes all of `data`; false when the peer went away.
     @discardableResult
     public func write(_ data: Data) -> Bool {
-        data.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        data.withUnsafeBytes { raw in (try? Syscall.sendAll(fd, raw, what: "control reply")) != nil }
     }
 
     public func close() { Glibc.close(fd) }

@@ -2,9 +2,6 @@ import Datapath
 import HostSystem
 import SwitchCore
 import TapestryModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A port's link going up or down, or its netdev going away and coming back, as the link monitor saw it.
 struct LinkChange: Sendable {
@@ -107,7 +104,7 @@ extension PortReconciler {
         vanished.insert(rp.config.name)
         linkChanges[rp.config.name, default: 0] += 1
         publish(state)  // the datapath lets go of the fd before it is closed
-        if rp.fd >= 0 { close(rp.fd) }
+        Syscall.close(rp.fd)
         log.warning("\(rp.config.name): network device disappeared; detached, waiting for it to come back")
     }
 

@@ -3,9 +3,6 @@ import HostSystem
 import Logging
 import SwitchCore
 import TapestryModel
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Owns the realized ports and tunnel sockets and reconciles them to a desired state, the way Open vSwitch's bridge_reconfigure does:
 /// work out the wanted ports, remove what is not wanted, create what is missing, adopt
@@ -207,7 +204,7 @@ final class PortReconciler {
     private func releaseAll(_ list: [RealizedPort], keepDevices: Bool) {
         var removed: [OwnedDevices.Device] = []
         for rp in list {
-            if rp.fd >= 0 { close(rp.fd) }
+            Syscall.close(rp.fd)
             counters[rp.config.name] = nil
             guard rp.config.type == .tap || rp.config.type == .internal, !keepDevices else { continue }
             do {

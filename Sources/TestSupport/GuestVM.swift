@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 
 /// One QEMU guest (the project's test guest, under TCG) started inside a namespace of a
 /// `NetnsWorld`: its serial console goes to a file, its command agent (ttyS1) to a Unix socket.
@@ -95,10 +96,7 @@ public final class GuestVM: @unchecked Sendable {
     public var qemuLogText: String { (try? String(contentsOfFile: qemuLog, encoding: .utf8)) ?? "" }
 
     /// Whether QEMU still runs.
-    public var isRunning: Bool {
-        guard pid > 0, kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        return !stat.contains(") Z ")
-    }
+    public var isRunning: Bool { ProcessControl.isAlive(pid) }
 
     /// Waits until the console holds a line containing `needle` (or QEMU exits); returns that line.
     @discardableResult
@@ -167,10 +165,7 @@ public final class GuestVM: @unchecked Sendable {
     /// SIGTERM (QEMU runs its downscripts), SIGKILL after 5 s.
     public func stop() {
         closeAgent()
-        guard isRunning else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<100 where isRunning { usleep(50_000) }
-        if isRunning { kill(pid, SIGKILL) }
+        ProcessControl.terminate(pid, grace: 5)
     }
 
     /// The range of "@@ rc=N\n" at the end of `buffer`, if complete.

@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 
 /// A little world of network namespaces for one integration test: namespaces for simulated
 /// hosts (each may run its own tapestryd) and for VMs, veth links between them. Every name
@@ -150,27 +151,17 @@ public final class NetnsWorld: @unchecked Sendable {
 
         /// SIGKILL, as a crash would.
         public func kill9() {
-            if pid > 0 { kill(pid, SIGKILL); waitGone() }
+            if pid > 0 { kill(pid, SIGKILL); _ = ProcessControl.waitGone(pid, seconds: 2) }
             pid = -1
         }
 
         /// SIGTERM and wait for a clean exit (SIGKILL after 5 s).
         public func stop() {
-            guard pid > 0 else { return }
-            kill(pid, SIGTERM)
-            for _ in 0..<100 where isAlive { usleep(50_000) }
-            if isAlive { kill(pid, SIGKILL); waitGone() }
+            ProcessControl.terminate(pid, grace: 5)
             pid = -1
         }
 
-        public var isAlive: Bool { pid > 0 && kill(pid, 0) == 0 && !isZombie }
-
-        private var isZombie: Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-            return stat.contains(") Z ")
-        }
-
-        private func waitGone() { for _ in 0..<100 where isAlive { usleep(20_000) } }
+        public var isAlive: Bool { ProcessControl.isAlive(pid) }
 
         public var log: String { (try? String(contentsOfFile: directory + ".log", encoding: .utf8)) ?? "" }
     }

@@ -1,4 +1,5 @@
 import ControlProtocol
+import HostSystem
 
 /// Why a call to tapestryd failed; `description` is the cause as users read it.
 enum ControlClientError: Error, CustomStringConvertible {
@@ -33,6 +34,21 @@ enum ControlClientError: Error, CustomStringConvertible {
             return "unreadable reply from tapestryd: \(detail)"
         case .daemon(let error):
             return error.message
+        }
+    }
+}
+
+extension ControlClientError {
+    /// The failure of the socket exchange, as the CLI reports it.
+    init(_ failure: UnixStreamClient.Failure, seconds: Int) {
+        switch failure {
+        case .notListening(let path, let errno): self = .notRunning(path: path, errno: errno)
+        case .connectFailed(let path, let cause): self = .connectFailed(path: path, cause: cause)
+        case .timedOut: self = .timedOut(seconds: seconds)
+        case .closed: self = .closed
+        case .tooLong(let limit): self = .malformedReply("reply longer than \(limit) bytes")
+        case .denied(let path, let errno): self = .connectFailed(path: path, cause: "\(describeErrno(errno)) (the socket is root-only)")
+        case .io(let call, let errno): self = .io(call: call, errno: errno)
         }
     }
 }

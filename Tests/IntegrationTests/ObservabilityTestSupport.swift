@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import HostSystem
 import TestSupport
 
 /// Helpers for the observability tests: background CLI runs (capture, events --follow), a daemon
@@ -16,18 +17,7 @@ extension NetnsWorld {
 
     /// Waits at most `timeout` seconds for `pid` to exit; true when it did.
     func waitExit(_ pid: Int32, timeout: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if !NetnsWorld.isRunning(pid) { return true }
-            usleep(50_000)
-        }
-        return !NetnsWorld.isRunning(pid)
-    }
-
-    static func isRunning(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        return !stat.contains(") Z ")
+        ProcessControl.waitGone(pid, seconds: timeout)
     }
 
     /// Sends `count` broadcast frames out of `interface` in `ns`, the i-th from source MAC 02:00:00:00:<tag>:<i>
@@ -134,8 +124,7 @@ final class MetricsDaemon {
     /// SIGTERM and wait (the world SIGKILLs it on close if still there).
     func stop() {
         guard pid > 0 else { return }
-        kill(pid, SIGTERM)
-        if !world.waitExit(pid, timeout: 5) { kill(pid, SIGKILL) }
+        ProcessControl.terminate(pid, grace: 5)
         pid = -1
     }
 

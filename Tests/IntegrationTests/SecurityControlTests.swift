@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import HostSystem
 import TapestryModel
 import TestSupport
 import Testing
@@ -9,41 +10,11 @@ enum RawControl {
     /// Connects to `path`, sends `payload` (a newline is appended), and returns the first reply line
     /// (nil when the daemon closed without answering). Bounded by `timeout` seconds.
     static func call(_ path: String, _ payload: Data, timeout: Int = 10) -> String? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b } }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { return nil }
-        var message = payload
-        message.append(0x0A)
+        guard let client = try? UnixStreamClient(path: path, timeout: .seconds(timeout)) else { return nil }
         // The daemon may answer "too large" and close before reading everything: ignore send errors.
-        _ = message.withUnsafeBytes { raw -> Int in
-            var off = 0
-            while off < raw.count {
-                let n = send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
-                if n <= 0 { break }
-                off += n
-            }
-            return off
-        }
-        var reply = Data()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while !reply.contains(0x0A) {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            reply.append(contentsOf: buf[0..<n])
-        }
-        guard !reply.isEmpty else { return nil }
-        return String(decoding: reply.prefix { $0 != 0x0A }, as: UTF8.self)
+        try? client.send([UInt8](payload) + [0x0A])
+        guard let reply = try? client.readLine(limit: 64 << 20) else { return nil }
+        return String(decoding: reply, as: UTF8.self)
     }
 
     static func call(_ path: String, _ text: String) -> String? { call(path, Data(text.utf8)) }
