@@ -15,6 +15,9 @@ public struct PortStatus: Codable, Sendable {
     public var operState: String?
     /// Whether the netdev has carrier.
     public var carrier: Bool?
+    /// With spanning tree on: the port's role and state (`alternate`, `discarding`...).
+    public var stpRole: String?
+    public var stpState: String?
     public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: String? = nil,
                 operState: String? = nil, carrier: Bool? = nil) {
         self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac

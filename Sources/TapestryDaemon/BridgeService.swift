@@ -135,6 +135,12 @@ final class BridgeService: @unchecked Sendable {
     }
 
     private func portStatus(_ p: PortConfig) -> PortStatus {
+        var status = linkStatus(p)
+        if let (role, state) = reconciler.spanningTree.roleAndState(of: p.name) { status.stpRole = role; status.stpState = state }
+        return status
+    }
+
+    private func linkStatus(_ p: PortConfig) -> PortStatus {
         if reconciler.vanished.contains(p.name) {
             return PortStatus(config: p, state: "down", error: "network device \(p.name) is gone; waiting for it to come back",
                               operState: "absent", carrier: false)

@@ -56,6 +56,7 @@ extension ObservabilityService {
                     }
                 }
             }
+            reconciler.spanningTree.samples(gauge: gauge, counter: counter)
             let bridges = state.bridges.map(\.name)
             let tables = datapath.perform { access -> [(String, Int, Int, UInt64, UInt64, UInt64, UInt64)] in
                 bridges.compactMap { name in

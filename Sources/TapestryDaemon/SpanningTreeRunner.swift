@@ -80,6 +80,16 @@ final class SpanningTreeRunner {
 
     func queue(_ bridge: String) -> ControlFrameQueue? { instances[bridge]?.queue }
 
+    /// The role and state of port `name` in its bridge's tree (nil when that bridge runs no STP).
+    func roleAndState(of name: String) -> (String, String)? {
+        for inst in instances.values {
+            guard let i = inst.tree.index(of: name) else { continue }
+            let p = inst.tree.ports[i]
+            return (p.guardShut ? "bpdu-guard-shut" : p.role.rawValue, (p.isEnabled ? p.state : .discarding).rawValue)
+        }
+        return nil
+    }
+
     private static func randomAddress() -> [UInt8] {
         var g = SystemRandomNumberGenerator()
         var a = (0..<6).map { _ in UInt8.random(in: 0...255, using: &g) }

@@ -79,6 +79,28 @@ struct SpanningTreeIntegrationTests {
         #expect(seen[0].count == 1, "vm2 saw the broadcast \(seen[0].count) times: \(seen[0].prefix(3))")
         #expect(seen[1].count == 1, "vm3 saw the broadcast \(seen[1].count) times: \(seen[1].prefix(3))")
 
+        // show and graph draw the blocked link.
+        let show3 = try daemons[2].portStatus("br0", "l32")
+        #expect(show3?.stpRole == "alternate" && show3?.stpState == "discarding", "\(String(describing: show3))")
+        #expect(daemons[2].cli("graph").stdout.contains("\"br:br0\" -- \"port:br0/l32\" [style=dashed, color=orange"))
+
+        // Bad BPDUs from vm1 (truncated, RST with version 0, hello 200 s) are counted and change nothing.
+        let bad = ["0180c20000000200000000010026424203000002", // truncated
+                   "0180c20000000200000000010027424203000000023c" + String(repeating: "00", count: 35),  // RST type, version 0
+                   "0180c2000000020000000001002742420300000202" + "3c" + String(repeating: "00", count: 24)
+                       + "0000" + "1400" + "c800" + "0f00" + "00"]  // hello 200 s
+        let rootBefore = try daemons[0].json(STPShowResult.self, "stp-show", "br0").rootID
+        for hex in bad {
+            let r = world.exec(vms[0], "python3 -c 'import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
+                               + "s.bind((\"vm1\", 0)); s.send(bytes.fromhex(\"\(hex)\").ljust(60, b\"\\0\"))'")
+            #expect(r.ok, "\(r)")
+        }
+        usleep(300_000)
+        let afterBad = try daemons[0].json(STPShowResult.self, "stp-show", "br0")
+        #expect(afterBad.ports.first { $0.name == "vm1" }?.rxBad == 3, "\(afterBad.ports)")
+        #expect(afterBad.rootID == rootBefore && afterBad.isRoot)
+        #expect(afterBad.ports.first { $0.name == "vm1" }?.edge == true, "a bad BPDU ended edge status")
+
         // Cut the forwarding link h1–h3: vm3 reaches vm1 again within 2 s (over h2, through h3's former alternate).
         #expect(world.ping(from: vms[2], "10.59.0.1", count: 1))
         let cut = Date()

@@ -31,6 +31,22 @@ struct TopologyDotTests {
         #expect(dot.contains("\"net:default\" -- \"br:br0\" [style=bold];"))
     }
 
+    @Test func spanningTreeBlockedLinksAreDrawnDashed() {
+        var up = PortStatus(config: PortConfig(name: "l12", type: .system), state: "up")
+        up.stpRole = "root"; up.stpState = "forwarding"
+        var alt = PortStatus(config: PortConfig(name: "l13", type: .system), state: "up")
+        alt.stpRole = "alternate"; alt.stpState = "discarding"
+        let bridge = BridgeStatus(name: "br0", mode: .learning, macAging: 300, macTableSize: 8192, macCount: 0,
+                                  ports: [up, alt], staticMACs: [])
+        let dot = TopologyDot.render(host: "h", show: ShowResult(generation: 1, bridges: [bridge]))
+        #expect(dot.contains("\"br:br0\" -- \"port:br0/l13\" [style=dashed, color=orange, label=\"blocked\"];"), "\(dot)")
+        #expect(dot.contains("stp alternate discarding (blocked)\", color=orange, style=dashed]"), "\(dot)")
+        #expect(dot.contains("\"br:br0\" -- \"port:br0/l12\";"))
+        #expect(dot.contains("stp root forwarding\"]"), "\(dot)")
+        let text = ShowTable.lines(ShowResult(generation: 1, bridges: [bridge])).joined(separator: "\n")
+        #expect(text.contains("up  stp alternate discarding"), "\(text)")
+    }
+
     @Test func traceTextNumbersStepsAndSaysTheResult() {
         let r = TraceResult(steps: Array(repeating: "s", count: 10), action: "flood", dropReason: nil, vlan: 1,
                             outputs: [.init(port: "vm2", tagging: "untagged"), .init(port: "vm3", tagging: "tagged 1")],

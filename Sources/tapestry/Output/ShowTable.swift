@@ -35,6 +35,7 @@ enum ShowTable {
         let port = status.config
         var state = status.state
         if status.state == "error" { state = "error: \(status.error ?? "unknown")" }
+        if let role = status.stpRole, let s = status.stpState { state += "  stp \(role) \(s)" }
         return [
             "Port \(port.name)",
             port.type.rawValue,

@@ -2,7 +2,7 @@ import ControlProtocol
 import TapestryModel
 
 /// The live topology as Graphviz dot (`tapestry graph`): the host, each bridge as a cluster with its
-/// ports (type, VLAN role, isolation, namespace, state), vxlan ports linked to their remote VTEPs
+/// ports (type, VLAN role, isolation, namespace, state; spanning tree role, blocked links dashed), vxlan ports linked to their remote VTEPs
 /// with the VNI, mirror outputs, and libvirt-style networks linked to their bridges. Pure.
 enum TopologyDot {
     static func render(host: String, show: ShowResult, mirrors: [String: [MirrorConfig]] = [:],
@@ -29,10 +29,14 @@ enum TopologyDot {
                 if let v = c.vxlan { lines.append("VNI \(v.vni)") }
                 if let m = outputs[c.name] { lines.append("mirror \(m) output") }
                 if p.state != "up" { lines.append(p.state) }
-                let color = p.state == "error" ? ", color=red" : (p.state == "up" ? "" : ", color=gray50, fontcolor=gray50")
+                let blocked = p.stpState.map { $0 != "forwarding" } ?? false
+                if let role = p.stpRole, let s = p.stpState { lines.append("stp \(role) \(s)\(blocked ? " (blocked)" : "")") }
+                var color = p.state == "error" ? ", color=red" : (p.state == "up" ? "" : ", color=gray50, fontcolor=gray50")
+                if blocked && p.state == "up" { color = ", color=orange, style=dashed" }
                 let shape = c.type == .vxlan ? "cds" : (c.type == .system ? "component" : "ellipse")
                 out.append("    \(quote(portID(b.name, c.name))) [shape=\(shape), label=\(quote(lines.joined(separator: "\n")))\(color)];")
-                out.append("    \(quote(bridgeID(b.name))) -- \(quote(portID(b.name, c.name)));")
+                out.append("    \(quote(bridgeID(b.name))) -- \(quote(portID(b.name, c.name)))"
+                           + (blocked ? " [style=dashed, color=orange, label=\"blocked\"];" : ";"))
                 if let v = c.vxlan {
                     for r in v.remotes.map(\.description) {
                         if !vteps.contains(r) { vteps.append(r) }
