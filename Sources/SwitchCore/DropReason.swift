@@ -41,6 +41,24 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case nestedTag
     /// The ingress or output port is not forwarding: its link is down or spanning tree blocks it.
     case notForwarding
+    /// Over the port's ingress rate (`--ingress-rate`): policed.
+    case policed
+    /// A source MAC the port may not use (`--allowed-address`).
+    case spoofedMAC
+    /// ARP or a neighbour advertisement claiming an address the port may not use.
+    case spoofedARP
+    /// An IPv4 or IPv6 source address the port may not use.
+    case spoofedIP
+    /// A DHCP server message from a port that is not trusted.
+    case rogueDHCP
+    /// An IPv6 router advertisement or redirect from a port that is not trusted.
+    case rogueRA
+    /// Over the port's broadcast, multicast or unknown-unicast limit (`--storm-limit`).
+    case storm
+    /// Lost on purpose by the port's impairment (`--loss`).
+    case impairmentLoss
+    /// The port's egress shaping queue was full.
+    case shaperQueueFull
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -65,6 +83,15 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .mirrorOutput: "mirror-output"
         case .nestedTag: "nested-tag"
         case .notForwarding: "not-forwarding"
+        case .policed: "policed"
+        case .spoofedMAC: "spoofed-mac"
+        case .spoofedARP: "spoofed-arp"
+        case .spoofedIP: "spoofed-ip"
+        case .rogueDHCP: "rogue-dhcp"
+        case .rogueRA: "rogue-ra"
+        case .storm: "storm"
+        case .impairmentLoss: "impairment-loss"
+        case .shaperQueueFull: "shaper-queue-full"
         }
     }
 

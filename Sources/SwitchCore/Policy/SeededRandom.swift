@@ -1,0 +1,21 @@
+/// SplitMix64: a small, fast pseudo-random generator with a seed, so that impairments
+/// (`--loss`, `--duplicate`, `--jitter` with `--seed`) give the same sequence on every run.
+public struct SeededRandom: RandomNumberGenerator, Sendable, Equatable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// True with probability `ppm` parts per million.
+    @inline(__always)
+    public mutating func chance(ppm: UInt32) -> Bool {
+        ppm > 0 && next() % 1_000_000 < UInt64(ppm)
+    }
+}
