@@ -78,6 +78,8 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var maxMACs: Int?
     /// Spanning tree settings of the port (used when its bridge runs STP).
     public var stp: PortSTPConfig?
+    /// Rate limits, port security, storm control and impairments (nil: none).
+    public var policy: PortPolicy?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
@@ -128,6 +130,7 @@ public struct PortConfig: Codable, Sendable, Equatable {
         if (type == .system || type == .vxlan) && mtu != nil {
             throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")
         }
+        try policy?.validate(port: name)
         if type == .vxlan {
             guard let vxlan else { throw ModelError("port \(name): a vxlan port needs --vni and --remote") }
             guard mac == nil else { throw ModelError("port \(name): --mac does not apply to vxlan ports") }
