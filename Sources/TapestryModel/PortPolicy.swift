@@ -12,6 +12,8 @@ public struct PortPolicy: Codable, Sendable, Equatable {
     /// Whether the port may send DHCP server messages and router advertisements. nil: the default
     /// for its kind (system, vxlan, patch and internal ports are trusted; VM ports are not).
     public var trusted: Bool?
+    /// Port security: the source MACs (and IPs) the VM may use; empty: any.
+    public var allowedAddresses: [AllowedAddress] = []
     /// Most broadcast / multicast / unknown-unicast frames a second the port may send (nil: no limit).
     public var stormBroadcast: UInt64?
     public var stormMulticast: UInt64?
@@ -20,6 +22,41 @@ public struct PortPolicy: Codable, Sendable, Equatable {
     public var impairment: ImpairmentConfig?
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case ingressRate, ingressBurst, egressRate, egressBurst, egressPeak, trusted, allowedAddresses
+        case stormBroadcast, stormMulticast, stormUnknownUnicast, impairment
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ingressRate = try c.decodeIfPresent(UInt64.self, forKey: .ingressRate)
+        ingressBurst = try c.decodeIfPresent(UInt64.self, forKey: .ingressBurst)
+        egressRate = try c.decodeIfPresent(UInt64.self, forKey: .egressRate)
+        egressBurst = try c.decodeIfPresent(UInt64.self, forKey: .egressBurst)
+        egressPeak = try c.decodeIfPresent(UInt64.self, forKey: .egressPeak)
+        trusted = try c.decodeIfPresent(Bool.self, forKey: .trusted)
+        allowedAddresses = try c.decodeIfPresent([AllowedAddress].self, forKey: .allowedAddresses) ?? []
+        stormBroadcast = try c.decodeIfPresent(UInt64.self, forKey: .stormBroadcast)
+        stormMulticast = try c.decodeIfPresent(UInt64.self, forKey: .stormMulticast)
+        stormUnknownUnicast = try c.decodeIfPresent(UInt64.self, forKey: .stormUnknownUnicast)
+        impairment = try c.decodeIfPresent(ImpairmentConfig.self, forKey: .impairment)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(ingressRate, forKey: .ingressRate)
+        try c.encodeIfPresent(ingressBurst, forKey: .ingressBurst)
+        try c.encodeIfPresent(egressRate, forKey: .egressRate)
+        try c.encodeIfPresent(egressBurst, forKey: .egressBurst)
+        try c.encodeIfPresent(egressPeak, forKey: .egressPeak)
+        try c.encodeIfPresent(trusted, forKey: .trusted)
+        if !allowedAddresses.isEmpty { try c.encode(allowedAddresses, forKey: .allowedAddresses) }
+        try c.encodeIfPresent(stormBroadcast, forKey: .stormBroadcast)
+        try c.encodeIfPresent(stormMulticast, forKey: .stormMulticast)
+        try c.encodeIfPresent(stormUnknownUnicast, forKey: .stormUnknownUnicast)
+        try c.encodeIfPresent(impairment, forKey: .impairment)
+    }
 
     /// The default burst when a rate is set without one: 10 ms at the rate, at least 64 KiB (one GSO frame).
     public static func defaultBurst(forRate bits: UInt64) -> UInt64 { max(bits / 8 / 100, 65536) }

@@ -1,0 +1,133 @@
+import Synchronization
+import TapestryModel
+
+/// The live policy of one port, shared by every datapath thread: the address guard (read-only),
+/// and the buckets, shaper and impairment generators (behind one lock, taken only by ports that
+/// have such a policy). Built from the port's `PortPolicy` when a snapshot is published; a port
+/// without policy has no state at all, so the fast path pays one nil check.
+public final class PortPolicyState: Sendable {
+    /// Port security; checked without a lock.
+    public let addressGuard: AddressGuard
+    /// Whether ingress needs the lock at all (policer, storm control or ingress impairment set).
+    public let hasIngressMeters: Bool
+    /// Whether frames sent toward the VM are shaped or impaired.
+    public let hasEgress: Bool
+    public let hasIngressImpairment: Bool
+    public let hasStormControl: Bool
+
+    private struct Meters: Sendable {
+        var policer: TokenBucket?
+        var storm: StormControl
+        var shaper: EgressShaper?
+        var ingressImpairment: Impairment?
+        var egressImpairment: Impairment?
+    }
+    private let meters: Mutex<Meters>
+
+    /// The state for `policy` on a port that is `trustedByDefault` (uplinks, internal ports) or not.
+    /// nil when the port needs no checks at all.
+    public static func make(_ policy: PortPolicy?, trustedByDefault: Bool, now: Int64) -> PortPolicyState? {
+        let p = policy ?? PortPolicy()
+        let trusted = p.trusted ?? trustedByDefault
+        if p.isEmpty || (p.ingressRate == nil && p.egressRate == nil && p.stormBroadcast == nil
+                         && p.stormMulticast == nil && p.stormUnknownUnicast == nil
+                         && (p.impairment?.isEmpty ?? true) && p.allowedAddresses.isEmpty) {
+            if trusted { return nil }
+        }
+        return PortPolicyState(p, trusted: trusted, now: now)
+    }
+
+    private init(_ p: PortPolicy, trusted: Bool, now: Int64) {
+        addressGuard = AddressGuard(entries: p.allowedAddresses.map { a in
+            AddressGuard.Entry(mac: a.mac.rawValue,
+                               ipv4: a.addresses.compactMap { $0.family == .ipv4 ? UInt32(truncatingIfNeeded: $0.low) : nil },
+                               ipv6: a.addresses.compactMap { $0.family == .ipv6 ? IPv6Bits(high: $0.high, low: $0.low) : nil })
+        }, trusted: trusted)
+        var m = Meters(storm: StormControl(broadcast: p.stormBroadcast, multicast: p.stormMulticast,
+                                           unknownUnicast: p.stormUnknownUnicast, now: now))
+        if let rate = p.ingressRate {
+            m.policer = TokenBucket(rate: max(rate / 8, 1), burst: p.ingressBurst ?? PortPolicy.defaultBurst(forRate: rate), now: now)
+        }
+        if let rate = p.egressRate {
+            m.shaper = EgressShaper(rate: rate, burst: p.egressBurst ?? PortPolicy.defaultBurst(forRate: rate), peak: p.egressPeak ?? 0)
+        }
+        if let i = p.impairment, !i.isEmpty {
+            let settings = Impairment.Settings(delayNanos: i.delayNanos ?? 0, jitterNanos: i.jitterNanos ?? 0,
+                                               lossPPM: i.lossPPM ?? 0, duplicatePPM: i.duplicatePPM ?? 0,
+                                               rateBitsPerSecond: i.rate ?? 0, seed: i.seed ?? 1)
+            let direction = i.direction ?? .out
+            if direction != .in { m.egressImpairment = Impairment(settings) }
+            if direction != .out {
+                var s = settings
+                s.seed = settings.seed &+ 0x5EED
+                m.ingressImpairment = Impairment(s)
+            }
+        }
+        hasStormControl = !m.storm.isInactive
+        hasIngressImpairment = m.ingressImpairment != nil
+        hasIngressMeters = m.policer != nil || hasStormControl || hasIngressImpairment
+        hasEgress = m.shaper != nil || m.egressImpairment != nil
+        meters = Mutex(m)
+    }
+
+    /// Checks a frame the port's VM sent (`frame` from its Ethernet header, `source` its source MAC):
+    /// port security first, then the policer. nil: admitted.
+    @inline(__always)
+    public func admit(_ frame: UnsafeRawBufferPointer, source: UInt64, length: Int, now: Int64) -> DropReason? {
+        if !addressGuard.isInactive {
+            if let reason = addressGuard.check(source: source, payload: FramePayload.read(frame)) { return reason }
+        }
+        guard hasIngressMeters else { return nil }
+        return meters.withLock { m -> DropReason? in
+            guard var policer = m.policer else { return nil }
+            let ok = policer.take(length, now: now)
+            m.policer = policer
+            return ok ? nil : .policed
+        }
+    }
+
+    /// Storm control for a frame the bridge is about to flood (after the destination lookup).
+    @inline(__always)
+    public func admitFlood(_ c: StormControl.Class, now: Int64) -> Bool {
+        guard hasStormControl else { return true }
+        return meters.withLock { $0.storm.admit(c, now: now) }
+    }
+
+    /// The impairment of a frame the VM sent (direction in/both), nil when none is set.
+    public func planIngress(length: Int, now: Int64) -> Impairment.Verdict? {
+        guard hasIngressImpairment else { return nil }
+        return meters.withLock { m in m.ingressImpairment?.plan(length: length, now: now) }
+    }
+
+    /// What happens to a frame sent toward the VM: shaped, then impaired; `drop` says why it does
+    /// not leave (`.shaperQueueFull`, `.impairmentLoss`).
+    public func planEgress(length: Int, now: Int64) -> EgressPlan {
+        guard hasEgress else { return EgressPlan(drop: nil, copies: 1, releaseAt: now) }
+        return meters.withLock { m in
+            var release = now
+            if var shaper = m.shaper {
+                let r = shaper.schedule(length: length, now: now)
+                m.shaper = shaper
+                guard let r else { return EgressPlan(drop: .shaperQueueFull, copies: 0, releaseAt: now) }
+                release = r
+            }
+            var copies = 1
+            if var impairment = m.egressImpairment {
+                let v = impairment.plan(length: length, now: release)
+                m.egressImpairment = impairment
+                if v.lost { return EgressPlan(drop: .impairmentLoss, copies: 0, releaseAt: now) }
+                copies = v.copies
+                release = v.releaseAt
+            }
+            return EgressPlan(drop: nil, copies: copies, releaseAt: release)
+        }
+    }
+}
+
+/// When and how often a frame leaves toward a VM, or why it does not.
+public struct EgressPlan: Sendable, Equatable {
+    public var drop: DropReason?
+    public var copies: Int
+    /// Monotonic ns; equal to `now` when the frame may leave at once.
+    public var releaseAt: Int64
+}
