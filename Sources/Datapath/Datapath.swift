@@ -53,6 +53,8 @@ public struct DatapathAccess {
     /// The live captures (closed ones are dropped within a second).
     public var captures: [CaptureSession] { worker.captures }
     public func setCaptures(_ list: [CaptureSession]) { worker.setCaptures(list) }
+    /// The ids of `bridge`'s captures in the order its pipeline names them (`FrameOutput.target`).
+    public func captureIDs(of bridge: String) -> [Int] { worker.captureIDs(of: bridge) }
 }
 
 /// A result handed from the datapath thread to the waiting caller (a semaphore orders the accesses).

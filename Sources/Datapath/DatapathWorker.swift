@@ -2,10 +2,13 @@
 //
 //   epoll wakeup → for each ready port: read up to `batchSize` frames into the preallocated pool
 //   (taps: read(2) per frame; AF_PACKET: one recvmmsg; a tag the kernel moved to metadata is
-//   put back into the bytes, in the headroom) → per frame: BridgeEngine.decide (classify VLAN,
-//   learn source, look up destination) → per output slot: tag edit (push/pop/retag) done by
-//   writev with the virtio-net header kept, so GSO super-frames cross the switch untouched →
-//   counters; every drop counted on its port by reason.
+//   put back into the bytes, in the headroom) into the FrameBatch → SwitchCore's decision
+//   pipeline, `BridgeEngine.decide(batch)` (classify VLAN, learn source, look up destination,
+//   list per frame its outputs: forwards with tag edit and tunnel remote, mirror and capture
+//   copies) → walk each frame's outputs in order: a tag edit (push/pop/retag) done by writev
+//   with the virtio-net header kept, so GSO super-frames cross the switch untouched; capture
+//   copies to their sessions → counters; every drop counted on its port by reason. Nothing here
+//   decides where a frame goes.
 //
 //   Between batches: a wake on the eventfd runs queued control commands (adopt a new
 //   DatapathConfig, read or edit a MAC table). Once a second: MAC aging.
@@ -44,9 +47,12 @@ final class DatapathWorker: @unchecked Sendable {
     /// Per tunnel: VNI → the vxlan port (bridge, slot) that carries it.
     private var tunnelRoutes: [[UInt32: (bridge: Int, slot: Int)]] = []
     private let encapsulator = VXLANEncapsulator()
-    /// Live captures, and per bridge (by index) each capture with the slot it watches (-1: any).
+    /// Live captures, and per bridge (by index) the sessions in the order of its engine's capture watches.
     private(set) var captures: [CaptureSession] = []
-    private var capturesByBridge: [[(session: CaptureSession, slot: Int)]] = []
+    private var capturesByBridge: [[CaptureSession]] = []
+    /// The frames of the batch being switched, and where each frame's virtio-net header is.
+    private let batch = FrameBatch(capacity: DatapathWorker.batchSize)
+    private let batchVnet: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let udpSlots: UnsafeMutablePointer<tp_udp_slot>
     private let pool: UnsafeMutableRawPointer
     private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
@@ -63,10 +69,12 @@ final class DatapathWorker: @unchecked Sendable {
         rxSlots = .allocate(capacity: DatapathWorker.batchSize)
         udpSlots = .allocate(capacity: DatapathWorker.batchSize)
         events = .allocate(capacity: 64)
+        batchVnet = .allocate(capacity: DatapathWorker.batchSize)
+        batchVnet.initialize(repeating: pool, count: DatapathWorker.batchSize)
     }
 
     deinit {
-        pool.deallocate(); rxSlots.deallocate(); events.deallocate(); udpSlots.deallocate()
+        pool.deallocate(); rxSlots.deallocate(); events.deallocate(); udpSlots.deallocate(); batchVnet.deallocate()
     }
 
     /// The thread body: runs until `running` is cleared and the eventfd is signalled.
@@ -158,17 +166,30 @@ final class DatapathWorker: @unchecked Sendable {
         setCaptures(captures)
     }
 
-    /// Replaces the live captures and works out which bridge and slot each watches.
+    /// Replaces the live captures and tells each bridge's pipeline what they watch.
     func setCaptures(_ list: [CaptureSession]) {
         captures = list
-        capturesByBridge = config.bridges.map { bridge in
-            list.compactMap { s -> (session: CaptureSession, slot: Int)? in
-                guard s.bridge == bridge.forwarding.bridge, !s.isClosed else { return nil }
-                guard let port = s.port else { return (s, -1) }
-                guard let slot = bridge.ports.firstIndex(where: { $0.name == port }) else { return nil }
-                return (s, slot)
+        capturesByBridge = config.bridges.enumerated().map { b, bridge in
+            var sessions: [CaptureSession] = []
+            var watches: [CaptureWatch] = []
+            for s in list where s.bridge == bridge.forwarding.bridge && !s.isClosed {
+                var id: UInt32?
+                if let port = s.port {
+                    guard let p = bridge.forwarding.ports.first(where: { $0.name == port }) else { continue }
+                    id = p.id
+                }
+                sessions.append(s)
+                watches.append(CaptureWatch(port: id, vlan: s.vlan, incoming: s.incoming, outgoing: s.outgoing))
             }
+            bridgeEngines[b].setCaptureWatches(watches)
+            return sessions
         }
+    }
+
+    /// The ids of the captures of `bridge`, in the order of its pipeline's capture watches.
+    func captureIDs(of bridge: String) -> [Int] {
+        guard let b = config.bridges.firstIndex(where: { $0.forwarding.bridge == bridge }) else { return [] }
+        return capturesByBridge[b].map(\.id)
     }
 
     // MARK: - receive
@@ -179,12 +200,14 @@ final class DatapathWorker: @unchecked Sendable {
     private func receiveTap(_ b: Int, slot: Int, now: Int64) {
         let port = config.bridges[b].ports[slot]
         let room = DatapathWorker.bufferSize - DatapathWorker.headroom
+        batch.removeAll()
         for k in 0..<DatapathWorker.batchSize {
             let vnet = buffer(k) + DatapathWorker.headroom
             let n = tp_read(port.fd, vnet, room)
             if n <= 0 { break }
-            handle(b, slot: slot, vnet: vnet, length: Int(n), now: now)
+            admit(port, vnet: vnet, length: Int(n))
         }
+        switchBatch(b, slot: slot, now: now)
     }
 
     private func receivePacket(_ b: Int, slot: Int, now: Int64) {
@@ -194,6 +217,7 @@ final class DatapathWorker: @unchecked Sendable {
             rxSlots[k].cap = UInt32(DatapathWorker.bufferSize - DatapathWorker.headroom)
         }
         let got = Int(tp_packet_recv_batch(port.fd, rxSlots, Int32(DatapathWorker.batchSize)))
+        batch.removeAll()
         for k in 0..<max(got, 0) {
             var vnet = buffer(k) + DatapathWorker.headroom
             var length = Int(rxSlots[k].len)
@@ -211,8 +235,9 @@ final class DatapathWorker: @unchecked Sendable {
                 VirtioNetHeader.shiftChecksumStart(vnet, by: 4)
                 length += 4
             }
-            handle(b, slot: slot, vnet: vnet, length: length, now: now)
+            admit(port, vnet: vnet, length: length)
         }
+        switchBatch(b, slot: slot, now: now)
     }
 
     private func receiveTunnel(_ t: Int, now: Int64) {
@@ -268,71 +293,56 @@ final class DatapathWorker: @unchecked Sendable {
             vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
             PartialChecksum.markIfUnfinished(vnet: vnet, frame: frame, length: length)
         }
-        handle(route.bridge, slot: route.slot, vnet: vnet, length: DatapathWorker.vnetLength + length, inRemote: src, now: now)
+        // One frame at a time: the next datagram's virtio-net header may go over this frame's tail.
+        batch.removeAll()
+        admit(port, vnet: vnet, length: DatapathWorker.vnetLength + length, remote: src)
+        switchBatch(route.bridge, slot: route.slot, now: now)
     }
 
-    // MARK: - switch one frame
+    // MARK: - switch a batch
 
+    /// Adds a received frame (virtio-net header at `vnet`) to the batch, or counts it as a runt.
     @inline(__always)
-    private func handle(_ b: Int, slot: Int, vnet: UnsafeMutableRawPointer, length: Int, inRemote: UInt32 = 0, now: Int64) {
-        let bridge = config.bridges[b]
-        let engine = bridgeEngines[b]
-        let inPort = bridge.ports[slot]
-        guard length >= DatapathWorker.vnetLength else { inPort.counters.dropped(.runt); return }
+    private func admit(_ port: DatapathPort, vnet: UnsafeMutableRawPointer, length: Int, remote: UInt32 = 0) {
+        guard length >= DatapathWorker.vnetLength else { port.counters.dropped(.runt); return }
         let frame = UnsafeRawBufferPointer(start: vnet + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
-        inPort.counters.received(bytes: frame.count)
-        let decision = engine.decide(frame, inSlot: slot, inRemote: inRemote, now: now)
-        let watchers = capturesByBridge[b]
-        if !watchers.isEmpty { captureIncoming(watchers, decision, slot: slot, frame: frame) }
-        switch decision.action {
-        case .drop:
-            if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
-                q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
-                return
-            }
-            inPort.counters.dropped(decision.reason)
-            return
-        case .unicast:
-            send(bridge, engine, decision, to: decision.outSlot, vnet: vnet, frame: frame, watchers: watchers)
-        case .flood:
-            for out in bridge.ports.indices where engine.floods(decision, to: out, from: slot) {
-                send(bridge, engine, decision, to: out, vnet: vnet, frame: frame, watchers: watchers)
-            }
-        }
-        if !bridge.forwarding.mirrors.isEmpty {
-            for rule in bridge.forwarding.mirrors where engine.mirrors(rule, decision, from: slot) {
-                transmit(bridge.ports[rule.outSlot], vnet: vnet, frame: frame, edit: .none, remote: 0)
-            }
-        }
+        port.counters.received(bytes: frame.count)
+        batchVnet[batch.count] = vnet
+        batch.append(frame, remote: remote)
     }
 
-    /// Copies for captures of the ingress port (as received) and of the frame's VLAN (tagged).
-    private func captureIncoming(_ watchers: [(session: CaptureSession, slot: Int)], _ decision: ForwardingDecision,
-                                 slot: Int, frame: UnsafeRawBufferPointer) {
-        for (s, watched) in watchers {
-            if watched == slot && s.incoming && (s.vlan == 0 || s.vlan == decision.vlan) {
-                s.deliver(frame, direction: .incoming, edit: Int32(TP_EDIT_NONE), tci: 0)
-            } else if watched < 0 && decision.action != .drop && s.vlan == decision.vlan {
-                let tagged = decision.header.isTagged
-                s.deliver(frame, direction: .incoming, edit: Int32(tagged ? TP_EDIT_NONE : TP_EDIT_PUSH),
-                          tci: UInt16(decision.header.tagPCP) << 13 | decision.vlan)
+    /// Has the pipeline decide the batch that came in on (`b`, `slot`), then carries out every
+    /// frame's outputs in order.
+    private func switchBatch(_ b: Int, slot: Int, now: Int64) {
+        guard batch.count > 0 else { return }
+        let bridge = config.bridges[b]
+        let inPort = bridge.ports[slot]
+        bridgeEngines[b].decide(batch, inSlot: slot, now: now)
+        let sessions = capturesByBridge[b]
+        for i in 0..<batch.count {
+            let frame = batch.frame(i)
+            let vnet = batchVnet[i]
+            let decision = batch.decision(i)
+            if decision.action == .drop {
+                if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
+                    q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
+                } else {
+                    inPort.counters.dropped(decision.reason)
+                }
+            }
+            for o in batch.outputs(i) {
+                switch o.kind {
+                case .forward:
+                    transmit(bridge.ports[Int(o.target)], vnet: vnet, frame: frame, edit: o.edit, remote: o.remote)
+                case .mirror:
+                    transmit(bridge.ports[Int(o.target)], vnet: vnet, frame: frame, edit: .none, remote: 0)
+                case .captureIncoming, .captureOutgoing:
+                    let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                    sessions[Int(o.target)].deliver(frame, direction: o.kind == .captureIncoming ? .incoming : .outgoing,
+                                                    edit: kind, tci: tci)
+                }
             }
         }
-    }
-
-    @inline(__always)
-    private func send(_ bridge: DatapathConfig.Bridge, _ engine: BridgeEngine, _ decision: ForwardingDecision, to slot: Int,
-                      vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
-                      watchers: [(session: CaptureSession, slot: Int)]) {
-        let edit = engine.edit(for: decision, to: slot)
-        if !watchers.isEmpty {
-            for (s, watched) in watchers where watched == slot && s.outgoing && (s.vlan == 0 || s.vlan == decision.vlan) {
-                let (kind, tci) = DatapathWorker.shimEdit(edit)
-                s.deliver(frame, direction: .outgoing, edit: kind, tci: tci)
-            }
-        }
-        transmit(bridge.ports[slot], vnet: vnet, frame: frame, edit: edit,
-                 remote: decision.action == .unicast ? decision.outRemote : 0)
     }
 
     /// Writes one frame out of `port` with `edit`; counts it there.

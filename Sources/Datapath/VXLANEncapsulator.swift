@@ -69,7 +69,8 @@ final class VXLANEncapsulator {
                 return
             }
             for i in 0..<seg.count { writeHeader(segments + i * seg.stride, vni) }
-            for r in remotes(target, remote) {
+            for k in 0..<remoteCount(target, remote) {
+                let r = remote != 0 ? remote : target.remotes[k]
                 var first = 0
                 while first < seg.count {
                     let n = min(VXLANEncapsulator.maxSendSegments, VXLANEncapsulator.maxSendBytes / seg.stride, seg.count - first)
@@ -94,15 +95,18 @@ final class VXLANEncapsulator {
             _ = TCPSegmenter.completeChecksum(f, len, start: csumStart, offset: csumOffset)
         }
         writeHeader(frame, vni)
-        for r in remotes(target, remote) {
+        for k in 0..<remoteCount(target, remote) {
+            let r = remote != 0 ? remote : target.remotes[k]
             let sent = tp_udp_send(sport, r, target.dstPort, frame, len + h, 0)
             if sent < 0 { counters.dropped(-sent == Int(EMSGSIZE) ? .tooBig : .txError) } else { counters.sent(bytes: len) }
         }
     }
 
+    /// How many remotes a frame goes to: the one learned for its destination, or every remote (a
+    /// flood, or a destination not learned behind a remote). No array is built per frame.
     @inline(__always)
-    private func remotes(_ t: VXLANTarget, _ remote: UInt32) -> ArraySlice<UInt32> {
-        remote != 0 ? [remote][...] : t.remotes[...]
+    private func remoteCount(_ t: VXLANTarget, _ remote: UInt32) -> Int {
+        remote != 0 ? 1 : t.remotes.count
     }
 
     @inline(__always)

@@ -1,17 +1,24 @@
 import TapestryModel
 
-/// The switching logic of one bridge: classify, learn, look up, choose outputs.
+/// The switching logic of one bridge, and the one place that decides where a frame goes.
 ///
-/// Pure: no I/O and no allocation per frame. The datapath thread that owns the bridge calls
-/// `decide` for each frame of a batch, then for every output slot asks `edit(for:to:)` how to
-/// tag the frame there. A flood goes to every slot for which `floods(_:to:from:)` is true.
-/// Not thread-safe: owned by one datapath thread; `install` swaps in a new configuration.
+/// The datapath, the in-memory test switch, `trace` and the fuzzer all hand a batch of frames of
+/// one port to `decide(_:inSlot:now:learning:)` (the pipeline, in BridgeEngine+Pipeline.swift) and
+/// carry out the outputs it lists: forwards with their tag edits and tunnel remotes, mirror copies,
+/// capture copies. This file holds the per-frame steps the pipeline is made of. Pure: no I/O and
+/// no allocation per frame. Not thread-safe: owned by one datapath thread; `install` swaps in a
+/// new configuration, `setCaptureWatches` the live captures.
 public final class BridgeEngine {
     public private(set) var snapshot: ForwardingSnapshot
     public let table: MACLearningTable
 
     /// MAC table changes, for `tapestry events`.
     public let events = MACEventLog()
+
+    /// The live captures of this bridge; a capture copy names its watch by position in this list.
+    public private(set) var captureWatches: [CaptureWatch] = []
+    /// `captureWatches` with ports resolved to slots of `snapshot`.
+    private(set) var slotWatches: [SlotWatch] = []
 
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot
@@ -41,17 +48,38 @@ public final class BridgeEngine {
         if table.capacity != next.tableSize { table.resize(capacity: next.tableSize) }
         installStatics()
         installLimits()
+        resolveWatches()
     }
 
     private func installStatics() {
         for s in snapshot.staticEntries { table.addStatic(s.mac, vlan: s.vlan, port: s.port, remote: s.remote) }
     }
 
-    /// Decides what to do with `frame`, which arrived on slot `inSlot` at `now` (ms); learns its source
-    /// (behind remote VTEP `inRemote` when it came out of a tunnel) unless `learning` is false (trace).
+    /// Replaces the live captures (a capture copy names its watch by position in `watches`).
+    public func setCaptureWatches(_ watches: [CaptureWatch]) {
+        captureWatches = watches
+        resolveWatches()
+    }
+
+    private func resolveWatches() {
+        slotWatches = captureWatches.map { w in
+            var slot = SlotWatch.anySlot
+            if let id = w.port {
+                let s = snapshot.slot(of: id)
+                slot = s >= 0 ? s : SlotWatch.absent
+            }
+            return SlotWatch(slot: slot, vlan: w.vlan, incoming: w.incoming, outgoing: w.outgoing)
+        }
+    }
+
+    // MARK: - the steps of the pipeline, per frame
+
+    /// Parses, filters, classifies into a VLAN, learns the source (behind remote VTEP `inRemote`
+    /// when the frame came out of a tunnel) unless `learning` is false (trace), and looks up the
+    /// destination: a drop with its reason, a flood, or a unicast to one slot (and remote).
     @inline(__always)
-    public func decide(_ frame: UnsafeRawBufferPointer, inSlot: Int, inRemote: UInt32 = 0, now: Int64,
-                       learning: Bool = true) -> ForwardingDecision {
+    func decideFrame(_ frame: UnsafeRawBufferPointer, _ snap: ForwardingSnapshot, inSlot: Int, inRemote: UInt32,
+                     now: Int64, learning: Bool) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -59,78 +87,72 @@ public final class BridgeEngine {
         }
         guard header.source.isValidSource else { return .drop(.invalidSource, header) }
         if header.destination.isReservedGroup { return .drop(.reservedGroup, header) }
-        let snap = snapshot
         let inPort = snap.fast[inSlot]
         if inPort.flags & FastPort.mirrorOutput != 0 { return .drop(.mirrorOutput, header) }
-        // Classify: a tagged frame (VID ≠ 0) keeps its VLAN if allowed; untagged and priority-tagged
-        // frames belong to the port's untagged VLAN.
         let vlan: UInt16
-        if header.isTagged && header.tagVID != 0 {
-            if inPort.flags & FastPort.access != 0 { return .drop(.taggedOnAccess, header) }
-            guard snap.carries(inSlot, header.tagVID) else { return .drop(.vlanNotAllowed, header) }
-            vlan = header.tagVID
-        } else {
-            guard inPort.untaggedVLAN != 0 else { return .drop(.untaggedOnTrunk, header) }
-            // A priority tag wrapped around another tag would hop VLANs once the priority tag is
-            // removed on an untagged egress: such a frame belongs to no VLAN here.
-            if header.isTagged && header.hasInnerTag { return .drop(.nestedTag, header) }
-            vlan = inPort.untaggedVLAN
+        switch VLANPolicy.classify(header, isAccess: inPort.flags & FastPort.access != 0,
+                                   untaggedVLAN: inPort.untaggedVLAN, carries: { snap.carries(inSlot, $0) }) {
+        case .success(let v): vlan = v
+        case .failure(let reason): return .drop(reason, header)
         }
+        var learned = false
         if inPort.flags & FastPort.noForward != 0 {
-            if snap.mode == .learning && learning && inPort.flags & FastPort.noLearn == 0 {
-                table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
+            // Link down or spanning tree: learn (STP learning state) but forward nothing.
+            if learning && snap.mode == .learning && inPort.flags & FastPort.noLearn == 0 {
+                switch table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) {
+                case .staticEntry, .ignored: break
+                default: learned = true
+                }
             }
-            return .drop(.notForwarding, header, vlan: vlan)
+            return .drop(.notForwarding, header, vlan: vlan, learned: learned)
+        }
+        if learning && snap.mode == .learning {
+            switch table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) {
+            case .staticEntry, .ignored: break
+            default: learned = true
+            }
         }
         if snap.mode == .hub || header.destination.isMulticast {
-            if snap.mode == .learning && learning {
-                table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now)
-            }
-            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
+            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
         }
-        if learning { table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }
         guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
-            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header)
+            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
         }
         let out = snap.fastSlot(of: outID)
-        if out < 0 { return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header) }
-        if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan) }
-        if inPort.flags & snap.fast[out].flags & FastPort.isolated != 0 { return .drop(.isolated, header, vlan: vlan) }
-        if !snap.carries(out, vlan) { return .drop(.egressFiltered, header, vlan: vlan) }
-        if snap.fast[out].flags & FastPort.noForward != 0 { return .drop(.notForwarding, header, vlan: vlan) }
-        return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan, header: header)
-    }
-
-    /// Whether a flooded frame of `decision` from `inSlot` goes out of `slot`.
-    @inline(__always)
-    public func floods(_ decision: ForwardingDecision, to slot: Int, from inSlot: Int) -> Bool {
-        if slot == inSlot { return false }
-        let snap = snapshot
-        let flags = snap.fast[slot].flags
-        if flags & (FastPort.mirrorOutput | FastPort.noForward) != 0 { return false }
-        if flags & snap.fast[inSlot].flags & FastPort.isolated != 0 { return false }
-        return snap.carries(slot, decision.vlan)
-    }
-
-    /// Whether mirror `rule` wants a copy of the frame of `decision` that came in on `inSlot`.
-    @inline(__always)
-    public func mirrors(_ rule: MirrorRule, _ decision: ForwardingDecision, from inSlot: Int) -> Bool {
-        if rule.selectAll || rule.vlans.contains(decision.vlan) { return true }
-        for s in rule.slots {
-            if s == inSlot { return true }
-            switch decision.action {
-            case .unicast: if s == decision.outSlot { return true }
-            case .flood: if floods(decision, to: s, from: inSlot) { return true }
-            case .drop: break
-            }
+        if out < 0 {
+            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
         }
-        return false
+        if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan, learned: learned) }
+        let outFlags = snap.fast[out].flags
+        if inPort.flags & outFlags & FastPort.isolated != 0 { return .drop(.isolated, header, vlan: vlan, learned: learned) }
+        if outFlags & FastPort.mirrorOutput != 0 { return .drop(.mirrorOutput, header, vlan: vlan, learned: learned) }
+        if !snap.carries(out, vlan) { return .drop(.egressFiltered, header, vlan: vlan, learned: learned) }
+        if outFlags & FastPort.noForward != 0 { return .drop(.notForwarding, header, vlan: vlan, learned: learned) }
+        return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan,
+                                  header: header, learned: learned)
+    }
+
+    /// Why a flood of a frame of `vlan` from `inSlot` does not go out of `slot` (nil: it does).
+    @inline(__always)
+    static func floodExclusion(_ snap: ForwardingSnapshot, vlan: UInt16, to slot: Int, from inSlot: Int) -> DropReason? {
+        if slot == inSlot { return .destinationOnIngress }
+        let flags = snap.fast[slot].flags
+        if flags & FastPort.mirrorOutput != 0 { return .mirrorOutput }
+        if flags & FastPort.noForward != 0 { return .notForwarding }
+        if flags & snap.fast[inSlot].flags & FastPort.isolated != 0 { return .isolated }
+        return snap.carries(slot, vlan) ? nil : .egressFiltered
+    }
+
+    /// Why a flood of the frame of `decision` from `inSlot` skips `slot` (nil: it goes there);
+    /// for `trace`'s explanations. The pipeline uses the same rule.
+    public func floodExclusion(_ decision: ForwardingDecision, to slot: Int, from inSlot: Int) -> DropReason? {
+        BridgeEngine.floodExclusion(snapshot, vlan: decision.vlan, to: slot, from: inSlot)
     }
 
     /// How the frame of `decision` must be tagged when it leaves `slot`.
     @inline(__always)
-    public func edit(for decision: ForwardingDecision, to slot: Int) -> EgressEdit {
-        let port = snapshot.fast[slot]
+    static func edit(_ snap: ForwardingSnapshot, _ decision: ForwardingDecision, to slot: Int) -> EgressEdit {
+        let port = snap.fast[slot]
         let tagged = !(port.flags & FastPort.untaggedEgress != 0 && decision.vlan == port.untaggedVLAN)
         return EgressEdit.forEgress(vlan: decision.vlan, header: decision.header, tagged: tagged)
     }

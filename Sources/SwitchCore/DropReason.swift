@@ -34,7 +34,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case vxlanUnknownRemote
     /// A GSO super-frame the software segmenter cannot split (not TCP over IPv4/IPv6).
     case unsupportedOffload
-    /// A frame arrived on a port that is a mirror's output.
+    /// A frame arrived on a port that is a mirror's output, or was addressed to one (a static MAC
+    /// there): a mirror's output carries only mirrored copies.
     case mirrorOutput
     /// A priority-tagged (VID 0) frame with another VLAN tag inside: removing the priority tag
     /// would let the inner tag hop into another VLAN.

@@ -27,6 +27,15 @@ public enum EgressEdit: Sendable, Equatable {
         return header.isTagged ? .pop : .none
     }
 
+    /// Whether a frame that arrived with `header` carries a tag once edited.
+    public func leavesTagged(_ header: FrameHeader) -> Bool {
+        switch self {
+        case .push, .retag: true
+        case .pop: false
+        case .none: header.isTagged
+        }
+    }
+
     /// The change in length this edit makes.
     public var lengthDelta: Int {
         switch self {

@@ -1,4 +1,5 @@
-/// What the switch does with one frame.
+/// What the decision pipeline decided for one frame (its outputs are listed beside it in the
+/// `FrameBatch`).
 public struct ForwardingDecision: Sendable, Equatable {
     public enum Action: UInt8, Sendable {
         case drop, unicast, flood
@@ -11,13 +12,16 @@ public struct ForwardingDecision: Sendable, Equatable {
     public var outSlot: Int
     /// For a unicast to a tunnel port: the remote VTEP learned for the destination (0: every remote).
     public var outRemote: UInt32 = 0
-    /// The VLAN the frame was classified into.
+    /// The VLAN the frame was classified into (0 when it was dropped before).
     public var vlan: UInt16
     public var header: FrameHeader
+    /// The learning update the frame made: its source (`header.source`, `vlan`) was learned on the
+    /// ingress port (behind the remote VTEP it came from), or refreshed there.
+    public var learned: Bool = false
 
     @inline(__always)
-    static func drop(_ reason: DropReason, _ header: FrameHeader, vlan: UInt16 = 0) -> ForwardingDecision {
-        ForwardingDecision(action: .drop, reason: reason, outSlot: -1, outRemote: 0, vlan: vlan, header: header)
+    static func drop(_ reason: DropReason, _ header: FrameHeader, vlan: UInt16 = 0, learned: Bool = false) -> ForwardingDecision {
+        ForwardingDecision(action: .drop, reason: reason, outSlot: -1, outRemote: 0, vlan: vlan, header: header, learned: learned)
     }
 
     static let emptyHeader = FrameHeader(destination: .zero, source: .zero, isTagged: false, tagVID: 0, tagPCP: 0)

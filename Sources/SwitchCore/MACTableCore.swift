@@ -140,6 +140,9 @@ struct MACTableCore {
             if slot.pointee.isStatic { return .staticEntry }
             let old = slot.pointee.port
             if old == port {
+                // Seen again within the same millisecond: nothing changes (the entry's place in its
+                // port's LRU list is already right, as entries after it carry the same time).
+                if slot.pointee.lastSeen == now && slot.pointee.remote == remote { return .refreshed }
                 if slot.pointee.remote != remote {
                     slot.pointee.remote = remote
                     movedTotal &+= 1

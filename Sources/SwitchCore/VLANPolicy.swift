@@ -28,12 +28,24 @@ public struct VLANPolicy: Sendable, Equatable {
     /// The VLAN a frame belongs to on arrival here, or the reason it is dropped.
     @inline(__always)
     public func classify(_ header: FrameHeader) -> Result<UInt16, DropReason> {
+        VLANPolicy.classify(header, isAccess: isAccess, untaggedVLAN: untaggedVLAN) { members.contains($0) }
+    }
+
+    /// The 802.1Q ingress rule, over a port's facts in whatever form the caller keeps them (the
+    /// decision pipeline passes its packed per-slot facts and membership bitmap): a tagged frame
+    /// (VID ≠ 0) keeps its VLAN if the port allows it; untagged and priority-tagged frames belong to
+    /// the port's untagged VLAN.
+    @inline(__always)
+    public static func classify(_ header: FrameHeader, isAccess: Bool, untaggedVLAN: UInt16,
+                                carries: (UInt16) -> Bool) -> Result<UInt16, DropReason> {
         if header.isTagged && header.tagVID != 0 {
             if isAccess { return .failure(.taggedOnAccess) }
-            guard members.contains(header.tagVID) else { return .failure(.vlanNotAllowed) }
+            guard carries(header.tagVID) else { return .failure(.vlanNotAllowed) }
             return .success(header.tagVID)
         }
         guard untaggedVLAN != 0 else { return .failure(.untaggedOnTrunk) }
+        // A priority tag wrapped around another tag would hop VLANs once the priority tag is
+        // removed on an untagged egress: such a frame belongs to no VLAN here.
         if header.isTagged && header.hasInnerTag { return .failure(.nestedTag) }
         return .success(untaggedVLAN)
     }

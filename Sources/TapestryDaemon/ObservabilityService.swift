@@ -78,20 +78,24 @@ final class ObservabilityService: @unchecked Sendable {
             let inPort = snap.ports[inSlot]
             steps.append("frame \(p.source) > \(p.destination)" + (p.vlan.map { " tagged VLAN \($0)" } ?? " untagged")
                 + " arrives on \(inPort.name) (\(inConfig.vlanSummary)\(inPort.isolated ? ", isolated" : ""))")
-            let decision = bytes.withUnsafeBytes { engine.decide($0, inSlot: inSlot, now: access.now, learning: false) }
+            // The one decision pipeline, on a batch of this frame, without learning.
+            let batch = FrameBatch(capacity: 1)
+            let decided = bytes.withUnsafeBytes { raw -> (ForwardingDecision, [FrameOutput]) in
+                batch.append(raw)
+                engine.decide(batch, inSlot: inSlot, now: access.now, learning: false)
+                return (batch.decision(0), Array(batch.outputs(0)))
+            }
+            let (decision, listed) = decided
             if decision.action == .drop {
                 steps.append("dropped: \(decision.reason.name)")
                 return TraceResult(steps: steps, action: "drop", dropReason: decision.reason.name,
                                    vlan: decision.vlan == 0 ? nil : Int(decision.vlan), outputs: [], mirroredTo: [])
             }
             steps.append("classified into VLAN \(decision.vlan)")
-            var outSlots: [Int] = []
+            let forwards = listed.filter { $0.kind == .forward }
             if decision.action == .unicast {
-                let entry = engine.table.lookupWithRemote(p.destination, vlan: decision.vlan)
-                let portName = entry.map { names[$0.port] ?? "#\($0.port)" } ?? "?"
-                steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(portName)"
+                steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(snap.ports[decision.outSlot].name)"
                     + (decision.outRemote != 0 ? " behind VTEP \(IPv4Address(value: decision.outRemote))" : ""))
-                outSlots = [decision.outSlot]
             } else {
                 if engine.snapshot.mode == .hub {
                     steps.append("hub mode: flood to every port of VLAN \(decision.vlan)")
@@ -101,20 +105,21 @@ final class ObservabilityService: @unchecked Sendable {
                     steps.append("MAC table: \(p.destination) unknown on VLAN \(decision.vlan): flood in VLAN \(decision.vlan)")
                 }
                 for slot in snap.ports.indices where slot != inSlot {
-                    let port = snap.ports[slot]
-                    if engine.floods(decision, to: slot, from: inSlot) { outSlots.append(slot); continue }
-                    if port.isMirrorOutput { steps.append("skip \(port.name): mirror output") }
-                    else if port.isolated && inPort.isolated { steps.append("skip \(port.name): both ports isolated") }
-                    else { steps.append("skip \(port.name): does not carry VLAN \(decision.vlan)") }
+                    switch engine.floodExclusion(decision, to: slot, from: inSlot) {
+                    case nil: continue
+                    case .mirrorOutput?: steps.append("skip \(snap.ports[slot].name): mirror output")
+                    case .isolated?: steps.append("skip \(snap.ports[slot].name): both ports isolated")
+                    case .notForwarding?: steps.append("skip \(snap.ports[slot].name): not forwarding (\(snap.ports[slot].state.rawValue))")
+                    default: steps.append("skip \(snap.ports[slot].name): does not carry VLAN \(decision.vlan)")
+                    }
                 }
             }
             var outputs: [TraceResult.Output] = []
-            for slot in outSlots {
-                let port = snap.ports[slot]
-                let tagging = port.vlan.egressTagged(decision.vlan) ? "tagged \(decision.vlan)" : "untagged"
+            for o in forwards {
+                let port = snap.ports[Int(o.target)]
+                let tagging = o.edit.leavesTagged(decision.header) ? "tagged \(decision.vlan)" : "untagged"
                 if let v = vxlans[port.name] {
-                    let remotes = decision.action == .unicast && decision.outRemote != 0
-                        ? [IPv4Address(value: decision.outRemote).description] : v.remotes.map(\.description)
+                    let remotes = o.remote != 0 ? [IPv4Address(value: o.remote).description] : v.remotes.map(\.description)
                     steps.append("output \(port.name) (\(tagging)): VXLAN VNI \(v.vni) to \(remotes.joined(separator: ", "))")
                     outputs.append(.init(port: port.name, tagging: tagging, vni: v.vni, remotes: remotes))
                 } else {
@@ -123,8 +128,13 @@ final class ObservabilityService: @unchecked Sendable {
                 }
             }
             if outputs.isEmpty { steps.append("no port to send to") }
-            let mirrored = snap.mirrors.filter { engine.mirrors($0, decision, from: inSlot) }.map { snap.ports[$0.outSlot].name }
+            let mirrored = listed.filter { $0.kind == .mirror }.map { snap.ports[Int($0.target)].name }
             for m in mirrored { steps.append("mirror copy to \(m)") }
+            let captureIDs = access.captureIDs(of: bridgeName)
+            for o in listed where o.kind == .captureIncoming || o.kind == .captureOutgoing {
+                let id = Int(o.target) < captureIDs.count ? "\(captureIDs[Int(o.target)])" : "?"
+                steps.append("copy to capture \(id) (\(o.kind == .captureIncoming ? "in" : "out"))")
+            }
             return TraceResult(steps: steps, action: decision.action == .unicast ? "unicast" : "flood", dropReason: nil,
                                vlan: Int(decision.vlan), outputs: outputs, mirroredTo: mirrored)
         }

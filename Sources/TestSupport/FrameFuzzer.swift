@@ -1,7 +1,8 @@
-// A seeded frame fuzzer over SwitchCore (parse + decide + egress edit), shared by the unit test
-// `FuzzFrameTests` and the release-mode `tapestry-fuzz` (run by `Tools/fuzz`): generated and mutated
-// frames go through a learning bridge (and a hub) with access, trunk and isolated ports, and every
-// decision is checked against invariants written independently of the switch code.
+// A seeded frame fuzzer over SwitchCore's decision pipeline (`BridgeEngine.decide` on a `FrameBatch`:
+// parse, classify, learn, look up, outputs with egress edits), shared by the unit test `FuzzFrameTests`
+// and the release-mode `tapestry-fuzz` (run by `Tools/fuzz`): generated and mutated frames go through a
+// learning bridge (and a hub) with access, trunk and isolated ports, and every decision and every output
+// is checked against invariants written independently of the switch code.
 import SwitchCore
 import TapestryModel
 
@@ -71,6 +72,7 @@ public final class FrameFuzzer {
 
     let learning: BridgeEngine
     let hub: BridgeEngine
+    let batch = FrameBatch(capacity: 1)
     var rng: FuzzRNG
     let buf: UnsafeMutableRawBufferPointer
     let out: UnsafeMutableRawBufferPointer
@@ -257,8 +259,8 @@ public final class FrameFuzzer {
         return policy.untaggedVLAN == 0 ? nil : policy.untaggedVLAN
     }
 
-    /// Builds the frame as it leaves `slot` into `out` (the edit the datapath would make) and checks it.
-    private func checkEgress(_ e: BridgeEngine, _ d: ForwardingDecision, in n: Int, to slot: Int, from inSlot: Int) {
+    /// Builds the frame as it leaves `slot` into `out` (the edit the pipeline listed) and checks it.
+    private func checkEgress(_ e: BridgeEngine, _ d: ForwardingDecision, in n: Int, to slot: Int, edit: EgressEdit, from inSlot: Int) {
         let ports = e.snapshot.ports
         let p = ports[slot]
         if slot == inSlot { violation("back-out-ingress", "\(p.name)", n) }
@@ -267,7 +269,6 @@ public final class FrameFuzzer {
             violation("isolated-to-isolated", "\(ports[inSlot].name) → \(p.name)", n)
         }
         if p.isMirrorOutput { violation("to-mirror-output", p.name, n) }
-        let edit = e.edit(for: d, to: slot)
         var m = n
         switch edit {
         case .none: for i in 0..<n { out[i] = buf[i] }
@@ -315,10 +316,13 @@ public final class FrameFuzzer {
         }
     }
 
-    private func check(_ e: BridgeEngine, _ d: ForwardingDecision, in n: Int, inSlot: Int) {
+    private func check(_ e: BridgeEngine, _ d: ForwardingDecision, _ outputs: UnsafeBufferPointer<FrameOutput>, in n: Int, inSlot: Int) {
         let ports = e.snapshot.ports
         let inPort = ports[inSlot]
+        // No mirror and no capture is configured here: every output is a forward.
+        for o in outputs where o.kind != .forward { violation("unexpected-copy", "\(o.kind) to \(o.target)", n) }
         if d.action == .drop {
+            if !outputs.isEmpty { violation("dropped-but-sent", "\(d.reason.name), \(outputs.count) outputs", n) }
             drops[Int(d.reason.rawValue)] += 1
             // A drop for a VLAN reason must agree with an independent reading of the bytes.
             if d.reason == .taggedOnAccess || d.reason == .vlanNotAllowed || d.reason == .untaggedOnTrunk {
@@ -342,21 +346,38 @@ public final class FrameFuzzer {
             unicasts += 1
             guard d.outSlot >= 0 && d.outSlot < ports.count else { violation("bad-out-slot", "\(d.outSlot)", n); return }
             if e.snapshot.mode == .hub { violation("unicast-in-hub", "", n) }
-            checkEgress(e, d, in: n, to: d.outSlot, from: inSlot)
+            guard outputs.count == 1, Int(outputs[0].target) == d.outSlot else {
+                violation("unicast-outputs", "\(outputs.count) outputs for a unicast to slot \(d.outSlot)", n)
+                return
+            }
+            checkEgress(e, d, in: n, to: d.outSlot, edit: outputs[0].edit, from: inSlot)
         case .flood:
             floods += 1
-            var any = false
-            for slot in ports.indices where e.floods(d, to: slot, from: inSlot) {
-                any = true
-                checkEgress(e, d, in: n, to: slot, from: inSlot)
+            // Every port that should get the flood gets it once, by an independent reading of the ports.
+            var expected = 0
+            for (slot, p) in ports.enumerated() where slot != inSlot && p.vlan.carries(d.vlan) && !p.isMirrorOutput
+                && !(p.isolated && inPort.isolated) { expected |= 1 << slot }
+            var seen = 0
+            for o in outputs {
+                let slot = Int(o.target)
+                guard slot >= 0 && slot < ports.count else { violation("bad-out-slot", "\(slot)", n); continue }
+                if seen & (1 << slot) != 0 { violation("flood-duplicate", ports[slot].name, n) }
+                seen |= 1 << slot
+                checkEgress(e, d, in: n, to: slot, edit: o.edit, from: inSlot)
             }
-            if !any { floodsWithNoOutput += 1 }
+            if seen != expected { violation("flood-set", "reached \(String(seen, radix: 2)), expected \(String(expected, radix: 2))", n) }
+            if outputs.isEmpty { floodsWithNoOutput += 1 }
         case .drop: break
         }
         // Learning: a forwarded frame's source is now on its ingress port (unless pinned by a static entry).
         if e.snapshot.mode == .learning, d.header.source != Self.staticMAC,
            e.table.lookup(d.header.source, vlan: d.vlan) != inPort.id {
             violation("not-learned", "\(d.header.source) vlan \(d.vlan) on \(inPort.name)", n)
+        }
+        // The learning update the pipeline reports: made in a learning bridge, unless a static entry pins the source.
+        let pinned = d.header.source == Self.staticMAC && d.vlan == 10
+        if d.learned != (e.snapshot.mode == .learning && !pinned) {
+            violation("learning-update", "reported \(d.learned) for \(d.header.source) vlan \(d.vlan) in \(e.snapshot.mode)", n)
         }
         if d.header.source == Self.staticMAC, d.vlan == 10, e.table.lookup(Self.staticMAC, vlan: 10) != Self.ids["t1"] {
             violation("static-moved", "by \(inPort.name)", n)
@@ -382,8 +403,10 @@ public final class FrameFuzzer {
             let e = (i & 7) == 7 ? hub : learning
             let inSlot = rng.below(e.snapshot.ports.count)
             now += 1 // 1 ms a frame; entries age out after 2 s
-            let d = e.decide(UnsafeRawBufferPointer(start: buf.baseAddress, count: n), inSlot: inSlot, now: now)
-            check(e, d, in: n, inSlot: inSlot)
+            batch.removeAll()
+            batch.append(UnsafeRawBufferPointer(start: buf.baseAddress, count: n))
+            e.decide(batch, inSlot: inSlot, now: now)
+            check(e, batch.decision(0), batch.outputs(0), in: n, inSlot: inSlot)
             frames += 1
             if i % 1000 == 999 { learning.expire(now: now); hub.expire(now: now) }
             if i % 50_000 == 49_999 {

@@ -1,14 +1,34 @@
 import SwitchCore
 import TapestryModel
 
-/// A bridge with in-memory ports: tests inject a frame on a port and read exactly what came out
-/// of which port (with the egress tag edits applied), and which drops were counted.
+/// A bridge with in-memory ports, driven by the same decision pipeline as the datapath
+/// (`BridgeEngine.decide` over a `FrameBatch`): tests inject frames on a port and read exactly
+/// what came out of which port (tag edits applied, mirror copies included), which captures got
+/// which copy, and which drops were counted.
 public final class InMemorySwitch {
+    /// One thing that left the switch for a frame.
+    public struct Delivery: Equatable, Sendable {
+        public var kind: FrameOutput.Kind
+        /// The port it left by (forwards and mirror copies), or the capture's name (captures).
+        public var port: String
+        /// The bytes as they leave (as captured, for a capture copy).
+        public var frame: [UInt8]
+        /// For a forward out of a tunnel port: the remote VTEP it goes to (0: every remote).
+        public var remote: UInt32
+    }
+
     public let engine: BridgeEngine
     public private(set) var config: BridgeConfig
     private var ids: [String: UInt32] = [:]
+    private let batch = FrameBatch(capacity: 32)
+    private var captureNames: [String] = []
+    private var captureSpecs: [(port: String?, watch: CaptureWatch)] = []
     /// Drops counted per ingress port name and reason.
     public private(set) var drops: [String: [DropReason: Int]] = [:]
+    /// Copies delivered to each capture (by name), in order.
+    public private(set) var captured: [String: [(incoming: Bool, frame: [UInt8])]] = [:]
+    /// The decision of the last frame injected.
+    public private(set) var lastDecision: ForwardingDecision?
     /// The clock in milliseconds; tests move it forward.
     public var now: Int64 = 0
 
@@ -32,25 +52,69 @@ public final class InMemorySwitch {
 
     public func portID(_ name: String) -> UInt32? { ids[name] }
 
-    /// Sends `frame` in on port `name`; returns each output port with the bytes it would send.
-    @discardableResult
-    public func inject(_ frame: [UInt8], on name: String) -> [(port: String, frame: [UInt8])] {
-        guard let id = ids[name] else { preconditionFailure("test names unknown port \(name)") }
-        let inSlot = engine.snapshot.slot(of: id)
-        let decision = frame.withUnsafeBytes { engine.decide($0, inSlot: inSlot, now: now) }
-        var out: [(port: String, frame: [UInt8])] = []
-        switch decision.action {
-        case .drop:
-            drops[name, default: [:]][decision.reason, default: 0] += 1
-        case .unicast:
-            out.append((engine.snapshot.ports[decision.outSlot].name,
-                        engine.edit(for: decision, to: decision.outSlot).apply(to: frame)))
-        case .flood:
-            for slot in engine.snapshot.ports.indices where engine.floods(decision, to: slot, from: inSlot) {
-                out.append((engine.snapshot.ports[slot].name, engine.edit(for: decision, to: slot).apply(to: frame)))
-            }
+    /// Starts a capture called `name` of port `port` (nil: of VLAN `vlan` on every port).
+    public func startCapture(_ name: String, port: String?, vlan: UInt16 = 0, incoming: Bool = true, outgoing: Bool = true) {
+        let id = port.map { p -> UInt32 in
+            guard let id = ids[p] else { preconditionFailure("test names unknown port \(p)") }
+            return id
         }
-        return out
+        captureNames.append(name)
+        captureSpecs.append((port, CaptureWatch(port: id, vlan: vlan, incoming: incoming, outgoing: outgoing && port != nil)))
+        engine.setCaptureWatches(captureSpecs.map(\.watch))
+    }
+
+    /// Sends `frame` in on port `name` (from tunnel remote `remote`); returns each port with the
+    /// bytes it sends (forwards and mirror copies).
+    @discardableResult
+    public func inject(_ frame: [UInt8], on name: String, remote: UInt32 = 0) -> [(port: String, frame: [UInt8])] {
+        deliveries(frame, on: name, remote: remote).filter { $0.kind == .forward || $0.kind == .mirror }.map { ($0.port, $0.frame) }
+    }
+
+    /// Sends `frame` in on port `name`; returns everything that left, in the pipeline's order.
+    public func deliveries(_ frame: [UInt8], on name: String, remote: UInt32 = 0) -> [Delivery] {
+        injectBatch([frame], on: name, remote: remote)[0]
+    }
+
+    /// Sends `frames` in on port `name` as one batch (at most 32); returns per frame what left.
+    public func injectBatch(_ frames: [[UInt8]], on name: String, remote: UInt32 = 0) -> [[Delivery]] {
+        guard let id = ids[name] else { preconditionFailure("test names unknown port \(name)") }
+        precondition(frames.count <= batch.capacity, "at most \(batch.capacity) frames a batch")
+        let inSlot = engine.snapshot.slot(of: id)
+        precondition(inSlot >= 0, "port \(name) is not on the bridge")
+        // The frames' bytes must stay put until the outputs are read: one contiguous copy.
+        let total = frames.reduce(0) { $0 + $1.count }
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 16)
+        defer { storage.deallocate() }
+        batch.removeAll()
+        var at = 0
+        for f in frames {
+            let dst = UnsafeMutableRawBufferPointer(rebasing: storage[at..<at + f.count])
+            f.withUnsafeBytes { dst.copyMemory(from: $0) }
+            batch.append(UnsafeRawBufferPointer(dst), remote: remote)
+            at += f.count
+        }
+        engine.decide(batch, inSlot: inSlot, now: now)
+        let ports = engine.snapshot.ports
+        var result: [[Delivery]] = []
+        for (i, frame) in frames.enumerated() {
+            let d = batch.decision(i)
+            lastDecision = d
+            if d.action == .drop { drops[name, default: [:]][d.reason, default: 0] += 1 }
+            var out: [Delivery] = []
+            for o in batch.outputs(i) {
+                let bytes = o.edit.apply(to: frame)
+                switch o.kind {
+                case .forward, .mirror:
+                    out.append(Delivery(kind: o.kind, port: ports[Int(o.target)].name, frame: bytes, remote: o.remote))
+                case .captureIncoming, .captureOutgoing:
+                    let capture = captureNames[Int(o.target)]
+                    captured[capture, default: []].append((o.kind == .captureIncoming, bytes))
+                    out.append(Delivery(kind: o.kind, port: capture, frame: bytes, remote: 0))
+                }
+            }
+            result.append(out)
+        }
+        return result
     }
 
     /// The names of the ports a frame reached.

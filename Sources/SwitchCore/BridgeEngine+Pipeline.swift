@@ -1,0 +1,102 @@
+// The decision pipeline: one batch of frames of one port in, per frame a decision and the list of
+// outputs out. In order, per frame:
+//
+//   parse (Ethernet + outer 802.1Q) → filter (runt, bad source, reserved group, mirror output) →
+//   classify into a VLAN (VLANPolicy.classify over the packed port facts) → learn the source
+//   (MACLearningTable; trace passes learning: false) → look up the destination (unicast, or flood
+//   when unknown / multicast / hub) → filter the egress (isolation, VLAN membership, mirror outputs)
+//   → list the outputs: capture copies of what arrived, then per output port its outgoing capture
+//   copies and the frame with its tag edit (and tunnel remote), then mirror copies.
+//
+// The caller walks `FrameBatch.outputs(i)` front to back and does the I/O. Nothing here allocates:
+// the batch's storage is the caller's and reused; the snapshot is read once per batch.
+
+extension BridgeEngine {
+    /// Decides every frame of `batch`, which arrived on slot `inSlot` at `now` (ms): fills the
+    /// batch's decisions and outputs. Learns sources unless `learning` is false (trace).
+    public func decide(_ batch: FrameBatch, inSlot: Int, now: Int64, learning: Bool = true) {
+        let snap = snapshot
+        let portCount = snap.ports.count
+        precondition(inSlot >= 0 && inSlot < portCount, "slot \(inSlot) is not a port of bridge \(snap.bridge)")
+        let watches = slotWatches
+        let mirrors = snap.mirrors
+        // The most outputs one frame can have: every port, every mirror, and per capture one copy
+        // in and one per port out.
+        let perFrame = portCount + mirrors.count + watches.count * (portCount + 1)
+        let n = batch.count
+        var o = 0
+        for i in 0..<n {
+            let out = batch.reserveOutputs(used: o, perFrame: perFrame)
+            batch.bounds[i] = Int32(truncatingIfNeeded: o)
+            let d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now, learning: learning)
+            batch.decisions[i] = d
+            if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
+            switch d.action {
+            case .drop: break
+            case .unicast:
+                forward(d, snap, watches, to: d.outSlot, remote: d.outRemote, out, &o)
+            case .flood:
+                for slot in 0..<portCount where BridgeEngine.floodExclusion(snap, vlan: d.vlan, to: slot, from: inSlot) == nil {
+                    forward(d, snap, watches, to: slot, remote: 0, out, &o)
+                }
+            }
+            if !mirrors.isEmpty && d.action != .drop {
+                mirror(d, mirrors, inSlot: inSlot, out, first: Int(batch.bounds[i]), &o)
+            }
+        }
+        batch.bounds[n] = Int32(truncatingIfNeeded: o)
+    }
+
+    /// The frame out of `slot`, preceded by the copies for captures of that port's outgoing frames.
+    @inline(__always)
+    private func forward(_ d: ForwardingDecision, _ snap: ForwardingSnapshot, _ watches: [SlotWatch], to slot: Int,
+                         remote: UInt32, _ out: UnsafeMutablePointer<FrameOutput>, _ o: inout Int) {
+        let edit = BridgeEngine.edit(snap, d, to: slot)
+        if !watches.isEmpty {
+            for (k, w) in watches.enumerated() where w.slot == slot && w.outgoing && (w.vlan == 0 || w.vlan == d.vlan) {
+                out[o] = FrameOutput(kind: .captureOutgoing, target: Int32(k), edit: edit)
+                o += 1
+            }
+        }
+        out[o] = FrameOutput(kind: .forward, target: Int32(truncatingIfNeeded: slot), edit: edit, remote: remote)
+        o += 1
+    }
+
+    /// Copies for captures of the ingress port (as received, dropped frames too) and of the
+    /// frame's VLAN (forwarded frames, tagged with their VLAN).
+    private func captureIncoming(_ d: ForwardingDecision, _ watches: [SlotWatch], inSlot: Int,
+                                 _ out: UnsafeMutablePointer<FrameOutput>, _ o: inout Int) {
+        for (k, w) in watches.enumerated() {
+            if w.slot == inSlot {
+                guard w.incoming && (w.vlan == 0 || w.vlan == d.vlan) else { continue }
+                out[o] = FrameOutput(kind: .captureIncoming, target: Int32(k))
+                o += 1
+            } else if w.slot == SlotWatch.anySlot && d.action != .drop && w.vlan == d.vlan {
+                out[o] = FrameOutput(kind: .captureIncoming, target: Int32(k),
+                                     edit: EgressEdit.forEgress(vlan: d.vlan, header: d.header, tagged: true))
+                o += 1
+            }
+        }
+    }
+
+    /// Unedited copies to the output of every mirror that selects the frame: all frames, its VLAN,
+    /// or a port it enters or leaves by (the forwards already listed from `first`).
+    private func mirror(_ d: ForwardingDecision, _ mirrors: [MirrorRule], inSlot: Int,
+                        _ out: UnsafeMutablePointer<FrameOutput>, first: Int, _ o: inout Int) {
+        let end = o
+        for rule in mirrors {
+            var selected = rule.selectAll || rule.vlans.contains(d.vlan)
+            if !selected {
+                for s in rule.slots {
+                    if s == inSlot { selected = true; break }
+                    for k in first..<end where out[k].kind == .forward && Int(out[k].target) == s { selected = true; break }
+                    if selected { break }
+                }
+            }
+            if selected {
+                out[o] = FrameOutput(kind: .mirror, target: Int32(truncatingIfNeeded: rule.outSlot))
+                o += 1
+            }
+        }
+    }
+}
