@@ -1,7 +1,7 @@
 // A seeded frame fuzzer over SwitchCore's decision pipeline (`BridgeEngine.decide` on a `FrameBatch`:
 // parse, classify, learn, look up, outputs with egress edits), shared by the unit test `FuzzFrameTests`
 // and the release-mode `tapestry-fuzz` (run by `Tools/fuzz`): generated and mutated frames go through a
-// learning bridge (and a hub) with access, trunk and isolated ports, and every decision and every output
+// learning bridge (and a hub) with access, trunk and isolated ports, a mirror and two captures, and every decision and every output
 // is checked against invariants written independently of the switch code.
 import SwitchCore
 import TapestryModel
@@ -55,18 +55,25 @@ public final class FrameFuzzer {
         a1.maxMACs = 8
         t4.maxMACs = variant == 1 ? nil : 32
         a5.isolated = variant == 2
-        var list = [a1, a2, a3, a4, t1, t2, t3, t4, a5]
+        // The output of a mirror of VLAN 20 and of t3's frames: it carries only copies.
+        let m1 = PortConfig(name: "m1", type: .tap)
+        var list = [a1, a2, a3, a4, t1, t2, t3, t4, a5, m1]
         if variant == 3 { list.remove(at: 2) } // a port leaves (its id stays unused)
         return list
     }
 
-    static let portNames = ["a1", "a2", "a3", "a4", "t1", "t2", "t3", "t4", "a5"]
+    static let portNames = ["a1", "a2", "a3", "a4", "t1", "t2", "t3", "t4", "a5", "m1"]
     static let staticMAC = MACAddress(rawValue: 0x5254_00FF_0001)
 
     static func config(variant: Int, mode: BridgeMode) -> BridgeConfig {
         BridgeConfig(name: "fz", mode: mode, macAging: 2, macTableSize: 128, ports: ports(variant: variant),
-                     staticMACs: [StaticMAC(mac: staticMAC, vlan: VLANID(10)!, port: "t1")])
+                     staticMACs: [StaticMAC(mac: staticMAC, vlan: VLANID(10)!, port: "t1")],
+                     mirrors: [MirrorConfig(name: "fm", selectPorts: ["t3"], selectVLANs: [VLANID(20)!], output: "m1")])
     }
+
+    /// Live captures: a1 in and out (watch 0), VLAN 30 anywhere (watch 1).
+    static let watches = [CaptureWatch(port: ids["a1"], vlan: 0, incoming: true, outgoing: true),
+                          CaptureWatch(port: nil, vlan: 30, incoming: true, outgoing: false)]
 
     static let ids: [String: UInt32] = Dictionary(uniqueKeysWithValues: portNames.enumerated().map { ($1, UInt32($0 + 1)) })
 
@@ -90,6 +97,8 @@ public final class FrameFuzzer {
     public internal(set) var floods = 0
     public internal(set) var floodsWithNoOutput = 0
     public internal(set) var deliveries = 0
+    public internal(set) var mirrorCopiesChecked = 0
+    public internal(set) var captureCopiesChecked = 0
     /// Frames that left an untagged port with an inner 802.1Q tag exposed (a priority tag was popped).
     public internal(set) var innerTagExposedOnAccess = 0
     /// Frames tagged with a VID on a trunk whose payload starts with another tag, sent out untagged-native
@@ -102,6 +111,8 @@ public final class FrameFuzzer {
         rng = FuzzRNG(seed: seed)
         learning = BridgeEngine(snapshot: ForwardingSnapshot(config: Self.config(variant: 0, mode: .learning), portIDs: Self.ids))
         hub = BridgeEngine(snapshot: ForwardingSnapshot(config: Self.config(variant: 0, mode: .hub), portIDs: Self.ids))
+        learning.setCaptureWatches(Self.watches)
+        hub.setCaptureWatches(Self.watches)
         buf = .allocate(byteCount: Self.maxFrame + 64, alignment: 16)
         out = .allocate(byteCount: Self.maxFrame + 64, alignment: 16)
         ring = .allocate(byteCount: Self.ringSize * (Self.maxFrame + 64), alignment: 16)
@@ -319,10 +330,11 @@ public final class FrameFuzzer {
     private func check(_ e: BridgeEngine, _ d: ForwardingDecision, _ outputs: UnsafeBufferPointer<FrameOutput>, in n: Int, inSlot: Int) {
         let ports = e.snapshot.ports
         let inPort = ports[inSlot]
-        // No mirror and no capture is configured here: every output is a forward.
-        for o in outputs where o.kind != .forward { violation("unexpected-copy", "\(o.kind) to \(o.target)", n) }
+        checkCopies(e, d, outputs, in: n, inSlot: inSlot)
+        var forwardCount = 0
+        for o in outputs where o.kind == .forward { forwardCount += 1 }
         if d.action == .drop {
-            if !outputs.isEmpty { violation("dropped-but-sent", "\(d.reason.name), \(outputs.count) outputs", n) }
+            if forwardCount > 0 { violation("dropped-but-sent", "\(d.reason.name), \(forwardCount) forwards", n) }
             drops[Int(d.reason.rawValue)] += 1
             // A drop for a VLAN reason must agree with an independent reading of the bytes.
             if d.reason == .taggedOnAccess || d.reason == .vlanNotAllowed || d.reason == .untaggedOnTrunk {
@@ -346,11 +358,14 @@ public final class FrameFuzzer {
             unicasts += 1
             guard d.outSlot >= 0 && d.outSlot < ports.count else { violation("bad-out-slot", "\(d.outSlot)", n); return }
             if e.snapshot.mode == .hub { violation("unicast-in-hub", "", n) }
-            guard outputs.count == 1, Int(outputs[0].target) == d.outSlot else {
-                violation("unicast-outputs", "\(outputs.count) outputs for a unicast to slot \(d.outSlot)", n)
-                return
+            for o in outputs where o.kind == .forward {
+                guard forwardCount == 1, Int(o.target) == d.outSlot else {
+                    violation("unicast-outputs", "\(forwardCount) forwards for a unicast to slot \(d.outSlot)", n)
+                    return
+                }
+                checkEgress(e, d, in: n, to: d.outSlot, edit: o.edit, from: inSlot)
             }
-            checkEgress(e, d, in: n, to: d.outSlot, edit: outputs[0].edit, from: inSlot)
+            if forwardCount == 0 { violation("unicast-outputs", "no forward for a unicast to slot \(d.outSlot)", n) }
         case .flood:
             floods += 1
             // Every port that should get the flood gets it once, by an independent reading of the ports.
@@ -358,7 +373,7 @@ public final class FrameFuzzer {
             for (slot, p) in ports.enumerated() where slot != inSlot && p.vlan.carries(d.vlan) && !p.isMirrorOutput
                 && !(p.isolated && inPort.isolated) { expected |= 1 << slot }
             var seen = 0
-            for o in outputs {
+            for o in outputs where o.kind == .forward {
                 let slot = Int(o.target)
                 guard slot >= 0 && slot < ports.count else { violation("bad-out-slot", "\(slot)", n); continue }
                 if seen & (1 << slot) != 0 { violation("flood-duplicate", ports[slot].name, n) }
@@ -366,7 +381,7 @@ public final class FrameFuzzer {
                 checkEgress(e, d, in: n, to: slot, edit: o.edit, from: inSlot)
             }
             if seen != expected { violation("flood-set", "reached \(String(seen, radix: 2)), expected \(String(expected, radix: 2))", n) }
-            if outputs.isEmpty { floodsWithNoOutput += 1 }
+            if forwardCount == 0 { floodsWithNoOutput += 1 }
         case .drop: break
         }
         // Learning: a forwarded frame's source is now on its ingress port (unless pinned by a static entry).
@@ -382,6 +397,60 @@ public final class FrameFuzzer {
         if d.header.source == Self.staticMAC, d.vlan == 10, e.table.lookup(Self.staticMAC, vlan: 10) != Self.ids["t1"] {
             violation("static-moved", "by \(inPort.name)", n)
         }
+    }
+
+    /// Mirror and capture copies, against an independent reading of the mirror and the watches.
+    private func checkCopies(_ e: BridgeEngine, _ d: ForwardingDecision, _ outputs: UnsafeBufferPointer<FrameOutput>,
+                             in n: Int, inSlot: Int) {
+        let ports = e.snapshot.ports
+        let a1 = e.snapshot.slot(of: Self.ids["a1"] ?? 0), t3 = e.snapshot.slot(of: Self.ids["t3"] ?? 0)
+        let m1 = e.snapshot.slot(of: Self.ids["m1"] ?? 0)
+        var copiesA1 = 0, copiesV30 = 0, copiesOut = 0, mirrorCopies = 0, forwardsToA1 = 0, touchesT3 = inSlot == t3
+        var lastForward = -1, firstMirror = Int.max
+        for (k, o) in outputs.enumerated() {
+            switch o.kind {
+            case .forward:
+                lastForward = k
+                if Int(o.target) == t3 { touchesT3 = true }
+                if Int(o.target) == a1 {
+                    forwardsToA1 += 1
+                    // Its outgoing capture copy comes right before it, edited the same way.
+                    if k == 0 || outputs[k - 1].kind != .captureOutgoing || outputs[k - 1].target != 0 || outputs[k - 1].edit != o.edit {
+                        violation("capture-out-missing", "forward to a1 without its copy before it", n)
+                    }
+                }
+            case .mirror:
+                mirrorCopies += 1
+                firstMirror = min(firstMirror, k)
+                if Int(o.target) != m1 || o.edit != .none { violation("mirror-copy", "to \(o.target) with \(o.edit)", n) }
+            case .captureIncoming:
+                guard o.target == 0 || o.target == 1 else { violation("capture-target", "\(o.target)", n); continue }
+                if o.target == 0 { copiesA1 += 1 } else { copiesV30 += 1 }
+                if o.target == 0 && o.edit != .none { violation("capture-in-edited", "\(o.edit) on a1", n) }
+                if o.target == 1 {
+                    // A VLAN capture shows the frame tagged with its VLAN.
+                    let vid: UInt16
+                    switch o.edit {
+                    case .push(let tci), .retag(let tci): vid = tci & 0xFFF
+                    case .none: vid = d.header.isTagged ? d.header.tagVID : 0
+                    case .pop: vid = 0
+                    }
+                    if vid != d.vlan { violation("capture-vlan-tag", "copy of VLAN \(d.vlan) tagged \(vid)", n) }
+                }
+            case .captureOutgoing:
+                copiesOut += 1
+                if o.target != 0 { violation("capture-out-target", "\(o.target)", n) }
+            }
+        }
+        let forwarded = d.action != .drop
+        if copiesA1 != (inSlot == a1 ? 1 : 0) { violation("capture-in-port", "\(copiesA1) copies, in on \(ports[inSlot].name)", n) }
+        if copiesV30 != (forwarded && d.vlan == 30 ? 1 : 0) { violation("capture-in-vlan", "\(copiesV30) copies of VLAN \(d.vlan)", n) }
+        if copiesOut != forwardsToA1 { violation("capture-out-count", "\(copiesOut) copies, \(forwardsToA1) forwards to a1", n) }
+        let mirrored = forwarded && (d.vlan == 20 || touchesT3)
+        if mirrorCopies != (mirrored ? 1 : 0) { violation("mirror-selection", "\(mirrorCopies) copies, expected \(mirrored ? 1 : 0)", n) }
+        if mirrorCopies > 0 && firstMirror < lastForward { violation("mirror-order", "a copy before a forward", n) }
+        mirrorCopiesChecked += mirrorCopies
+        captureCopiesChecked += copiesA1 + copiesV30 + copiesOut
     }
 
     private func checkTable(_ e: BridgeEngine) {

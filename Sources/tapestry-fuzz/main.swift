@@ -4,8 +4,8 @@
 //
 // --known KIND: violations of KIND are a known, reported bug: printed, but not fatal; a known KIND
 // that no longer occurs is fatal (so that the list is kept honest once the bug is fixed).
-// Generated and mutated frames go through a learning bridge (and a hub) with access, trunk and
-// isolated ports; every decision is checked against independent invariants. Exit status 0 when no
+// Generated and mutated frames go through the decision pipeline of a learning bridge (and a hub) with access, trunk,
+// isolated ports, a mirror and two captures; every decision and output is checked against independent invariants. Exit status 0 when no
 // invariant broke, 1 when one did (the first violations are printed with the frame in hex).
 // The engine is TestSupport's FrameFuzzer, the same code the unit test FuzzFrameTests runs.
 import SwitchCore
@@ -59,7 +59,8 @@ while done < total {
 }
 let elapsed = monotonicSeconds() - start
 print("tapestry-fuzz: seed \(seed): \(fuzzer.frames) frames in \(Double(Int(elapsed * 100)) / 100) s = \(Int(Double(fuzzer.frames) / elapsed)) frames/s")
-print("  unicast \(fuzzer.unicasts), flood \(fuzzer.floods) (no output: \(fuzzer.floodsWithNoOutput)), deliveries checked \(fuzzer.deliveries)")
+print("  unicast \(fuzzer.unicasts), flood \(fuzzer.floods) (no output: \(fuzzer.floodsWithNoOutput)), deliveries checked \(fuzzer.deliveries), "
+      + "mirror copies \(fuzzer.mirrorCopiesChecked), capture copies \(fuzzer.captureCopiesChecked)")
 print("  drops by reason:")
 for (name, n) in fuzzer.dropsByName { print("    \(name + String(repeating: " ", count: max(1, 24 - name.count)))\(n)") }
 print("  informational: inner tag exposed on access ports \(fuzzer.innerTagExposedOnAccess), "

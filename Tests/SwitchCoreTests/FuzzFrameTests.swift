@@ -17,7 +17,8 @@ struct FuzzFrameTests {
         let elapsed = clock.measure { fuzzer.run(1_000_000) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("fuzz: \(fuzzer.frames) frames in \(seconds) s (\(Int(Double(fuzzer.frames) / seconds)) frames/s, debug), "
-              + "unicast \(fuzzer.unicasts), flood \(fuzzer.floods), deliveries \(fuzzer.deliveries)")
+              + "unicast \(fuzzer.unicasts), flood \(fuzzer.floods), deliveries \(fuzzer.deliveries), "
+              + "mirror copies \(fuzzer.mirrorCopiesChecked), capture copies \(fuzzer.captureCopiesChecked)")
         print("fuzz: drops " + fuzzer.dropsByName.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
         print("fuzz: violations \(fuzzer.violationCounts)")
         #expect(fuzzer.frames == 1_000_000)
@@ -27,6 +28,10 @@ struct FuzzFrameTests {
             #expect(fuzzer.drops[Int(reason.rawValue)] > 0, "no \(reason.name) drop generated")
         }
         #expect(fuzzer.unicasts > 10_000 && fuzzer.floods > 10_000)
+        // Mirror and capture copies are listed and checked too (mirror of VLAN 20 and t3; captures of a1 and VLAN 30).
+        #expect(fuzzer.mirrorCopiesChecked > 10_000 && fuzzer.captureCopiesChecked > 10_000,
+                "mirror copies \(fuzzer.mirrorCopiesChecked), capture copies \(fuzzer.captureCopiesChecked)")
+        #expect(fuzzer.drops[Int(DropReason.mirrorOutput.rawValue)] > 0, "no frame arrived on the mirror output")
         // Includes the two bugs this fuzzer found and that are fixed now: a VLAN hop through a priority
         // tag wrapped around another tag, and moved MACs exceeding a port's --max-macs.
         #expect(fuzzer.violations.isEmpty, "invariants broken:\n\(fuzzer.violations.map(\.description).joined(separator: "\n"))")
