@@ -74,6 +74,8 @@ public struct SetPortParams: Codable, Sendable {
     public var maxMACs: Int?
     /// `--stp-cost/--stp-priority/--stp-edge/--bpdu-guard/--stp-p2p`: the fields given replace the port's.
     public var stp: PortSTPConfig?
+    /// Rate limits, port security, storm control and impairments to set or clear.
+    public var policy: PortPolicyEdit?
     public init(bridge: String, port: String, accessVLAN: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, clearVLAN: Bool = false, isolated: Bool? = nil) {
         self.bridge = bridge; self.port = port; self.accessVLAN = accessVLAN; self.trunk = trunk; self.native = native

@@ -14,5 +14,6 @@ extension PortConfig {
         }
         if let iso = p.isolated { isolated = iso }
         if let limit = p.maxMACs { maxMACs = limit == 0 ? nil : limit }
+        if let edit = p.policy { policy = edit.applied(to: policy) }
     }
 }

@@ -78,6 +78,8 @@ struct AddPort: ParsableCommand {
     @Flag(help: "Succeed without change if the port already exists on this bridge.")
     var mayExist = false
 
+    @OptionGroup var policy: PortPolicyOptions
+
     var context: CommandContext { CommandContext(verb: "add-port", object: port) }
 
     func makeParams() throws(CLIError) -> AddPortParams {
@@ -108,6 +110,11 @@ struct AddPort: ParsableCommand {
         var config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
                                 nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address, vxlan: tunnel)
         config.maxMACs = maxMacs
+        do throws(ModelError) {
+            let edit = try policy.edit(port: portName)
+            guard edit.clear.isEmpty else { throw ModelError("the --no-… policy options apply to set-port only") }
+            config.policy = edit.applied(to: nil)
+        } catch { throw context.refuse(error.message) }
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
         return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network)
     }

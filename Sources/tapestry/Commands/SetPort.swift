@@ -60,6 +60,8 @@ struct SetPort: ParsableCommand {
     @Option(help: ArgumentHelp("Whether the link is point-to-point for RSTP.", valueName: "auto|yes|no"))
     var stpP2p: String?
 
+    @OptionGroup var policy: PortPolicyOptions
+
     var context: CommandContext { CommandContext(verb: "set-port", object: port) }
 
     func makeParams() throws(CLIError) -> SetPortParams {
@@ -85,15 +87,20 @@ struct SetPort: ParsableCommand {
         let p2p = try context.choice(stpP2p, option: "stp-p2p", among: STPPointToPoint.allCases)
         let stp = PortSTPConfig(cost: stpCost, priority: stpPriority, edge: stpEdge, bpduGuard: bpduGuard, p2p: p2p)
         do { try stp.validate(port: portName) } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
-        guard access != nil || trunkGiven || noVlan || isolation != nil || maxMacs != nil || !stp.isEmpty else {
+        let policyEdit: PortPolicyEdit
+        do { policyEdit = try policy.edit(port: portName) } catch { throw context.refuse(error.message) }
+        guard access != nil || trunkGiven || noVlan || isolation != nil || maxMacs != nil || !stp.isEmpty
+                || !policyEdit.isEmpty else {
             throw context.refuse("nothing to change: give --vlan, --trunk, --native, --native-mode, --no-vlan, "
                 + "--isolated, --no-isolated, --max-macs or a spanning tree option (--stp-cost, --stp-priority, "
-                + "--[no-]stp-edge, --[no-]bpdu-guard, --stp-p2p)")
+                + "--[no-]stp-edge, --[no-]bpdu-guard, --stp-p2p) or a policy option (--ingress-rate, --egress-rate, "
+                + "--allowed-address, --[no-]trusted, --storm-limit, --delay, --loss, … and their --no-… forms)")
         }
         var params = SetPortParams(bridge: bridgeName, port: portName, accessVLAN: access, trunk: allowed, native: nativeVLAN,
                                    nativeMode: mode, clearVLAN: noVlan, isolated: isolation)
         params.maxMACs = maxMacs
         params.stp = stp.isEmpty ? nil : stp
+        params.policy = policyEdit.isEmpty ? nil : policyEdit
         return params
     }
 
