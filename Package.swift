@@ -91,6 +91,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel", "HostSystem"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
