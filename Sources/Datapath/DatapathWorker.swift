@@ -317,6 +317,7 @@ final class DatapathWorker: @unchecked Sendable {
         guard batch.count > 0 else { return }
         let bridge = config.bridges[b]
         let inPort = bridge.ports[slot]
+        batch.clockNanos = Int64(tp_monotonic_us()) &* 1000
         bridgeEngines[b].decide(batch, inSlot: slot, now: now)
         let sessions = capturesByBridge[b]
         for i in 0..<batch.count {

@@ -28,7 +28,8 @@ extension BridgeEngine {
         for i in 0..<n {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
             batch.bounds[i] = Int32(truncatingIfNeeded: o)
-            let d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now, learning: learning)
+            let d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
+                                nanos: batch.clockNanos != 0 ? batch.clockNanos : now &* 1_000_000, learning: learning)
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
             switch d.action {

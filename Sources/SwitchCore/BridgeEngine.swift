@@ -79,7 +79,7 @@ public final class BridgeEngine {
     /// destination: a drop with its reason, a flood, or a unicast to one slot (and remote).
     @inline(__always)
     func decideFrame(_ frame: UnsafeRawBufferPointer, _ snap: ForwardingSnapshot, inSlot: Int, inRemote: UInt32,
-                     now: Int64, learning: Bool) -> ForwardingDecision {
+                     now: Int64, nanos: Int64, learning: Bool) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -94,6 +94,13 @@ public final class BridgeEngine {
                                    untaggedVLAN: inPort.untaggedVLAN, carries: { snap.carries(inSlot, $0) }) {
         case .success(let v): vlan = v
         case .failure(let reason): return .drop(reason, header)
+        }
+        // Port policy before learning: a spoofed source must not be learned.
+        let policy = inPort.flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
+        // (trace, which does not learn, does not use up rate-limit tokens either)
+        if let policy, let reason = learning ? policy.admit(frame, source: header.source.rawValue, length: frame.count, now: nanos)
+            : policy.addressGuard.check(source: header.source.rawValue, payload: FramePayload.read(frame)) {
+            return .drop(reason, header, vlan: vlan)
         }
         var learned = false
         if inPort.flags & FastPort.noForward != 0 {
@@ -113,15 +120,13 @@ public final class BridgeEngine {
             }
         }
         if snap.mode == .hub || header.destination.isMulticast {
-            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
+            return flood(header, vlan: vlan, learned: learned, policy: policy, nanos: nanos)
         }
         guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
-            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
+            return flood(header, vlan: vlan, learned: learned, policy: policy, nanos: nanos)
         }
         let out = snap.fastSlot(of: outID)
-        if out < 0 {
-            return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
-        }
+        if out < 0 { return flood(header, vlan: vlan, learned: learned, policy: policy, nanos: nanos) }
         if out == inSlot { return .drop(.destinationOnIngress, header, vlan: vlan, learned: learned) }
         let outFlags = snap.fast[out].flags
         if inPort.flags & outFlags & FastPort.isolated != 0 { return .drop(.isolated, header, vlan: vlan, learned: learned) }
@@ -130,6 +135,18 @@ public final class BridgeEngine {
         if outFlags & FastPort.noForward != 0 { return .drop(.notForwarding, header, vlan: vlan, learned: learned) }
         return ForwardingDecision(action: .unicast, reason: .noOutput, outSlot: out, outRemote: outRemote, vlan: vlan,
                                   header: header, learned: learned)
+    }
+
+    /// A flood of the frame, unless the ingress port's storm limit for its kind (broadcast,
+    /// multicast, unknown unicast) is used up.
+    @inline(__always)
+    private func flood(_ header: FrameHeader, vlan: UInt16, learned: Bool, policy: PortPolicyState?, nanos: Int64) -> ForwardingDecision {
+        if let policy, policy.hasStormControl {
+            let kind: StormControl.Class = header.destination == .broadcast ? .broadcast
+                : header.destination.isMulticast ? .multicast : .unknownUnicast
+            if !policy.admitFlood(kind, now: nanos) { return .drop(.storm, header, vlan: vlan, learned: learned) }
+        }
+        return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
     }
 
     /// Why a flood of a frame of `vlan` from `inSlot` does not go out of `slot` (nil: it does).

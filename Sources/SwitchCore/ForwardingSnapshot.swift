@@ -13,11 +13,13 @@ public struct ForwardingPort: Sendable {
     public let isMirrorOutput: Bool
     /// Link and spanning-tree state: a port that is not forwarding is neither flooded nor sent to.
     public let state: PortForwardingState
+    /// Rate limits, port security and storm control (nil: none, the fast path checks nothing).
+    public let policy: PortPolicyState?
 
     public init(id: UInt32, name: String, vlan: VLANPolicy, isolated: Bool, maxMACs: Int? = nil, isMirrorOutput: Bool = false,
-                state: PortForwardingState = .forwarding) {
+                state: PortForwardingState = .forwarding, policy: PortPolicyState? = nil) {
         self.id = id; self.name = name; self.vlan = vlan; self.isolated = isolated; self.maxMACs = maxMACs
-        self.isMirrorOutput = isMirrorOutput; self.state = state
+        self.isMirrorOutput = isMirrorOutput; self.state = state; self.policy = policy
     }
 }
 
@@ -34,7 +36,7 @@ public struct MirrorRule: Sendable {
 /// The per-port facts the fast path reads for every frame, packed without references.
 struct FastPort {
     static let isolated: UInt8 = 1, untaggedEgress: UInt8 = 2, access: UInt8 = 4, mirrorOutput: UInt8 = 8
-    static let noForward: UInt8 = 16, noLearn: UInt8 = 32
+    static let noForward: UInt8 = 16, noLearn: UInt8 = 32, policed: UInt8 = 64
     var id: UInt32
     var untaggedVLAN: UInt16
     var flags: UInt8
@@ -83,6 +85,7 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             if p.isMirrorOutput { flags |= FastPort.mirrorOutput }
             if !p.state.forwards { flags |= FastPort.noForward }
             if !p.state.learns { flags |= FastPort.noLearn }
+            if p.policy != nil { flags |= FastPort.policed }
             (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
             for (w, bits) in p.vlan.members.bitmapWords.enumerated() { memberWords[slot * 64 + w] = bits }
         }
@@ -113,7 +116,8 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             guard let id = portIDs[p.name] else { return nil }
             return ForwardingPort(id: id, name: p.name, vlan: VLANPolicy(p.vlanMode), isolated: p.isolated,
                                   maxMACs: p.maxMACs, isMirrorOutput: outputs.contains(p.name),
-                                  state: states[p.name] ?? .forwarding)
+                                  state: states[p.name] ?? .forwarding,
+                                  policy: PortPolicyState.make(p.policy, trustedByDefault: p.type.isTrustedByDefault, now: 0))
         }
         let slotOf = Dictionary(uniqueKeysWithValues: ports.enumerated().map { ($1.name, $0) })
         let mirrors = config.mirrors.compactMap { m -> MirrorRule? in

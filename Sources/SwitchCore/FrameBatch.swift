@@ -16,6 +16,8 @@ public final class FrameBatch {
 
     /// The most frames a batch holds.
     public let capacity: Int
+    /// The monotonic clock in nanoseconds for this batch's rate limits (0: derived from `now` in ms).
+    public var clockNanos: Int64 = 0
     let state: UnsafeMutablePointer<State>
     let frames: UnsafeMutablePointer<UnsafeRawBufferPointer>
     let remotes: UnsafeMutablePointer<UInt32>

@@ -58,8 +58,9 @@ public struct PortPolicy: Codable, Sendable, Equatable {
         try c.encodeIfPresent(impairment, forKey: .impairment)
     }
 
-    /// The default burst when a rate is set without one: 10 ms at the rate, at least 64 KiB (one GSO frame).
-    public static func defaultBurst(forRate bits: UInt64) -> UInt64 { max(bits / 8 / 100, 65536) }
+    /// The default burst when a rate is set without one: 100 ms at the rate, at least 256 KiB (a few
+    /// GSO super-frames), so that TCP through a policed port reaches the rate.
+    public static func defaultBurst(forRate bits: UInt64) -> UInt64 { max(bits / 8 / 10, 262_144) }
 
     /// True when nothing is set.
     public var isEmpty: Bool { self == PortPolicy() }

@@ -124,6 +124,12 @@ public final class PortPolicyState: Sendable {
     }
 }
 
+extension PortType {
+    /// Whether a port of this kind may send DHCP server messages and router advertisements unless
+    /// told otherwise: uplinks and host ports yes, VM ports (taps) no.
+    public var isTrustedByDefault: Bool { self != .tap }
+}
+
 /// When and how often a frame leaves toward a VM, or why it does not.
 public struct EgressPlan: Sendable, Equatable {
     public var drop: DropReason?
