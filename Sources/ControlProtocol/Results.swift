@@ -36,6 +36,8 @@ public struct BridgeStatus: Codable, Sendable {
     public var staticMACs: [StaticMAC]
     /// Problems worth a look, e.g. ports whose MTU is larger than a tunnel can carry.
     public var warnings: [String]
+    /// Spanning tree settings (nil: off).
+    public var stp: BridgeSTPConfig?
     public init(name: String, mode: BridgeMode, macAging: Int, macTableSize: Int, macCount: Int, ports: [PortStatus],
                 staticMACs: [StaticMAC], warnings: [String] = []) {
         self.name = name; self.mode = mode; self.macAging = macAging; self.macTableSize = macTableSize

@@ -106,9 +106,11 @@ final class BridgeService: @unchecked Sendable {
             return d
         }
         let bridges = selected.map { b in
-            BridgeStatus(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize,
+            var status = BridgeStatus(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize,
                          macCount: macCounts[b.name] ?? 0, ports: b.ports.map(portStatus), staticMACs: b.staticMACs,
                          warnings: tunnelMTUWarnings(b))
+            status.stp = b.stp
+            return status
         }
         return ShowResult(generation: current.generation, bridges: bridges)
     }

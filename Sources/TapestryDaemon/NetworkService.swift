@@ -228,7 +228,9 @@ final class NetworkService: @unchecked Sendable {
         do {
             try bridges.commit({ s throws(ModelError) in
                 var next = s
-                next.bridges.append(BridgeConfig(name: bridge, mode: .learning, ports: [port]))
+                var config = BridgeConfig(name: bridge, mode: .learning, ports: [port])
+                config.stp = NetworkService.spanningTree(of: def)
+                next.bridges.append(config)
                 if let i = next.networks.firstIndex(where: { $0.name == r.name }) {
                     next.networks[i].active = true
                     next.networks[i].liveXML = r.xml

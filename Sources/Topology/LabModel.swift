@@ -140,6 +140,7 @@ public struct LabModel: Sendable, Equatable {
             }
             for b in file.bridges where file.hosts(of: b).contains(h.name) {
                 var config = BridgeConfig(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize)
+                config.stp = b.stp
                 for p in b.ports where file.host(of: p, on: b) == h.name {
                     config.ports.append(resolve(p, generateMAC: segmentBridges.contains(b.name)))
                     if let a = p.address { host.addresses.append(InterfaceAddress(interface: p.name, address: a.description)) }

@@ -225,7 +225,7 @@ private struct PlanBuilder {
     mutating func planBridge(_ b: BridgeConfig, host: LabHost, observed ob: BridgeConfig?) {
         let ref = ObjectRef.bridge(host: host.name, bridge: b.name)
         if let ob {
-            if ob.mode != b.mode || ob.macAging != b.macAging || ob.macTableSize != b.macTableSize {
+            if ob.mode != b.mode || ob.macAging != b.macAging || ob.macTableSize != b.macTableSize || ob.stp != b.stp {
                 add(.modify, ref, "bridge \(b.name): \(describeBridge(ob)) → \(describeBridge(b))", .setBridge(host: host.name, old: ob, new: b))
             }
         } else {
@@ -399,6 +399,7 @@ private struct PlanBuilder {
         var s = b.mode.rawValue
         if b.macAging != BridgeConfig.defaultMACAging { s += ", aging \(b.macAging)s" }
         if b.macTableSize != BridgeConfig.defaultMACTableSize { s += ", table \(b.macTableSize)" }
+        if let stp = b.stp { s += ", \(stp.mode.rawValue) priority \(stp.priority)" }
         return s
     }
 }

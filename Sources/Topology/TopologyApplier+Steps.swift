@@ -87,8 +87,15 @@ extension TopologyApplier {
             _ = try call(Methods.AddBridge.self, AddBridgeParams(bridge: bare, mayExist: false), host: h)
             return [.deleteBridge(host: h, bare)]
         case .setBridge(let h, let old, let new):
-            _ = try call(Methods.SetBridge.self, SetBridgeParams(bridge: new.name, mode: new.mode, macAging: new.macAging,
-                                                                 macTableSize: new.macTableSize), host: h)
+            var params = SetBridgeParams(bridge: new.name, mode: new.mode, macAging: new.macAging, macTableSize: new.macTableSize)
+            if new.stp != old.stp {
+                params.stp = new.stp?.mode.rawValue ?? "off"
+                if let stp = new.stp {
+                    params.stpPriority = stp.priority; params.stpHello = stp.hello
+                    params.stpMaxAge = stp.maxAge; params.stpForwardDelay = stp.forwardDelay
+                }
+            }
+            _ = try call(Methods.SetBridge.self, params, host: h)
             return [.setBridge(host: h, old: new, new: old)]
         case .deleteBridge(let h, let b):
             _ = try call(Methods.DeleteBridge.self, DeleteBridgeParams(bridge: b.name, ifExists: true), host: h)

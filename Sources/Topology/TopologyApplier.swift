@@ -150,6 +150,7 @@ public final class TopologyApplier {
                 var c = BridgeConfig(name: b.name, mode: b.mode, macAging: b.macAging, macTableSize: b.macTableSize)
                 c.ports = b.ports.map(\.config)
                 c.staticMACs = b.staticMACs
+                c.stp = b.stp
                 return c
             }
             if let list = try? call(Methods.NetList.self, Empty(), host: h.name, timeout: 5) {

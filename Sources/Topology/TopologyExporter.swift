@@ -33,6 +33,10 @@ public enum TopologyExporter {
                 out.append("    mode: \(b.mode.rawValue)")
                 if b.macAging != BridgeConfig.defaultMACAging { out.append("    mac-aging: \(b.macAging)") }
                 if b.macTableSize != BridgeConfig.defaultMACTableSize { out.append("    mac-table-size: \(b.macTableSize)") }
+                if let stp = b.stp {
+                    out.append("    stp: \(stp.mode.rawValue)")
+                    if stp.priority != 32768 { out.append("    stp-priority: \(stp.priority)") }
+                }
                 out += ports(b.ports, indent: "    ")
                 if !b.staticMACs.isEmpty {
                     out.append("    static-macs:")

@@ -76,6 +76,8 @@ public struct BridgeSpec: Sendable {
     public var mode: BridgeMode = .learning
     public var macAging: Int = BridgeConfig.defaultMACAging
     public var macTableSize: Int = BridgeConfig.defaultMACTableSize
+    /// `stp: rstp|stp|off` and `stp-priority: N`.
+    public var stp: BridgeSTPConfig?
     public var ports: [PortSpec] = []
     public var staticMACs: [StaticMACSpec] = []
 }

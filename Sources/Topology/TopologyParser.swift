@@ -157,7 +157,7 @@ private struct Parser {
         var spec = BridgeSpec(name: e.key, position: pos)
         if case .scalar = e.value, e.value.tagName == .null { return spec }
         guard let m = reader.mapping(e.value, "bridge \(e.key)",
-                                     allowed: ["host", "hosts", "mode", "mac-aging", "mac-table-size", "ports", "static-macs"]) else { return nil }
+                                     allowed: ["host", "hosts", "mode", "mac-aging", "mac-table-size", "stp", "stp-priority", "ports", "static-macs"]) else { return nil }
         if m.has("host") && m.has("hosts") { reader.error(m.position(of: "hosts"), "bridge \(e.key): give host or hosts, not both") }
         if let h = m.string("host") { spec.hosts = [h]; spec.hostsPosition = m.position(of: "host") }
         if let hs = m.strings("hosts") { spec.hosts = hs.map(\.0); spec.hostsPosition = m.position(of: "hosts") }
@@ -168,6 +168,16 @@ private struct Parser {
         }
         if let a = m.int("mac-aging", 10...1_000_000) { spec.macAging = a }
         if let s = m.int("mac-table-size", 16...1_000_000) { spec.macTableSize = s }
+        if let text = m.string("stp") {
+            if let mode = STPMode(rawValue: text) { spec.stp = BridgeSTPConfig(mode: mode) } else if text != "off" {
+                reader.error(m.position(of: "stp"), "bridge \(e.key): invalid stp '\(text)' (rstp, stp or off)")
+            }
+        }
+        if let pr = m.int("stp-priority", 0...61440) {
+            if pr % 4096 != 0 { reader.error(m.position(of: "stp-priority"), "bridge \(e.key): stp-priority \(pr) is not a multiple of 4096") }
+            if spec.stp == nil { reader.error(m.position(of: "stp-priority"), "bridge \(e.key): stp-priority needs stp: rstp or stp") }
+            spec.stp?.priority = pr
+        }
         if let p = m["ports"] { spec.ports = reader.namedEntries(p, "ports of bridge \(e.key)").compactMap { port($0, owner: "bridge \(e.key)") } }
         if let list = m.list("static-macs") { spec.staticMACs = list.compactMap { staticMAC($0, bridge: e.key) } }
         return spec

@@ -182,6 +182,31 @@ extension SpanningTreeIntegrationTests {
     }
 }
 
+extension SpanningTreeIntegrationTests {
+    /// A libvirt network's bridge runs RSTP as libvirt's runs STP: `<bridge stp='on'/>` (libvirt's default
+    /// when the attribute is absent) turns it on, `stp='off'` leaves it off.
+    @Test func libvirtNetworkWithSTPOnRunsRSTP() throws {
+        let world = NetnsWorld("nstp")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let d = try world.startDaemon(in: host)
+        #expect(Shell.run("chmod o+x \(world.tempDirectory) \(d.directory)").ok)  // dnsmasq's user reaches the state directory
+        let xml = "\(world.tempDirectory)/stpnet.xml"
+        try "<network><name>stpnet</name><bridge name='stpbr0' stp='on' delay='4'/></network>\n"
+            .write(toFile: xml, atomically: true, encoding: .utf8)
+        let create = d.cli("net-create", xml)
+        #expect(create.ok, "\(create.stdout) \(create.stderr)\n\(d.log.suffix(1500))")
+        let stp = try d.json(STPShowResult.self, "stp-show", "stpbr0")
+        #expect(stp.mode == "rstp" && stp.forwardDelay == 4 && stp.isRoot, "\(stp)")
+        #expect(stp.ports.map(\.name) == ["stpbr0"])
+        let plain = "\(world.tempDirectory)/plain.xml"
+        try "<network><name>plain</name><bridge name='plainbr0' stp='off'/></network>\n".write(toFile: plain, atomically: true, encoding: .utf8)
+        #expect(d.cli("net-create", plain).ok)
+        let off = d.cli("stp-show", "plainbr0")
+        #expect(!off.ok && off.stderr.contains("STP is off"), "\(off)")
+    }
+}
+
 /// Lines captured on another thread.
 final class LockedLines: @unchecked Sendable {
     private let lock = NSLock()

@@ -32,8 +32,9 @@ struct STPShowCommand: ParsableCommand {
             }
             let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
             for row in [header] + rows {
-                print("  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  "))
+                let line = "  " + row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  ")
+                print(String(line.reversed().drop { $0 == " " }.reversed()))
             }
         }
     }
