@@ -19,6 +19,9 @@ enum ShowTable {
         var ports = TextTable([.left, .left, .left, .left, .left, .left, .left, .left, .left, .left])
         for status in bridge.ports { ports.append(row(status)) }
         out += ports.lines(indent: "  ")
+        for status in bridge.ports {
+            if let policy = status.config.policy, !policy.isEmpty { out.append("  Policy \(status.config.name): \(policy.summary)") }
+        }
         var statics = TextTable([.left, .left, .left])
         for entry in bridge.staticMACs {
             statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"
