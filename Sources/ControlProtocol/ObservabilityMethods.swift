@@ -95,10 +95,10 @@ public struct TraceResult: Codable, Sendable {
         public var port: String
         /// `untagged`, `tagged N`, and for tunnels where it goes.
         public var tagging: String
-        /// For vxlan ports: the VNI and the remote VTEPs the frame is sent to.
+        /// For vxlan ports: the VNI and the remotes the frame is sent to.
         public var vni: Int?
-        public var remotes: [String]?
-        public init(port: String, tagging: String, vni: Int? = nil, remotes: [String]? = nil) {
+        public var remotes: [IPv4Address]?
+        public init(port: String, tagging: String, vni: Int? = nil, remotes: [IPv4Address]? = nil) {
             self.port = port; self.tagging = tagging; self.vni = vni; self.remotes = remotes
         }
     }
@@ -106,10 +106,10 @@ public struct TraceResult: Codable, Sendable {
     /// `drop`, `unicast` or `flood`.
     public var action: String
     public var dropReason: String?
-    public var vlan: Int?
+    public var vlan: VLANID?
     public var outputs: [Output]
     public var mirroredTo: [String]
-    public init(steps: [String], action: String, dropReason: String?, vlan: Int?, outputs: [Output], mirroredTo: [String]) {
+    public init(steps: [String], action: String, dropReason: String?, vlan: VLANID?, outputs: [Output], mirroredTo: [String]) {
         self.steps = steps; self.action = action; self.dropReason = dropReason; self.vlan = vlan
         self.outputs = outputs; self.mirroredTo = mirroredTo
     }

@@ -109,7 +109,7 @@ public struct FDBEntryParams: Codable, Sendable {
     public var port: String?
     public var mac: MACAddress
     public var vlan: VLANID
-    /// For a vxlan port: the remote VTEP behind which the MAC lives (`fdb-add ... --remote IP`).
+    /// For a vxlan port: the remote behind which the MAC lives (`fdb-add ... --remote IP`).
     public var remote: IPv4Address?
     public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID, remote: IPv4Address? = nil) {
         self.bridge = bridge; self.port = port; self.mac = mac; self.vlan = vlan; self.remote = remote

@@ -10,7 +10,7 @@ public struct PortStatus: Codable, Sendable {
     /// The port's interface index in the namespace where its netdev lives.
     public var ifindex: Int32?
     /// The netdev's MAC address, when known.
-    public var mac: String?
+    public var mac: MACAddress?
     /// The netdev's operational state as the link monitor last saw it (`up`, `down`, `lowerlayerdown`, `absent`...).
     public var operState: String?
     /// Whether the netdev has carrier.
@@ -18,7 +18,7 @@ public struct PortStatus: Codable, Sendable {
     /// With spanning tree on: the port's role and state (`alternate`, `discarding`...).
     public var stpRole: String?
     public var stpState: String?
-    public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: String? = nil,
+    public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: MACAddress? = nil,
                 operState: String? = nil, carrier: Bool? = nil) {
         self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac
         self.operState = operState; self.carrier = carrier
@@ -55,14 +55,14 @@ public struct ShowResult: Codable, Sendable {
 /// One MAC table entry.
 public struct FDBEntry: Codable, Sendable, Equatable {
     public var port: String
-    public var vlan: Int
-    public var mac: String
+    public var vlan: VLANID
+    public var mac: MACAddress
     /// Seconds since the entry was last refreshed (0 for static entries).
     public var age: Int
     public var isStatic: Bool
-    /// For entries behind a vxlan port: the remote VTEP.
-    public var remote: String?
-    public init(port: String, vlan: Int, mac: String, age: Int, isStatic: Bool, remote: String? = nil) {
+    /// For entries behind a vxlan port: the remote (tunnel endpoint) it was learned from.
+    public var remote: IPv4Address?
+    public init(port: String, vlan: VLANID, mac: MACAddress, age: Int, isStatic: Bool, remote: IPv4Address? = nil) {
         self.port = port; self.vlan = vlan; self.mac = mac; self.age = age; self.isStatic = isStatic; self.remote = remote
     }
 }

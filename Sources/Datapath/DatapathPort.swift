@@ -6,8 +6,8 @@ public final class DatapathPort: Sendable {
         case tap
         /// An AF_PACKET socket (PACKET_VNET_HDR, PACKET_AUXDATA): recvmmsg batches; tags may come as metadata.
         case packet
-        /// A VXLAN tunnel port: frames are encapsulated to the target's remotes; `fd` is unused.
-        case vxlan(VXLANTarget)
+        /// A VXLAN tunnel port: frames are encapsulated to the binding's remotes; `fd` is unused.
+        case vxlan(VXLANBinding)
     }
 
     public let name: String

@@ -148,8 +148,8 @@ final class DatapathWorker: @unchecked Sendable {
             newEngines[name] = engine
             list.append(engine)
             for (s, p) in bridge.ports.enumerated() {
-                if case .vxlan(let target) = p.kind {
-                    if let t = next.tunnels.firstIndex(where: { $0 === target.tunnel }) { routes[t][target.vni] = (b, s) }
+                if case .vxlan(let binding) = p.kind {
+                    if let t = next.tunnels.firstIndex(where: { $0 === binding.tunnel }) { routes[t][binding.vni] = (b, s) }
                 } else {
                     newMap[p.fd] = .port(bridge: b, slot: s)
                 }
@@ -284,7 +284,7 @@ final class DatapathWorker: @unchecked Sendable {
                                     length: Int, vnetReady: Bool, now: Int64) {
         guard let route = tunnelRoutes[t][vni] else { tunnel.counters.dropped(.vxlanUnknownVNI); return }
         let port = config.bridges[route.bridge].ports[route.slot]
-        guard case .vxlan(let target) = port.kind, target.accepted.contains(src) else {
+        guard case .vxlan(let binding) = port.kind, binding.accepted.contains(src) else {
             port.counters.dropped(.vxlanUnknownRemote)
             return
         }
@@ -350,8 +350,8 @@ final class DatapathWorker: @unchecked Sendable {
     @inline(__always)
     private func transmit(_ port: DatapathPort, vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
                           edit: EgressEdit, remote: UInt32) {
-        if case .vxlan(let target) = port.kind {
-            encapsulator.send(target, vnet: vnet, frame: frame, edit: edit, remote: remote, counters: port.counters)
+        if case .vxlan(let binding) = port.kind {
+            encapsulator.send(binding, vnet: vnet, frame: frame, edit: edit, remote: remote, counters: port.counters)
             return
         }
         let (kind, tci) = DatapathWorker.shimEdit(edit)

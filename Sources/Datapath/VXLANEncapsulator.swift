@@ -28,7 +28,7 @@ final class VXLANEncapsulator {
     deinit { frame.deallocate(); segments.deallocate() }
 
     /// Encapsulates and sends; counts on `counters` (tx or the drop reason).
-    func send(_ target: VXLANTarget, vnet: UnsafeRawPointer, frame input: UnsafeRawBufferPointer, edit: EgressEdit,
+    func send(_ binding: VXLANBinding, vnet: UnsafeRawPointer, frame input: UnsafeRawBufferPointer, edit: EgressEdit,
               remote: UInt32, counters: PortCounters) {
         guard let src = input.baseAddress else { return }
         let h = VXLANEncapsulator.headerLength
@@ -58,8 +58,8 @@ final class VXLANEncapsulator {
         let gsoSize = Int(UInt16(littleEndian: vnet.loadUnaligned(fromByteOffset: 4, as: UInt16.self)))
         let csumStart = Int(UInt16(littleEndian: vnet.loadUnaligned(fromByteOffset: 6, as: UInt16.self))) + delta
         let csumOffset = Int(UInt16(littleEndian: vnet.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
-        let vni = target.vni
-        let sport = sender(target, f, len)
+        let vni = binding.vni
+        let sport = sender(binding, f, len)
 
         // 2. Offloads finished in software.
         if gsoType != 0 {
@@ -69,14 +69,14 @@ final class VXLANEncapsulator {
                 return
             }
             for i in 0..<seg.count { writeHeader(segments + i * seg.stride, vni) }
-            for k in 0..<remoteCount(target, remote) {
-                let r = remote != 0 ? remote : target.remotes[k]
+            for k in 0..<remoteCount(binding, remote) {
+                let r = remote != 0 ? remote : binding.remotes[k]
                 var first = 0
                 while first < seg.count {
                     let n = min(VXLANEncapsulator.maxSendSegments, VXLANEncapsulator.maxSendBytes / seg.stride, seg.count - first)
                     let start = first * seg.stride
                     let end = first + n == seg.count ? seg.total : (first + n) * seg.stride
-                    let sent = tp_udp_send(sport, r, target.dstPort, segments + start, end - start, UInt16(seg.stride))
+                    let sent = tp_udp_send(sport, r, binding.dstPort, segments + start, end - start, UInt16(seg.stride))
                     if sent < 0 {
                         counters.dropped(-sent == Int(EMSGSIZE) || -sent == Int(EINVAL) ? .tooBig : .txError)
                     } else {
@@ -95,9 +95,9 @@ final class VXLANEncapsulator {
             _ = TCPSegmenter.completeChecksum(f, len, start: csumStart, offset: csumOffset)
         }
         writeHeader(frame, vni)
-        for k in 0..<remoteCount(target, remote) {
-            let r = remote != 0 ? remote : target.remotes[k]
-            let sent = tp_udp_send(sport, r, target.dstPort, frame, len + h, 0)
+        for k in 0..<remoteCount(binding, remote) {
+            let r = remote != 0 ? remote : binding.remotes[k]
+            let sent = tp_udp_send(sport, r, binding.dstPort, frame, len + h, 0)
             if sent < 0 { counters.dropped(-sent == Int(EMSGSIZE) ? .tooBig : .txError) } else { counters.sent(bytes: len) }
         }
     }
@@ -105,7 +105,7 @@ final class VXLANEncapsulator {
     /// How many remotes a frame goes to: the one learned for its destination, or every remote (a
     /// flood, or a destination not learned behind a remote). No array is built per frame.
     @inline(__always)
-    private func remoteCount(_ t: VXLANTarget, _ remote: UInt32) -> Int {
+    private func remoteCount(_ t: VXLANBinding, _ remote: UInt32) -> Int {
         remote != 0 ? 1 : t.remotes.count
     }
 
@@ -123,7 +123,7 @@ final class VXLANEncapsulator {
 
     /// Picks the sending socket by a hash of the inner flow (MACs, and IP addresses and ports when present).
     @inline(__always)
-    private func sender(_ t: VXLANTarget, _ f: UnsafeRawPointer, _ len: Int) -> Int32 {
+    private func sender(_ t: VXLANBinding, _ f: UnsafeRawPointer, _ len: Int) -> Int32 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ v: UInt64) { hash = (hash ^ v) &* 0x1000_0000_01b3 }
         if len >= 12 { mix(f.loadUnaligned(as: UInt64.self)); mix(UInt64(f.loadUnaligned(fromByteOffset: 8, as: UInt32.self))) }

@@ -38,18 +38,3 @@ public final class VXLANTunnel: Sendable {
         for fd in Set(sendFDs + [receiveFD]) { Glibc.close(fd) }
     }
 }
-
-/// Where a vxlan port sends: its tunnel, VNI and remote VTEPs (IPv4, host order).
-public final class VXLANTarget: Sendable {
-    public let tunnel: VXLANTunnel
-    public let vni: UInt32
-    public let remotes: [UInt32]
-    /// Remotes accepted on receive: the configured ones and those of static MAC entries.
-    public let accepted: Set<UInt32>
-    public let dstPort: UInt16
-
-    public init(tunnel: VXLANTunnel, vni: UInt32, remotes: [UInt32], accepted: Set<UInt32>, dstPort: UInt16) {
-        self.tunnel = tunnel; self.vni = vni; self.remotes = remotes; self.accepted = accepted.union(remotes)
-        self.dstPort = dstPort
-    }
-}

@@ -74,7 +74,7 @@ public final class BridgeEngine {
 
     // MARK: - the steps of the pipeline, per frame
 
-    /// Parses, filters, classifies into a VLAN, learns the source (behind remote VTEP `inRemote`
+    /// Parses, filters, classifies into a VLAN, learns the source (behind remote `inRemote`
     /// when the frame came out of a tunnel) unless `learning` is false (trace), and looks up the
     /// destination: a drop with its reason, a flood, or a unicast to one slot (and remote).
     @inline(__always)

@@ -10,7 +10,7 @@ public struct ForwardingDecision: Sendable, Equatable {
     public var reason: DropReason
     /// The output slot when `action` is `.unicast`.
     public var outSlot: Int
-    /// For a unicast to a tunnel port: the remote VTEP learned for the destination (0: every remote).
+    /// For a unicast to a tunnel port: the remote learned for the destination (0: every remote).
     public var outRemote: UInt32 = 0
     /// The VLAN the frame was classified into (0 when it was dropped before).
     public var vlan: UInt16

@@ -59,7 +59,7 @@ public final class MACLearningTable {
     @inline(__always)
     public func lookup(_ mac: MACAddress, vlan: UInt16) -> PortID? { core.pointee.find(MACTableCore.key(mac, vlan)).map { $0.port } }
 
-    /// The port and remote VTEP (0 when none) that own (`vlan`, `mac`), if known.
+    /// The port and remote (0 when none) that own (`vlan`, `mac`), if known.
     @inline(__always)
     public func lookupWithRemote(_ mac: MACAddress, vlan: UInt16) -> (port: PortID, remote: UInt32)? {
         core.pointee.find(MACTableCore.key(mac, vlan))
@@ -110,7 +110,7 @@ public final class MACLearningTable {
         public var mac: MACAddress
         public var vlan: UInt16
         public var port: PortID
-        /// The remote VTEP (IPv4, host order), 0 when the entry is not behind a tunnel.
+        /// The remote (IPv4, host order), 0 when the entry is not behind a tunnel.
         public var remote: UInt32
         public var lastSeen: Int64
         public var isStatic: Bool

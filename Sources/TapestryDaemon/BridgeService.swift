@@ -150,7 +150,7 @@ final class BridgeService: @unchecked Sendable {
         if let reason = reconciler.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
         guard let rp = reconciler.ports[p.name] else { return PortStatus(config: p, state: "down") }
         if p.type == .vxlan { return PortStatus(config: p, state: "up") }
-        return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac,
+        return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac.flatMap(MACAddress.init),
                           operState: rp.link.operState, carrier: rp.link.carrier)
     }
 
@@ -167,10 +167,13 @@ final class BridgeService: @unchecked Sendable {
             }
             let now = access.now
             let t = engine.table
-            let entries = t.entries().filter { vlan == nil || $0.vlan == vlan }.map { e in
-                FDBEntry(port: names[e.port] ?? "#\(e.port)", vlan: Int(e.vlan), mac: e.mac.description,
-                         age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic,
-                         remote: e.remote == 0 ? nil : IPv4Address(value: e.remote).description)
+            // The table holds only classified VLANs (1-4094).
+            let entries = t.entries().filter { vlan == nil || $0.vlan == vlan }.compactMap { e in
+                VLANID(Int(e.vlan)).map { v in
+                    FDBEntry(port: names[e.port] ?? "#\(e.port)", vlan: v, mac: e.mac,
+                             age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic,
+                             remote: e.remote == 0 ? nil : IPv4Address(value: e.remote))
+                }
             }
             return FDBShowResult(bridge: bridge, entries: entries, capacity: t.capacity, learned: t.learnedTotal,
                                  moved: t.movedTotal, aged: t.agedTotal, evicted: t.evictedTotal)
@@ -207,9 +210,9 @@ final class BridgeService: @unchecked Sendable {
                 return PortCountersSnapshot(port: p.name, rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, drops: [:])
             }
             var drops = c.dropsByName
-            if let endpoint = reconciler.tunnel(of: p.name)?.counters {
+            if let tunnel = reconciler.tunnel(of: p.name)?.counters {
                 // Drops of the shared VXLAN socket that belong to no port (bad header, unknown VNI).
-                for (reason, n) in endpoint.dropsByName { drops["tunnel-" + reason, default: 0] += n }
+                for (reason, n) in tunnel.dropsByName { drops["tunnel-" + reason, default: 0] += n }
             }
             return PortCountersSnapshot(port: p.name, rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
                                         txBytes: c.txBytes, drops: drops)

@@ -89,13 +89,13 @@ final class ObservabilityService: @unchecked Sendable {
             if decision.action == .drop {
                 steps.append("dropped: \(decision.reason.name)")
                 return TraceResult(steps: steps, action: "drop", dropReason: decision.reason.name,
-                                   vlan: decision.vlan == 0 ? nil : Int(decision.vlan), outputs: [], mirroredTo: [])
+                                   vlan: VLANID(Int(decision.vlan)), outputs: [], mirroredTo: [])
             }
             steps.append("classified into VLAN \(decision.vlan)")
             let forwards = listed.filter { $0.kind == .forward }
             if decision.action == .unicast {
                 steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(snap.ports[decision.outSlot].name)"
-                    + (decision.outRemote != 0 ? " behind VTEP \(IPv4Address(value: decision.outRemote))" : ""))
+                    + (decision.outRemote != 0 ? " behind remote \(IPv4Address(value: decision.outRemote))" : ""))
             } else {
                 if engine.snapshot.mode == .hub {
                     steps.append("hub mode: flood to every port of VLAN \(decision.vlan)")
@@ -119,8 +119,8 @@ final class ObservabilityService: @unchecked Sendable {
                 let port = snap.ports[Int(o.target)]
                 let tagging = o.edit.leavesTagged(decision.header) ? "tagged \(decision.vlan)" : "untagged"
                 if let v = vxlans[port.name] {
-                    let remotes = o.remote != 0 ? [IPv4Address(value: o.remote).description] : v.remotes.map(\.description)
-                    steps.append("output \(port.name) (\(tagging)): VXLAN VNI \(v.vni) to \(remotes.joined(separator: ", "))")
+                    let remotes = o.remote != 0 ? [IPv4Address(value: o.remote)] : v.remotes
+                    steps.append("output \(port.name) (\(tagging)): VXLAN VNI \(v.vni) to \(remotes.map(\.description).joined(separator: ", "))")
                     outputs.append(.init(port: port.name, tagging: tagging, vni: v.vni, remotes: remotes))
                 } else {
                     steps.append("output \(port.name) (\(tagging))")
@@ -136,7 +136,7 @@ final class ObservabilityService: @unchecked Sendable {
                 steps.append("copy to capture \(id) (\(o.kind == .captureIncoming ? "in" : "out"))")
             }
             return TraceResult(steps: steps, action: decision.action == .unicast ? "unicast" : "flood", dropReason: nil,
-                               vlan: Int(decision.vlan), outputs: outputs, mirroredTo: mirrored)
+                               vlan: VLANID(Int(decision.vlan)), outputs: outputs, mirroredTo: mirrored)
         }
     }
 

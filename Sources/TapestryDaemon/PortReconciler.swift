@@ -158,9 +158,9 @@ final class PortReconciler {
                 guard let rp = ports[fp.name] else { return nil }
                 guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return rp.io }
                 let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap { $0.remote?.value })
-                let target = VXLANTarget(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
+                let binding = VXLANBinding(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
                                          accepted: statics, dstPort: UInt16(v.dstPort))
-                return DatapathPort(name: fp.name, fd: -1, kind: .vxlan(target), counters: rp.counters)
+                return DatapathPort(name: fp.name, fd: -1, kind: .vxlan(binding), counters: rp.counters)
             }
             bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: io, controlFrames: spanningTree.queue(b.name)))
         }

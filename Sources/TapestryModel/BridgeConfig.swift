@@ -8,7 +8,7 @@ public struct StaticMAC: Codable, Sendable, Equatable {
     public var mac: MACAddress
     public var vlan: VLANID
     public var port: String
-    /// For a vxlan port: the VTEP behind which the MAC lives.
+    /// For a vxlan port: the remote behind which the MAC lives.
     public var remote: IPv4Address?
     public init(mac: MACAddress, vlan: VLANID, port: String, remote: IPv4Address? = nil) {
         self.mac = mac; self.vlan = vlan; self.port = port; self.remote = remote

@@ -6,7 +6,7 @@ public enum PortType: String, Codable, Sendable, CaseIterable {
     case `internal`
     /// An existing netdev attached through an AF_PACKET socket (never created or deleted by Tapestry).
     case system
-    /// A VXLAN tunnel (RFC 7348 over UDP) to one or more remote VTEPs; no netdev.
+    /// A VXLAN tunnel (RFC 7348 over UDP) to one or more remotes; no netdev.
     case vxlan
 }
 
@@ -17,7 +17,7 @@ public struct VXLANConfig: Codable, Sendable, Equatable {
     public static let vniRange = 0...0xFF_FFFF
 
     public var vni: Int
-    /// Remote VTEPs; broadcast, multicast and unknown unicast are replicated to each.
+    /// Remotes; broadcast, multicast and unknown unicast are replicated to each.
     public var remotes: [IPv4Address]
     /// The local underlay address to send from and listen on (nil: any).
     public var local: IPv4Address?

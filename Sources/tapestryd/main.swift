@@ -29,8 +29,12 @@ struct TapestryDaemonCommand: ParsableCommand {
     @Flag(help: "Leave owned tap devices in place on SIGTERM/SIGINT (they are always kept on a crash).")
     var keepPortsOnExit = false
 
-    @Option(help: "Microseconds the datapath keeps polling after traffic before it sleeps (default 0: never; on machines with spare cores it can lower latency, on 2 shared cores it raises it).")
-    var pollUs: UInt64 = 0
+    @Option(help: "Microseconds the datapath keeps spinning (busy polling) after traffic before it sleeps (default 0: never; on machines with spare cores it can lower latency, on 2 shared cores it raises it).")
+    var spinUs: UInt64 = 0
+
+    /// The former name of --spin-us, still accepted.
+    @Option(name: .customLong("poll-us"), help: .hidden)
+    var pollUs: UInt64?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -63,7 +67,7 @@ struct TapestryDaemonCommand: ParsableCommand {
         try makeDirectory(stateDir, mode: 0o700)
 
         let service: Daemon
-        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs) } catch {
+        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs) } catch {
             log.critical("\(error)")
             Foundation.exit(1)
         }

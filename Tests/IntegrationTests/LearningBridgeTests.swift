@@ -28,7 +28,7 @@ struct LearningBridgeTests {
         let fdb = try d.json(FDBShowResult.self, "fdb-show", "br0")
         for i in 1...3 {
             let mac = world.exec(vms[i - 1], "cat /sys/class/net/vm\(i)/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(fdb.entries.contains { $0.mac == mac && $0.port == "vm\(i)" && $0.vlan == 1 }, "\(mac) not on vm\(i): \(fdb.entries)")
+            #expect(fdb.entries.contains { $0.mac.description == mac && $0.port == "vm\(i)" && $0.vlan.value == 1 }, "\(mac) not on vm\(i): \(fdb.entries)")
         }
 
         // Known unicast between vm1 and vm2 does not reach vm3 (tcpdump in vm3 sees none of it).

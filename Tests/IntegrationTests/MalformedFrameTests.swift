@@ -43,7 +43,7 @@ struct MalformedFrameTests {
         }
         #expect((after["invalid-source-mac"] ?? 0) - (before["invalid-source-mac"] ?? 0) == 6, "invalid-source-mac: \(after)")
         #expect(d.isAlive, "tapestryd died on malformed frames")
-        #expect(try d.json(FDBShowResult.self, "fdb-show", "br0").entries.allSatisfy { $0.mac != "01:00:5e:00:00:01" && $0.mac != "00:00:00:00:00:00" })
+        #expect(try d.json(FDBShowResult.self, "fdb-show", "br0").entries.allSatisfy { $0.mac.description != "01:00:5e:00:00:01" && $0.mac.description != "00:00:00:00:00:00" })
 
         // A priority-tagged frame (VID 0) on the VLAN 10 access port belongs to VLAN 10; a trunk gets it tagged 10.
         let prio = "TPMARK-prio-\(UUID().uuidString.prefix(8))"

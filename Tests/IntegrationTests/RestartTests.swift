@@ -39,7 +39,7 @@ struct RestartTests {
             #expect(p.state == "up", "\(p.config.name) is \(p.state) after restart: \(p.error ?? "")")
         }
         let fdb = try d.json(FDBShowResult.self, "fdb-show", "br0")
-        #expect(fdb.entries.contains { $0.mac == "52:54:00:aa:bb:cc" && $0.isStatic && $0.port == "vm1" && $0.vlan == 10 },
+        #expect(fdb.entries.contains { $0.mac.description == "52:54:00:aa:bb:cc" && $0.isStatic && $0.port == "vm1" && $0.vlan.value == 10 },
                 "static MAC lost: \(fdb.entries)")
         #expect(world.mac(vm4, "vm4") == "52:54:00:00:57:04")
         #expect(world.exec(vm4, "cat /sys/class/net/vm4/mtu").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1400")

@@ -131,7 +131,7 @@ struct SecurityIsolationTests {
         // The attacker claims the victim's MAC in its own VLAN, repeatedly.
         world.sendFrame(ns["att"]!, "att", src: vicMAC, payload: "spoof", count: 20)
         let fdb = try d.json(FDBShowResult.self, "fdb-show", "br0")
-        #expect(fdb.entries.contains { $0.mac == vicMAC && $0.vlan == 10 && $0.port == "vic" }, "victim's VLAN 10 entry moved: \(fdb.entries)")
+        #expect(fdb.entries.contains { $0.mac.description == vicMAC && $0.vlan.value == 10 && $0.port == "vic" }, "victim's VLAN 10 entry moved: \(fdb.entries)")
         let seen = world.receiveFrames(on: [(ns["vic"]!, "vic"), (ns["att"]!, "att")], marker: "atk-spoof") {
             world.sendFrame(ns["peer"]!, "peer", dst: vicMAC, src: peerMAC, payload: "atk-spoof-to-victim", count: 5)
         }

@@ -40,7 +40,7 @@ struct TrunkOverVethTests {
         // Each side learned the remote VM's MAC on its trunk port, in VLAN 10.
         let b10MAC = world.mac(b10, "b10")
         let fdb = try d1.json(FDBShowResult.self, "fdb-show", "br0", "--vlan", "10")
-        #expect(fdb.entries.contains { $0.mac == b10MAC && $0.port == "up1" && $0.vlan == 10 }, "\(fdb.entries)")
+        #expect(fdb.entries.contains { $0.mac.description == b10MAC && $0.port == "up1" && $0.vlan.value == 10 }, "\(fdb.entries)")
 
         // Bounded TCP across the trunk: GSO super-frames get their tags pushed and popped through AF_PACKET.
         let server = world.spawn(b10, "exec timeout 15 iperf3 -s -1 -B 10.55.0.3")

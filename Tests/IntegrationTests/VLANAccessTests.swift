@@ -25,8 +25,8 @@ struct VLANAccessTests {
         // The MAC table keys entries by VLAN.
         let fdb = try d.json(FDBShowResult.self, "fdb-show", "br0")
         let vm1MAC = world.mac(vm1, "vm1")
-        #expect(fdb.entries.contains { $0.mac == vm1MAC && $0.port == "vm1" && $0.vlan == 10 }, "\(fdb.entries)")
-        #expect(!fdb.entries.contains { $0.vlan == 1 }, "untagged access traffic learned on VLAN 1: \(fdb.entries)")
+        #expect(fdb.entries.contains { $0.mac.description == vm1MAC && $0.port == "vm1" && $0.vlan.value == 10 }, "\(fdb.entries)")
+        #expect(!fdb.entries.contains { $0.vlan.value == 1 }, "untagged access traffic learned on VLAN 1: \(fdb.entries)")
 
         // A broadcast from vm1 reaches vm2 (same VLAN) and never vm3.
         var onVM3: [String] = []

@@ -56,7 +56,7 @@ struct VXLANTests {
         // Host A learned VM2's MAC behind VTEP 10.0.0.2.
         let mac2 = lab.world.exec(lab.vms[1], "cat /sys/class/net/vm2/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let fdb = try lab.daemons[0].json(FDBShowResult.self, "fdb-show", "br0")
-        #expect(fdb.entries.contains { $0.mac == mac2 && $0.port == "vx42" && $0.remote == "10.0.0.2" }, "\(fdb.entries)")
+        #expect(fdb.entries.contains { $0.mac.description == mac2 && $0.port == "vx42" && $0.remote?.description == "10.0.0.2" }, "\(fdb.entries)")
 
         // A bounded TCP transfer through the tunnel, checked end to end.
         let server = lab.world.spawn(lab.vms[1], "exec timeout 20 iperf3 -s -1")

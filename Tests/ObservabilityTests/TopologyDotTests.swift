@@ -48,7 +48,7 @@ struct TopologyDotTests {
     }
 
     @Test func traceTextNumbersStepsAndSaysTheResult() {
-        let r = TraceResult(steps: Array(repeating: "s", count: 10), action: "flood", dropReason: nil, vlan: 1,
+        let r = TraceResult(steps: Array(repeating: "s", count: 10), action: "flood", dropReason: nil, vlan: VLANID(1),
                             outputs: [.init(port: "vm2", tagging: "untagged"), .init(port: "vm3", tagging: "tagged 1")],
                             mirroredTo: ["span0"])
         let lines = TraceText.lines(r)

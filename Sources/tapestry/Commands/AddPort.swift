@@ -30,7 +30,7 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("""
         tap (default): a tap the daemon creates, optionally moved into --netns; internal: a tap whose netdev \
         stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is; \
-        vxlan: a tunnel to --remote VTEPs with --vni.
+        vxlan: a tunnel to --remote addresses with --vni.
         """, valueName: "tap|internal|system|vxlan"))
     var type: String?
 
@@ -62,7 +62,7 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("vxlan: the VXLAN network identifier (0-16777215).", valueName: "vni"))
     var vni: Int?
 
-    @Option(help: ArgumentHelp("vxlan: a remote VTEP's IPv4 address; repeat for head-end replication to several.",
+    @Option(help: ArgumentHelp("vxlan: a remote tunnel endpoint's IPv4 address; repeat for head-end replication to several.",
                                valueName: "ip"))
     var remote: [String] = []
 

@@ -20,7 +20,7 @@ struct FDBAdd: ParsableCommand {
     @Option(help: ArgumentHelp("The VLAN of the entry.", valueName: "vlan"))
     var vlan: String = "1"
 
-    @Option(help: ArgumentHelp("For a vxlan port: the remote VTEP behind which the MAC lives.", valueName: "ip"))
+    @Option(help: ArgumentHelp("For a vxlan port: the remote behind which the MAC lives.", valueName: "ip"))
     var remote: String?
 
     var context: CommandContext { CommandContext(verb: "fdb-add", object: mac) }

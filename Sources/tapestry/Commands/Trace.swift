@@ -8,7 +8,7 @@ struct Trace: ParsableCommand {
         discussion: """
             A synthetic frame from --src to --dst (tagged with --vlan when given) enters --in-port and runs \
             through the bridge's real decision code without learning: VLAN classification, MAC lookup, flood \
-            set, isolation, egress tagging, and for vxlan ports the VNI and remote VTEPs.
+            set, isolation, egress tagging, and for vxlan ports the VNI and remotes.
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -13,8 +13,8 @@ enum FDBTable {
         table.minimumWidths = tunnels ? [5, 4, 17, 3, 6] : [5, 4, 17, 3]
         table.append(["port", "VLAN", "MAC", "Age"] + (tunnels ? ["remote"] : []))
         for entry in result.entries {
-            let row = [entry.port, String(entry.vlan), entry.mac, entry.isStatic ? "static" : String(entry.age)]
-            table.append(tunnels ? row + [entry.remote ?? ""] : row)
+            let row = [entry.port, entry.vlan.description, entry.mac.description, entry.isStatic ? "static" : String(entry.age)]
+            table.append(tunnels ? row + [entry.remote?.description ?? ""] : row)
         }
         return table.lines()
     }

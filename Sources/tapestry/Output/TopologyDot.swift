@@ -2,7 +2,7 @@ import ControlProtocol
 import TapestryModel
 
 /// The live topology as Graphviz dot (`tapestry graph`): the host, each bridge as a cluster with its
-/// ports (type, VLAN role, isolation, namespace, state; spanning tree role, blocked links dashed), vxlan ports linked to their remote VTEPs
+/// ports (type, VLAN role, isolation, namespace, state; spanning tree role, blocked links dashed), vxlan ports linked to their remotes
 /// with the VNI, mirror outputs, and libvirt-style networks linked to their bridges. Pure.
 enum TopologyDot {
     static func render(host: String, show: ShowResult, mirrors: [String: [MirrorConfig]] = [:],
@@ -53,7 +53,7 @@ enum TopologyDot {
             }
             out.append("  }")
         }
-        for r in vteps { out.append("  \(quote("vtep:" + r)) [shape=diamond, label=\(quote("remote VTEP\n\(r)"))];") }
+        for r in vteps { out.append("  \(quote("vtep:" + r)) [shape=diamond, label=\(quote("remote\n\(r)"))];") }
         out += tunnelEdges
         for n in networks {
             let label = "network \(n.name)\n\(n.forwardMode)\(n.active ? "" : " (inactive)")"
