@@ -15,6 +15,12 @@ public final class DatapathPort: Sendable {
     public let kind: Kind
     public let counters: PortCounters
 
+    /// Whether frames are written to `fd` (not a tunnel port).
+    var hasFD: Bool {
+        if case .vxlan = kind { return false }
+        return true
+    }
+
     public init(name: String, fd: Int32, kind: Kind, counters: PortCounters) {
         self.name = name; self.fd = fd; self.kind = kind; self.counters = counters
     }

@@ -47,6 +47,8 @@ final class DatapathWorker: @unchecked Sendable {
     /// Per tunnel: VNI → the vxlan port (bridge, slot) that carries it.
     private var tunnelRoutes: [[UInt32: (bridge: Int, slot: Int)]] = []
     private let encapsulator = VXLANEncapsulator()
+    /// Frames held back by ports' egress shaping and impairments.
+    private let egress = EgressScheduler(vnetLength: DatapathWorker.vnetLength)
     /// Live captures, and per bridge (by index) the sessions in the order of its engine's capture watches.
     private(set) var captures: [CaptureSession] = []
     private var capturesByBridge: [[CaptureSession]] = []
@@ -90,8 +92,9 @@ final class DatapathWorker: @unchecked Sendable {
                 n = Int(tp_epoll_wait(epfd, events, 64, 0))
                 if n == 0 { continue }
             } else {
-                n = Int(tp_epoll_wait(epfd, events, 64, 1000))
+                n = Int(tp_epoll_wait(epfd, events, 64, egressWaitMillis()))
             }
+            if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
             if n > 0 && spinMicros > 0 { spinUntil = tp_monotonic_us() + spinMicros }
             let now = Int64(tp_monotonic_ms())
             for i in 0..<max(n, 0) {
@@ -130,6 +133,13 @@ final class DatapathWorker: @unchecked Sendable {
         for c in commands { c(self) }
     }
 
+    /// How long epoll may sleep: a second, or until the next frame held by an egress policy is due.
+    private func egressWaitMillis() -> Int32 {
+        guard let due = egress.nextRelease else { return 1000 }
+        let nowNanos = Int64(tp_monotonic_us()) &* 1000
+        return Int32(clamping: max(0, min(1000, (due - nowNanos + 999_999) / 1_000_000)))
+    }
+
     /// Milliseconds on the datapath's clock (for ages shown by fdb-show).
     var now: Int64 { Int64(tp_monotonic_ms()) }
 
@@ -163,6 +173,7 @@ final class DatapathWorker: @unchecked Sendable {
         engines = newEngines
         bridgeEngines = list
         config = next
+        egress.keep(only: next.bridges.flatMap(\.ports))
         setCaptures(captures)
     }
 
@@ -318,12 +329,23 @@ final class DatapathWorker: @unchecked Sendable {
         let bridge = config.bridges[b]
         let inPort = bridge.ports[slot]
         batch.clockNanos = Int64(tp_monotonic_us()) &* 1000
-        bridgeEngines[b].decide(batch, inSlot: slot, now: now)
+        let engine = bridgeEngines[b]
+        engine.decide(batch, inSlot: slot, now: now)
         let sessions = capturesByBridge[b]
+        let inPolicy = engine.snapshot.ports[slot].policy
+        let planIn = inPolicy?.hasIngressPlan ?? false
         for i in 0..<batch.count {
             let frame = batch.frame(i)
             let vnet = batchVnet[i]
             let decision = batch.decision(i)
+            // The ingress rate and an impairment on frames from this port (--impair-direction in|both):
+            // dropped, or held before they go on.
+            var ingressPlan: EgressPlan? = nil
+            if planIn, decision.action != .drop, let inPolicy {
+                let plan = inPolicy.planIngress(length: frame.count, now: batch.clockNanos)
+                if let reason = plan.drop { inPort.counters.dropped(reason); continue }
+                if plan.releaseAt > batch.clockNanos || plan.copies > 1 { ingressPlan = plan }
+            }
             if decision.action == .drop {
                 if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
                     q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
@@ -334,7 +356,18 @@ final class DatapathWorker: @unchecked Sendable {
             for o in batch.outputs(i) {
                 switch o.kind {
                 case .forward:
-                    transmit(bridge.ports[Int(o.target)], vnet: vnet, frame: frame, edit: o.edit, remote: o.remote)
+                    let target = Int(o.target)
+                    if let plan = ingressPlan, bridge.ports[target].hasFD {
+                        let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                        egress.transmit(bridge.ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
+                                        lengthDelta: o.edit.lengthDelta, now: batch.clockNanos)
+                    } else if let policy = engine.snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].hasFD {
+                        let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                        egress.transmit(bridge.ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
+                                        lengthDelta: o.edit.lengthDelta, now: batch.clockNanos)
+                    } else {
+                        transmit(bridge.ports[target], vnet: vnet, frame: frame, edit: o.edit, remote: o.remote)
+                    }
                 case .mirror:
                     transmit(bridge.ports[Int(o.target)], vnet: vnet, frame: frame, edit: .none, remote: 0)
                 case .captureIncoming, .captureOutgoing:

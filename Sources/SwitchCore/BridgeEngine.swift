@@ -97,9 +97,7 @@ public final class BridgeEngine {
         }
         // Port policy before learning: a spoofed source must not be learned.
         let policy = inPort.flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
-        // (trace, which does not learn, does not use up rate-limit tokens either)
-        if let policy, let reason = learning ? policy.admit(frame, source: header.source.rawValue, length: frame.count, now: nanos)
-            : policy.addressGuard.check(source: header.source.rawValue, payload: FramePayload.read(frame)) {
+        if let policy, let reason = policy.admit(frame, source: header.source.rawValue) {
             return .drop(reason, header, vlan: vlan)
         }
         var learned = false

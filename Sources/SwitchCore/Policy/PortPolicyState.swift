@@ -8,15 +8,16 @@ import TapestryModel
 public final class PortPolicyState: Sendable {
     /// Port security; checked without a lock.
     public let addressGuard: AddressGuard
-    /// Whether ingress needs the lock at all (policer, storm control or ingress impairment set).
-    public let hasIngressMeters: Bool
+    /// Whether frames from the VM go through `planIngress` (an ingress rate or an in/both impairment).
     /// Whether frames sent toward the VM are shaped or impaired.
     public let hasEgress: Bool
-    public let hasIngressImpairment: Bool
+    public let hasIngressPlan: Bool
     public let hasStormControl: Bool
 
     private struct Meters: Sendable {
-        var policer: TokenBucket?
+        /// The ingress rate: a policer with a short queue (frames over the rate wait up to a burst's
+        /// worth, then are dropped), so that TCP from a policed VM still reaches the rate.
+        var ingressLimiter: EgressShaper?
         var storm: StormControl
         var shaper: EgressShaper?
         var ingressImpairment: Impairment?
@@ -46,7 +47,8 @@ public final class PortPolicyState: Sendable {
         var m = Meters(storm: StormControl(broadcast: p.stormBroadcast, multicast: p.stormMulticast,
                                            unknownUnicast: p.stormUnknownUnicast, now: now))
         if let rate = p.ingressRate {
-            m.policer = TokenBucket(rate: max(rate / 8, 1), burst: p.ingressBurst ?? PortPolicy.defaultBurst(forRate: rate), now: now)
+            let burst = p.ingressBurst ?? PortPolicy.defaultBurst(forRate: rate)
+            m.ingressLimiter = EgressShaper(rate: rate, burst: burst, queueLimit: burst)
         }
         if let rate = p.egressRate {
             m.shaper = EgressShaper(rate: rate, burst: p.egressBurst ?? PortPolicy.defaultBurst(forRate: rate), peak: p.egressPeak ?? 0)
@@ -64,26 +66,16 @@ public final class PortPolicyState: Sendable {
             }
         }
         hasStormControl = !m.storm.isInactive
-        hasIngressImpairment = m.ingressImpairment != nil
-        hasIngressMeters = m.policer != nil || hasStormControl || hasIngressImpairment
+        hasIngressPlan = m.ingressLimiter != nil || m.ingressImpairment != nil
         hasEgress = m.shaper != nil || m.egressImpairment != nil
         meters = Mutex(m)
     }
 
-    /// Checks a frame the port's VM sent (`frame` from its Ethernet header, `source` its source MAC):
-    /// port security first, then the policer. nil: admitted.
+    /// Checks a frame the port's VM sent (`frame` from its Ethernet header, `source` its source MAC)
+    /// against port security. nil: admitted. (Rates are `planIngress`'s, in the datapath.)
     @inline(__always)
-    public func admit(_ frame: UnsafeRawBufferPointer, source: UInt64, length: Int, now: Int64) -> DropReason? {
-        if !addressGuard.isInactive {
-            if let reason = addressGuard.check(source: source, payload: FramePayload.read(frame)) { return reason }
-        }
-        guard hasIngressMeters else { return nil }
-        return meters.withLock { m -> DropReason? in
-            guard var policer = m.policer else { return nil }
-            let ok = policer.take(length, now: now)
-            m.policer = policer
-            return ok ? nil : .policed
-        }
+    public func admit(_ frame: UnsafeRawBufferPointer, source: UInt64) -> DropReason? {
+        addressGuard.isInactive ? nil : addressGuard.check(source: source, payload: FramePayload.read(frame))
     }
 
     /// Storm control for a frame the bridge is about to flood (after the destination lookup).
@@ -93,10 +85,29 @@ public final class PortPolicyState: Sendable {
         return meters.withLock { $0.storm.admit(c, now: now) }
     }
 
-    /// The impairment of a frame the VM sent (direction in/both), nil when none is set.
-    public func planIngress(length: Int, now: Int64) -> Impairment.Verdict? {
-        guard hasIngressImpairment else { return nil }
-        return meters.withLock { m in m.ingressImpairment?.plan(length: length, now: now) }
+    /// What happens to a frame the VM sent, after the decision: the ingress rate (`.policed` when
+    /// its queue is full), then an in/both impairment (`.impairmentLoss`): when and how often it
+    /// goes on into the bridge.
+    public func planIngress(length: Int, now: Int64) -> EgressPlan {
+        guard hasIngressPlan else { return EgressPlan(drop: nil, copies: 1, releaseAt: now) }
+        return meters.withLock { m in
+            var release = now
+            if var limiter = m.ingressLimiter {
+                let r = limiter.schedule(length: length, now: now)
+                m.ingressLimiter = limiter
+                guard let r else { return EgressPlan(drop: .policed, copies: 0, releaseAt: now) }
+                release = r
+            }
+            var copies = 1
+            if var impairment = m.ingressImpairment {
+                let v = impairment.plan(length: length, now: release)
+                m.ingressImpairment = impairment
+                if v.lost { return EgressPlan(drop: .impairmentLoss, copies: 0, releaseAt: now) }
+                copies = v.copies
+                release = v.releaseAt
+            }
+            return EgressPlan(drop: nil, copies: copies, releaseAt: release)
+        }
     }
 
     /// What happens to a frame sent toward the VM: shaped, then impaired; `drop` says why it does
