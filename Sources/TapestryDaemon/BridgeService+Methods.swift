@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import NetworkController
 import TapestryModel
 
 /// The bridges service's methods: the edits (each may be part of a transaction; the dispatcher
@@ -19,7 +20,8 @@ extension BridgeService {
         }
         table.edit(Methods.AddPort.self, by: .bridges) { [unowned self] p in
             let bridge = try bridgeForNewPort(p)
-            return StateEdit(apply: { s throws(ModelError) in try s.addingPort(p.port, to: bridge, mayExist: p.mayExist) },
+            let port = try portWithNetworkBandwidth(p)
+            return StateEdit(apply: { s throws(ModelError) in try s.addingPort(port, to: bridge, mayExist: p.mayExist) },
                              touched: [p.port.name])
         }
         table.edit(Methods.DeletePort.self, by: .bridges) { p in
@@ -53,6 +55,27 @@ extension BridgeService {
         table.handle(Methods.FDBFlush.self, by: .bridges) { [unowned self] p in try locked { try fdbFlush(p) } }
         table.handle(Methods.Stats.self, by: .bridges) { [unowned self] p in try locked { try stats(p) } }
         table.handle(Methods.STPShow.self, by: .bridges) { [unowned self] p in try locked { try stpShow(p) } }
+    }
+
+    /// The port of an `add-port --network NAME`, with the network's libvirt `<bandwidth>` (its
+    /// default portgroup's, else its own) as the port's rates where the port sets none itself.
+    func portWithNetworkBandwidth(_ p: AddPortParams) throws -> PortConfig {
+        var port = p.port
+        guard let network = p.network,
+              let r = state.networks.first(where: { $0.name == network || $0.uuid.lowercased() == network.lowercased() }),
+              let def = try? NetworkXMLParser.parse(r.liveXML ?? r.xml),
+              let bandwidth = BandwidthLimits.element(for: def) else { return port }
+        let limits: PortPolicy
+        do { limits = try BandwidthLimits.policy(bandwidth) } catch {
+            throw RPCError(code: RPCError.operationFailed, message: "could not add port \(port.name) to network \(network): \(error.message)")
+        }
+        var policy = port.policy ?? PortPolicy()
+        if policy.ingressRate == nil { policy.ingressRate = limits.ingressRate; policy.ingressBurst = limits.ingressBurst }
+        if policy.egressRate == nil {
+            policy.egressRate = limits.egressRate; policy.egressBurst = limits.egressBurst; policy.egressPeak = limits.egressPeak
+        }
+        port.policy = policy.isEmpty ? nil : policy
+        return port
     }
 
     /// The bridge an `add-port` goes to: `--network NAME` names a running network's bridge.

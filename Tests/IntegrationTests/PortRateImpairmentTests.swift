@@ -103,3 +103,25 @@ struct PortRateImpairmentTests {
         #expect(plain.received == 10 && (plain.times.last ?? 99) < 10, "after --no-impairment: \(plain.times)")
     }
 }
+
+/// libvirt's `<bandwidth>` on a network reaches the ports added to it with `--network`.
+@Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"))
+struct NetworkBandwidthTests {
+    @Test func aNetworksBandwidthShapesItsPorts() throws {
+        let lab = try NetworkLab("pbw")
+        defer { lab.close() }
+        // inbound 6400 KiB/s = 52.4 Mbit/s toward each guest.
+        let xml = networkXML("bw", bridge: "bw0", forward: nil, subnet: "192.168.167",
+                             extra: "  <bandwidth><inbound average='6400' burst='256'/></bandwidth>\n")
+        #expect(lab.define(xml).ok)
+        #expect(lab.daemon.cli("net-start", "bw").ok)
+        let vm1 = try lab.vm("vm1", on: "bw")
+        let vm2 = try lab.vm("vm2", on: "bw")
+        #expect(lab.world.exec(vm1, "ip addr add 192.168.167.11/24 dev vm1 && ip link set vm1 up").ok)
+        #expect(lab.world.exec(vm2, "ip addr add 192.168.167.12/24 dev vm2 && ip link set vm2 up").ok)
+        let shown = lab.daemon.cli("show", "bw0").stdout
+        #expect(shown.contains("Policy vm1: egress 52428800bit burst 256k") || shown.contains("egress 52428800bit"), "show: \(shown)")
+        let mbps = PortRateImpairmentTests().tcpMbps(lab.world, from: vm2, to: vm1, address: "192.168.167.11")
+        #expect(mbps.map { abs($0 - 52.4) <= 5.3 } == true, "through a 6400 KiB/s inbound limit: \(mbps ?? -1) Mbit/s")
+    }
+}
