@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "SwitchCore", dependencies: ["TapestryModel"]),
         // Pure rapid spanning tree (802.1D-2004): BPDU codec and the port machines, on an injected clock.
         .target(name: "SpanningTree"),
+        // Pure link aggregation: LACPDU codec, the LACP selection/mux logic and bond hashing (802.1AX).
+        .target(name: "Bonding"),
         // JSON-RPC types shared by daemon and CLI.
         .target(name: "ControlProtocol", dependencies: ["TapestryModel"]),
         // Syscalls and host plumbing: netlink, netns, tap, atomic files.
@@ -91,6 +93,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel", "HostSystem"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
+        .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
