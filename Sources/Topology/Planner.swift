@@ -41,7 +41,9 @@ public enum Planner {
         a.type != b.type || a.netns != b.netns || a.mtu != b.mtu || a.mac != b.mac || a.vxlan != b.vxlan
     }
 
-    static func sameVLANRole(_ a: PortConfig, _ b: PortConfig) -> Bool { a.vlanMode == b.vlanMode && a.isolated == b.isolated }
+    static func sameVLANRole(_ a: PortConfig, _ b: PortConfig) -> Bool {
+        a.vlanMode == b.vlanMode && a.isolated == b.isolated && (a.policy ?? PortPolicy()) == (b.policy ?? PortPolicy())
+    }
 
     /// Whether a running network defined as `stored` can take `next` live: the bridge's name, MTU
     /// and MAC (its host port) stay; anything else (addresses, routes, forward mode, DHCP, DNS) may change.

@@ -148,8 +148,14 @@ extension TopologyApplier {
         }
     }
 
-    /// `set-port` parameters that turn any VLAN role into `p`'s.
+    /// `set-port` parameters that turn any VLAN role and policy into `p`'s.
     static func setPortParams(bridge: String, _ p: PortConfig) -> SetPortParams {
+        var params = vlanParams(bridge: bridge, p)
+        params.policy = PortPolicyEdit(values: p.policy ?? PortPolicy(), clear: PortPolicyEdit.Clear.allCases)
+        return params
+    }
+
+    private static func vlanParams(bridge: String, _ p: PortConfig) -> SetPortParams {
         switch p.vlanMode {
         case .access(let v):
             return SetPortParams(bridge: bridge, port: p.name, accessVLAN: v, isolated: p.isolated)

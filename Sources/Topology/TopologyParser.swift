@@ -183,7 +183,8 @@ private struct Parser {
         return spec
     }
 
-    static let portKeys = ["type", "host", "vlan", "trunk", "native", "native-mode", "isolated", "netns", "mtu", "mac", "address", "vxlan"]
+    static let portKeys = ["type", "host", "vlan", "trunk", "native", "native-mode", "isolated", "netns", "mtu", "mac", "address", "vxlan",
+                           "policy"]
 
     func port(_ e: MappingView.Entry, owner: String) -> PortSpec? {
         let pos = reader.position(e.keyNode)
@@ -247,6 +248,9 @@ private struct Parser {
             } else {
                 reader.error(m.position(of: "address"), "\(what): invalid address '\(text)' (expected e.g. 10.10.0.1/24)")
             }
+        }
+        if let v = m["policy"] {
+            if let p = reader.portPolicy(v, what) { config.policy = p.isEmpty ? nil : p } else { ok = false }
         }
         if let v = m["vxlan"] {
             if config.type != .vxlan { reader.error(reader.position(v), "\(what): vxlan settings apply to type vxlan only"); ok = false }
