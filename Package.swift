@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "tapestryd",
             dependencies: [
-                "TapestryDaemon",
+                "TapestryDaemon", "Datapath",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -80,35 +80,103 @@ int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n) {
     return got;
 }
 
-ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci) {
-    struct iovec iov[4];
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID 0x2000
+#endif
+#ifndef PACKET_QDISC_BYPASS
+#define PACKET_QDISC_BYPASS 20
+#endif
+
+int tp_packet_join_fanout(int fd, int group) {
+    int arg = group < 0 ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16
+                        : (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return -errno;
+    if (group >= 0) return group & 0xffff;
+    int got = 0;
+    socklen_t len = sizeof got;
+    if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &got, &len) < 0) return -errno;
+    return got & 0xffff;
+}
+
+int tp_packet_bypass_qdisc(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0 ? -errno : 0;
+}
+
+/// Fills iov with `vnet header + frame` with the tag edit applied (no copy); returns the iovec count.
+/// hdr is where the adjusted virtio-net header is kept; tag holds the 4 tag bytes.
+static int edit_iov(struct iovec *iov, struct virtio_net_hdr *hdr, uint8_t tag[4],
+                    const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci) {
     int n = 0;
-    struct virtio_net_hdr hdr;
-    uint8_t tag[4] = { 0x81, 0x00, (uint8_t)(tci >> 8), (uint8_t)(tci & 0xff) };
+    tag[0] = 0x81; tag[1] = 0x00; tag[2] = (uint8_t)(tci >> 8); tag[3] = (uint8_t)(tci & 0xff);
     if (vnet) {
-        memcpy(&hdr, vnet, sizeof hdr);
-        if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-            if (edit == TP_EDIT_PUSH) hdr.csum_start += 4;
-            else if (edit == TP_EDIT_POP && hdr.csum_start >= 4) hdr.csum_start -= 4;
+        memcpy(hdr, vnet, sizeof *hdr);
+        if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+            if (edit == TP_EDIT_PUSH) hdr->csum_start += 4;
+            else if (edit == TP_EDIT_POP && hdr->csum_start >= 4) hdr->csum_start -= 4;
         }
-        iov[n].iov_base = &hdr; iov[n].iov_len = sizeof hdr; n++;
+        iov[n].iov_base = hdr; iov[n].iov_len = sizeof *hdr; n++;
     }
     if (edit == TP_EDIT_NONE || len < 12 || (edit != TP_EDIT_PUSH && len < 16)) {
         iov[n].iov_base = (void *)frame; iov[n].iov_len = len; n++;
     } else {
         iov[n].iov_base = (void *)frame; iov[n].iov_len = 12; n++;
-        if (edit == TP_EDIT_PUSH) {
-            iov[n].iov_base = tag; iov[n].iov_len = 4; n++;
-            iov[n].iov_base = (void *)(frame + 12); iov[n].iov_len = len - 12; n++;
-        } else if (edit == TP_EDIT_POP) {
-            iov[n].iov_base = (void *)(frame + 16); iov[n].iov_len = len - 16; n++;
-        } else {
-            iov[n].iov_base = tag; iov[n].iov_len = 4; n++;
-            iov[n].iov_base = (void *)(frame + 16); iov[n].iov_len = len - 16; n++;
-        }
+        if (edit != TP_EDIT_POP) { iov[n].iov_base = tag; iov[n].iov_len = 4; n++; }
+        size_t skip = edit == TP_EDIT_PUSH ? 12 : 16;
+        iov[n].iov_base = (void *)(frame + skip); iov[n].iov_len = len - skip; n++;
     }
+    return n;
+}
+
+ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci) {
+    struct iovec iov[4];
+    struct virtio_net_hdr hdr;
+    uint8_t tag[4];
+    int n = edit_iov(iov, &hdr, tag, vnet, frame, len, edit, tci);
     ssize_t w = writev(fd, iov, n);
     return w < 0 ? -errno : w;
+}
+
+#define TP_TX_BATCH 64
+
+int tp_send_batch(int fd, tp_tx_slot *slots, int n, int is_socket) {
+    int sent = 0;
+    if (!is_socket) {
+        for (int i = 0; i < n; i++) {
+            ssize_t w = tp_send_frame(fd, slots[i].vnet, slots[i].frame, slots[i].len, slots[i].edit, slots[i].tci);
+            slots[i].result = (int32_t)w;
+            if (w >= 0) sent++;
+        }
+        return sent;
+    }
+    struct mmsghdr msgs[TP_TX_BATCH];
+    struct iovec iovs[TP_TX_BATCH][4];
+    struct virtio_net_hdr hdrs[TP_TX_BATCH];
+    uint8_t tags[TP_TX_BATCH][4];
+    int first = 0;
+    while (first < n) {
+        int count = n - first < TP_TX_BATCH ? n - first : TP_TX_BATCH;
+        memset(msgs, 0, sizeof(struct mmsghdr) * (size_t)count);
+        for (int i = 0; i < count; i++) {
+            tp_tx_slot *s = &slots[first + i];
+            msgs[i].msg_hdr.msg_iov = iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = (size_t)edit_iov(iovs[i], &hdrs[i], tags[i], s->vnet, s->frame, s->len, s->edit, s->tci);
+        }
+        int done = 0;
+        while (done < count) {
+            int r = sendmmsg(fd, msgs + done, (unsigned)(count - done), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                slots[first + done].result = -errno;  // this one failed; go on with the rest
+                done++;
+                continue;
+            }
+            for (int i = 0; i < r; i++) { slots[first + done + i].result = (int32_t)msgs[done + i].msg_len; sent++; }
+            done += r;
+        }
+        first += count;
+    }
+    return sent;
 }
 
 ssize_t tp_send_prefixed(int fd, const void *prefix, size_t plen, const uint8_t *frame, size_t len, int edit, uint16_t tci) {

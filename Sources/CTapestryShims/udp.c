@@ -19,10 +19,16 @@ int tp_udp_enable_gro(int fd) {
     return setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) < 0 ? -errno : 0;
 }
 
-int tp_udp_open(uint32_t local_ip, uint16_t port) {
+static int udp_open(uint32_t local_ip, uint16_t port, int reuseport) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    int one = 1, size = 8 << 20, pmtu = IP_PMTUDISC_DO;
+    int one = 1;
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    int size = 8 << 20, pmtu = IP_PMTUDISC_DO;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
@@ -39,6 +45,9 @@ int tp_udp_open(uint32_t local_ip, uint16_t port) {
     }
     return fd;
 }
+
+int tp_udp_open(uint32_t local_ip, uint16_t port) { return udp_open(local_ip, port, 0); }
+int tp_udp_open_shared(uint32_t local_ip, uint16_t port) { return udp_open(local_ip, port, 1); }
 
 #define TP_MAX_BATCH 64
 

@@ -46,7 +46,7 @@ public final class CaptureSession: @unchecked Sendable {
     /// True once the reader went away.
     public var isClosed: Bool { tp_counter_load(counts + 2) != 0 }
 
-    /// Sends one copy; called on the datapath thread.
+    /// Sends one copy; called on any datapath thread (counts are atomic adds).
     @inline(__always)
     func deliver(_ frame: UnsafeRawBufferPointer, direction: Direction, edit: Int32, tci: UInt16) {
         var header = (CaptureSession.recordMagic, UInt32(0), UInt32(0), UInt32(direction.rawValue))
@@ -58,11 +58,11 @@ public final class CaptureSession: @unchecked Sendable {
                              frame.baseAddress?.assumingMemoryBound(to: UInt8.self), frame.count, edit, tci)
         }
         if r >= 0 {
-            tp_counter_add(counts, 1)
+            tp_counter_add_shared(counts, 1)
         } else if -r == Int(EAGAIN) || -r == Int(ENOBUFS) || -r == Int(EMSGSIZE) {
-            tp_counter_add(counts + 1, 1)
+            tp_counter_add_shared(counts + 1, 1)
         } else {
-            tp_counter_add(counts + 2, 1)
+            tp_counter_add_shared(counts + 2, 1)
         }
     }
 }

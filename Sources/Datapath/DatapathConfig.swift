@@ -1,7 +1,7 @@
 import SwitchCore
 
 /// The immutable configuration the datapath runs: for each bridge, its forwarding snapshot and
-/// the I/O port of each slot. Built by the control path, adopted by the datapath thread between batches.
+/// the I/O port of each slot. Built by the control path, adopted by every datapath thread between batches.
 public final class DatapathConfig: Sendable {
     public struct Bridge: Sendable {
         public let forwarding: ForwardingSnapshot
@@ -16,7 +16,7 @@ public final class DatapathConfig: Sendable {
     }
 
     public let bridges: [Bridge]
-    /// The VXLAN endpoints the bridges' tunnel ports use (each listened on once).
+    /// The VXLAN endpoints the bridges' tunnel ports use (each polled once per thread).
     public let tunnels: [VXLANTunnel]
 
     public init(bridges: [Bridge]) {
@@ -25,7 +25,9 @@ public final class DatapathConfig: Sendable {
         var list: [VXLANTunnel] = []
         for b in bridges {
             for p in b.ports {
-                if case .vxlan(let t) = p.kind, seen.insert(ObjectIdentifier(t.tunnel)).inserted { list.append(t.tunnel) }
+                if let v = p.backend as? VXLANPortBackend, seen.insert(ObjectIdentifier(v.binding.tunnel)).inserted {
+                    list.append(v.binding.tunnel)
+                }
             }
         }
         tunnels = list

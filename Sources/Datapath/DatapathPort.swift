@@ -1,27 +1,14 @@
-/// A port as the datapath does I/O on it: an fd that carries virtio-net-header-prefixed frames.
-/// The daemon owns the fd and closes it only after the datapath has dropped the port.
+/// A port as the datapath does I/O on it: its backend (the kind's I/O) and its counters.
+/// The daemon owns the backend's fds and closes them only after the datapath has dropped the port.
 public final class DatapathPort: Sendable {
-    public enum Kind: Sendable {
-        /// A tap fd (IFF_VNET_HDR): read/write one frame per call.
-        case tap
-        /// An AF_PACKET socket (PACKET_VNET_HDR, PACKET_AUXDATA): recvmmsg batches; tags may come as metadata.
-        case packet
-        /// A VXLAN tunnel port: frames are encapsulated to the binding's remotes; `fd` is unused.
-        case vxlan(VXLANBinding)
-    }
 
+    /// Whether frames are written to a device (not a tunnel or patch port); egress policy applies to these.
+    var hasFD: Bool { !(backend is VXLANPortBackend || backend is PatchBackend) }
     public let name: String
-    public let fd: Int32
-    public let kind: Kind
+    public let backend: any PortBackend
     public let counters: PortCounters
 
-    /// Whether frames are written to `fd` (not a tunnel port).
-    var hasFD: Bool {
-        if case .vxlan = kind { return false }
-        return true
-    }
-
-    public init(name: String, fd: Int32, kind: Kind, counters: PortCounters) {
-        self.name = name; self.fd = fd; self.kind = kind; self.counters = counters
+    public init(name: String, backend: any PortBackend, counters: PortCounters) {
+        self.name = name; self.backend = backend; self.counters = counters
     }
 }

@@ -1,29 +1,27 @@
 import CTapestryShims
 
-/// Frames the control plane sends itself (BPDUs), written on the datapath thread.
-extension DatapathWorker {
-    /// Sends `frame` (from its Ethernet header) out of `port` of `bridge` as it is; false when there
-    /// is no such port or it cannot carry it (a vxlan port) or the write failed.
-    func sendControl(bridge: String, port: String, frame: [UInt8]) -> Bool {
-        guard let b = config.bridges.first(where: { $0.forwarding.bridge == bridge }),
-              let p = b.ports.first(where: { $0.name == port }), p.fd >= 0 else { return false }
-        if case .vxlan = p.kind { return false }
-        let vnet = [UInt8](repeating: 0, count: DatapathWorker.vnetLength)
-        let r = vnet.withUnsafeBufferPointer { v in
-            frame.withUnsafeBufferPointer { f in
-                tp_send_frame(p.fd, v.baseAddress, f.baseAddress, f.count, Int32(TP_EDIT_NONE), 0)
-            }
-        }
-        if r < 0 { p.counters.dropped(.txError); return false }
-        p.counters.sent(bytes: frame.count)
-        return true
-    }
-}
-
+/// Frames the control plane sends itself (BPDUs), written while the datapath threads are stopped.
 extension DatapathAccess {
-    /// Sends a control-plane frame (a BPDU) out of one port.
+    /// Sends a control-plane frame (a BPDU, from its Ethernet header) out of one port as it is;
+    /// false when there is no such port, it cannot carry it (a vxlan or patch port) or the write failed.
+    /// Counted on the port's lane of thread 0 (stopped meanwhile).
     @discardableResult
     public func sendControlFrame(bridge: String, port: String, frame: [UInt8]) -> Bool {
-        worker.sendControl(bridge: bridge, port: port, frame: frame)
+        guard let b = state.config.bridges.first(where: { $0.forwarding.bridge == bridge }),
+              let p = b.ports.first(where: { $0.name == port }) else { return false }
+        if p.backend is VXLANPortBackend || p.backend is PatchBackend { return false }
+        let vnet = [UInt8](repeating: 0, count: Int(TP_VNET_HDR_LEN))
+        let lane = p.counters.lane(0)
+        let before = p.counters.txPackets
+        vnet.withUnsafeBufferPointer { v in
+            frame.withUnsafeBufferPointer { f in
+                var slot = tp_tx_slot(vnet: v.baseAddress, frame: f.baseAddress, len: UInt32(f.count), edit: Int32(TP_EDIT_NONE),
+                                      tci: 0, pad: 0, remote: 0, result: 0)
+                withUnsafeMutablePointer(to: &slot) { s in
+                    p.backend.send(s, count: 1, context: datapath.controlContext, counters: lane)
+                }
+            }
+        }
+        return p.counters.txPackets > before
     }
 }

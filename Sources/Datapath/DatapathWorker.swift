@@ -1,92 +1,125 @@
-// The fast path, in order (one dedicated thread; no allocation, logging or throwing per frame):
+// The fast path, in order (N threads, each its own copy of this loop; no allocation, logging or
+// throwing per frame):
 //
-//   epoll wakeup → for each ready port: read up to `batchSize` frames into the preallocated pool
-//   (taps: read(2) per frame; AF_PACKET: one recvmmsg; a tag the kernel moved to metadata is
-//   put back into the bytes, in the headroom) into the FrameBatch → SwitchCore's decision
-//   pipeline, `BridgeEngine.decide(batch)` (classify VLAN, learn source, look up destination,
-//   list per frame its outputs: forwards with tag edit and tunnel remote, mirror and capture
-//   copies) → walk each frame's outputs in order: a tag edit (push/pop/retag) done by writev
-//   with the virtio-net header kept, so GSO super-frames cross the switch untouched; capture
-//   copies to their sessions → counters; every drop counted on its port by reason. Nothing here
-//   decides where a frame goes.
+//   epoll wakeup → for each ready source (a port's queue k for thread k, or a VXLAN endpoint's
+//   socket k): backend.receive fills the thread's ReceiveBatch (buffers with headroom; taps: read(2)
+//   per frame, AF_PACKET: one recvmmsg, VXLAN: one recvmmsg, decapsulated in place) → per frame,
+//   under the bridge's lock: BridgeEngine.decide (classify VLAN, learn source, look up destination),
+//   outputs queued as tp_tx_slots (the frame, its virtio-net header, the tag edit, a tunnel remote),
+//   mirror and capture copies → unlock → flush: the queued slots grouped by output port (order kept)
+//   and handed to each port's backend.send in one call (AF_PACKET: one sendmmsg; taps: writev each
+//   with the tag edit done by scatter-gather; VXLAN: encapsulated; patch: copied into the loopback
+//   batch) → the loopback batch runs through the peer bridges the same way → counters, one lane
+//   per thread; every drop counted on its port by reason.
 //
-//   Between batches: a wake on the eventfd runs queued control commands (adopt a new
-//   DatapathConfig, read or edit a MAC table). Once a second: MAC aging.
+//   Between batches: the control path may hold the thread's gate (WorkerGate) while it swaps the
+//   config or reads or edits a MAC table; a busy thread checks after every batch whether it must
+//   hand the gate over. Once a second thread 0 ages the MAC tables.
 
 import CTapestryShims
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HostSystem
 import SwitchCore
 import Synchronization
-import TapestryModel
 
-/// State confined to the datapath thread. Only `Datapath` talks to it, through its mailbox.
+/// One datapath thread. Its fields are written by the control path only while it holds the thread's gate.
 final class DatapathWorker: @unchecked Sendable {
-    static let batchSize = 32
-    static let headroom = 64
-    static let bufferSize = 65536 + 512
-    static let vnetLength = Int(TP_VNET_HDR_LEN)
     static let wakeToken: UInt64 = .max
+    static let vnetLength = Int(TP_VNET_HDR_LEN)
+    /// Frames queued for sending before a flush is forced.
+    static let pendingCapacity = 1024
+    /// Frames per pipeline call.
+    static let decisionBatch = 32
+    /// Outputs per frame assumed when making room in the send queue before a pipeline call
+    /// (a flood to more ports than this flushes the queue early, through `enqueue`).
+    static let outputsPerFrameBudget = 8
+    /// How many times a frame may cross patch ports (a loop of patch pairs ends here).
+    static let maxPatchHops = 8
 
+    let index: Int
     let epfd: Int32
     let wakefd: Int32
-    /// Commands from the control path (a pthread mutex, visible to ThreadSanitizer).
-    let mailbox = LockedBox<[@Sendable (DatapathWorker) -> Void]>([])
     let running = Atomic<Bool>(true)
-    /// How long to keep polling after traffic before sleeping in epoll (0: never poll).
+    /// How the control path stops this thread between batches.
+    let gate = WorkerGate()
     let spinMicros: UInt64
 
+    /// A port as this thread sees it.
+    struct Port {
+        let name: String
+        let bridge: Int
+        let slot: Int
+        let backend: any PortBackend
+        let lane: CounterLane
+        /// For a patch port: the global index of its peer (-1: none).
+        var peer: Int
+    }
+    /// A polled source: a port's queue (ingress ≥ 0) or an endpoint that demultiplexes by key.
+    struct Source {
+        let source: any FrameSource
+        let ingress: Int
+        let routes: [UInt32: Int]
+        let lane: CounterLane
+    }
+
+    // The adopted configuration (written by the control path while it holds the gate).
     private(set) var config = DatapathConfig.empty
-    private(set) var engines: [String: BridgeEngine] = [:]
-    private var bridgeEngines: [BridgeEngine] = []
-    /// What each watched fd is: a port's own fd, or a VXLAN endpoint's receive socket.
-    enum Source { case port(bridge: Int, slot: Int), tunnel(Int) }
-    private var fdMap: [Int32: Source] = [:]
-    /// Per tunnel: VNI → the vxlan port (bridge, slot) that carries it.
-    private var tunnelRoutes: [[UInt32: (bridge: Int, slot: Int)]] = []
-    private let encapsulator = VXLANEncapsulator()
-    /// Frames held back by ports' egress shaping and impairments.
-    private let egress = EgressScheduler(vnetLength: DatapathWorker.vnetLength)
-    /// Live captures, and per bridge (by index) the sessions in the order of its engine's capture watches.
-    private(set) var captures: [CaptureSession] = []
+    private var runtimes: [BridgeRuntime] = []
+    private var ports: [Port] = []
+    /// Per bridge: the global index of each slot.
+    private var portIndex: [[Int]] = []
+    private var sources: [Source] = []
+    private var fdSource: [Int32: Int] = [:]
+    /// Per bridge: its live captures, in the order of its engine's capture watches.
     private var capturesByBridge: [[CaptureSession]] = []
-    /// The frames of the batch being switched, and where each frame's virtio-net header is.
-    private let batch = FrameBatch(capacity: DatapathWorker.batchSize)
-    private let batchVnet: UnsafeMutablePointer<UnsafeMutableRawPointer>
-    private let udpSlots: UnsafeMutablePointer<tp_udp_slot>
-    private let pool: UnsafeMutableRawPointer
-    private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
+    /// The frames of one ingress port handed to the decision pipeline, and where each one's virtio-net header is.
+    private let decisions = FrameBatch(capacity: DatapathWorker.decisionBatch)
+    private let decisionVnet: UnsafeMutablePointer<UnsafeMutableRawPointer>
+
+    private let batch = ReceiveBatch()
+    private let context: TransmitContext
+    /// Frames held back by ports' egress shaping and impairments.
+    private let egress: EgressScheduler
+    private let pending: UnsafeMutablePointer<tp_tx_slot>
+    private let pendingPort: UnsafeMutablePointer<Int32>
+    private let sorted: UnsafeMutablePointer<tp_tx_slot>
+    private var pendingCount = 0
+    private var portCount: UnsafeMutablePointer<Int32>
+    private var portCountCapacity = 0
+    private var touched: [Int32] = []
     private let events: UnsafeMutablePointer<UInt64>
     private var lastExpire: Int64 = 0
 
-    init(spinMicros: UInt64) throws {
+    init(index: Int, spinMicros: UInt64) throws {
+        self.index = index
         self.spinMicros = spinMicros
         epfd = tp_epoll_create()
         wakefd = tp_eventfd_create()
         guard epfd >= 0, wakefd >= 0 else { throw DatapathError("could not create epoll or eventfd") }
         guard tp_epoll_add(epfd, wakefd, DatapathWorker.wakeToken) == 0 else { throw DatapathError("could not watch eventfd") }
-        pool = .allocate(byteCount: DatapathWorker.batchSize * DatapathWorker.bufferSize, alignment: 64)
-        rxSlots = .allocate(capacity: DatapathWorker.batchSize)
-        udpSlots = .allocate(capacity: DatapathWorker.batchSize)
+        context = TransmitContext(queue: index)
+        egress = EgressScheduler(vnetLength: DatapathWorker.vnetLength, context: context)
+        decisionVnet = .allocate(capacity: DatapathWorker.decisionBatch)
+        pending = .allocate(capacity: DatapathWorker.pendingCapacity)
+        pendingPort = .allocate(capacity: DatapathWorker.pendingCapacity)
+        sorted = .allocate(capacity: DatapathWorker.pendingCapacity)
+        portCount = .allocate(capacity: 1)
         events = .allocate(capacity: 64)
-        batchVnet = .allocate(capacity: DatapathWorker.batchSize)
-        batchVnet.initialize(repeating: pool, count: DatapathWorker.batchSize)
+        touched.reserveCapacity(256)
     }
 
     deinit {
-        pool.deallocate(); rxSlots.deallocate(); events.deallocate(); udpSlots.deallocate(); batchVnet.deallocate()
+        decisionVnet.deallocate(); pending.deallocate(); pendingPort.deallocate(); sorted.deallocate(); portCount.deallocate(); events.deallocate()
+        close(epfd); close(wakefd)
     }
 
     /// The thread body: runs until `running` is cleared and the eventfd is signalled.
     func run() {
-        _ = tp_set_thread_name("tapestry-dp")
+        _ = tp_set_thread_name("tapestry-dp\(index)")
         var spinUntil: UInt64 = 0
         while running.load(ordering: .relaxed) {
-            // Right after traffic, poll without sleeping for a short while: the answer to what was
-            // just forwarded usually comes back within tens of microseconds, and waking a sleeping
-            // thread (an IPI to an idle vCPU) costs about as much again.
             var n = 0
             if spinMicros > 0 && tp_monotonic_us() < spinUntil {
                 n = Int(tp_epoll_wait(epfd, events, 64, 0))
@@ -94,312 +127,278 @@ final class DatapathWorker: @unchecked Sendable {
             } else {
                 n = Int(tp_epoll_wait(epfd, events, 64, egressWaitMillis()))
             }
-            if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
             if n > 0 && spinMicros > 0 { spinUntil = tp_monotonic_us() + spinMicros }
             let now = Int64(tp_monotonic_ms())
+            gate.activity.lock()
+            if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
             for i in 0..<max(n, 0) {
                 let token = events[i]
                 if token == DatapathWorker.wakeToken {
                     _ = tp_eventfd_drain(wakefd)
-                    runCommands()
-                    break  // the rest of this wakeup may name fds that were just dropped
+                    continue
                 }
-                switch fdMap[Int32(truncatingIfNeeded: token)] {
-                case .port(let b, let slot)?:
-                    let bridge = config.bridges[b]
-                    switch bridge.ports[slot].kind {
-                    case .tap: receiveTap(b, slot: slot, now: now)
-                    case .packet: receivePacket(b, slot: slot, now: now)
-                    case .vxlan: break
-                    }
-                case .tunnel(let t)?: receiveTunnel(t, now: now)
-                case nil: continue
-                }
+                // The fds of this wakeup may have been dropped while the control path had the thread.
+                guard let s = fdSource[Int32(truncatingIfNeeded: token)] else { continue }
+                receive(s, now: now)
+                // The control path never waits longer than one batch.
+                if gate.wanted.load(ordering: .acquiring) { gate.yield() }
             }
-            if now - lastExpire >= 1000 {
+            if index == 0 && now - lastExpire >= 1000 {
                 lastExpire = now
-                for e in bridgeEngines { e.expire(now: now) }
-                if captures.contains(where: \.isClosed) { setCaptures(captures.filter { !$0.isClosed }) }
+                for r in runtimes {
+                    r.lock.lock()
+                    r.engine.expire(now: now)
+                    r.lock.unlock()
+                }
             }
+            gate.activity.unlock()
         }
-    }
-
-    private func runCommands() {
-        let commands = mailbox.update { box -> [@Sendable (DatapathWorker) -> Void] in
-            let c = box
-            box.removeAll(keepingCapacity: true)
-            return c
-        }
-        for c in commands { c(self) }
     }
 
     /// How long epoll may sleep: a second, or until the next frame held by an egress policy is due.
     private func egressWaitMillis() -> Int32 {
         guard let due = egress.nextRelease else { return 1000 }
-        let nowNanos = Int64(tp_monotonic_us()) &* 1000
-        return Int32(clamping: max(0, min(1000, (due - nowNanos + 999_999) / 1_000_000)))
+        let wait = (due - Int64(tp_monotonic_us()) &* 1000 + 999_999) / 1_000_000
+        return Int32(max(0, min(wait, 1000)))
     }
 
-    /// Milliseconds on the datapath's clock (for ages shown by fdb-show).
-    var now: Int64 { Int64(tp_monotonic_ms()) }
+    // MARK: - configuration (called by the control path while it holds this thread's gate)
 
-    /// Switches to `next`: watches new fds, forgets removed ones, keeps MAC tables of bridges that stay.
-    func adopt(_ next: DatapathConfig) {
-        var newMap: [Int32: Source] = [:]
-        var routes: [[UInt32: (bridge: Int, slot: Int)]] = Array(repeating: [:], count: next.tunnels.count)
-        var newEngines: [String: BridgeEngine] = [:]
-        var list: [BridgeEngine] = []
+    /// Switches to `next` with the shared bridge runtimes (aligned with `next.bridges`).
+    func adopt(_ next: DatapathConfig, runtimes nextRuntimes: [BridgeRuntime], captures: [[CaptureSession]]) {
+        var list: [Port] = []
+        var index: [[Int]] = []
+        var byName: [String: Int] = [:]
         for (b, bridge) in next.bridges.enumerated() {
-            let name = bridge.forwarding.bridge
-            let engine: BridgeEngine
-            if let e = engines[name] { e.install(bridge.forwarding); engine = e } else {
-                engine = BridgeEngine(snapshot: bridge.forwarding)
-            }
-            newEngines[name] = engine
-            list.append(engine)
+            var slots: [Int] = []
             for (s, p) in bridge.ports.enumerated() {
-                if case .vxlan(let binding) = p.kind {
-                    if let t = next.tunnels.firstIndex(where: { $0 === binding.tunnel }) { routes[t][binding.vni] = (b, s) }
-                } else {
-                    newMap[p.fd] = .port(bridge: b, slot: s)
-                }
+                slots.append(list.count)
+                byName[p.name] = list.count
+                list.append(Port(name: p.name, bridge: b, slot: s, backend: p.backend, lane: p.counters.lane(self.index), peer: -1))
             }
+            index.append(slots)
         }
-        for (t, tunnel) in next.tunnels.enumerated() { newMap[tunnel.receiveFD] = .tunnel(t) }
-        tunnelRoutes = routes
-        for fd in fdMap.keys where newMap[fd] == nil { _ = tp_epoll_del(epfd, fd) }
-        for fd in newMap.keys where fdMap[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
-        fdMap = newMap
-        engines = newEngines
-        bridgeEngines = list
+        for g in list.indices {
+            if let patch = list[g].backend as? PatchBackend { list[g].peer = byName[patch.peer] ?? -1 }
+        }
+        var srcs: [Source] = []
+        var fds: [Int32: Int] = [:]
+        for (g, p) in list.enumerated() where p.backend.queueCount > self.index {
+            let fd = p.backend.receiveFD(queue: self.index)
+            guard fd >= 0 else { continue }
+            fds[fd] = srcs.count
+            srcs.append(Source(source: p.backend, ingress: g, routes: [:], lane: p.lane))
+        }
+        for tunnel in next.tunnels where tunnel.queueCount > self.index {
+            var routes: [UInt32: Int] = [:]
+            for (g, p) in list.enumerated() {
+                if let v = p.backend as? VXLANPortBackend, v.binding.tunnel === tunnel { routes[v.binding.vni] = g }
+            }
+            let fd = tunnel.receiveFD(queue: self.index)
+            guard fd >= 0 else { continue }
+            fds[fd] = srcs.count
+            srcs.append(Source(source: tunnel, ingress: -1, routes: routes, lane: tunnel.counters.lane(self.index)))
+        }
+        for fd in fdSource.keys where fds[fd] == nil { _ = tp_epoll_del(epfd, fd) }
+        for fd in fds.keys where fdSource[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
+        if list.count > portCountCapacity {
+            portCount.deallocate()
+            portCountCapacity = max(list.count, 2 * portCountCapacity)
+            portCount = .allocate(capacity: portCountCapacity)
+        }
+        portCount.initialize(repeating: 0, count: max(portCountCapacity, 1))
+        ports = list
+        portIndex = index
+        sources = srcs
+        fdSource = fds
+        runtimes = nextRuntimes
         config = next
         egress.keep(only: next.bridges.flatMap(\.ports))
         setCaptures(captures)
     }
 
-    /// Replaces the live captures and tells each bridge's pipeline what they watch.
-    func setCaptures(_ list: [CaptureSession]) {
-        captures = list
-        capturesByBridge = config.bridges.enumerated().map { b, bridge in
-            var sessions: [CaptureSession] = []
-            var watches: [CaptureWatch] = []
-            for s in list where s.bridge == bridge.forwarding.bridge && !s.isClosed {
-                var id: UInt32?
-                if let port = s.port {
-                    guard let p = bridge.forwarding.ports.first(where: { $0.name == port }) else { continue }
-                    id = p.id
-                }
-                sessions.append(s)
-                watches.append(CaptureWatch(port: id, vlan: s.vlan, incoming: s.incoming, outgoing: s.outgoing))
+    /// The live captures of each bridge, in the order of its engine's capture watches (`FrameOutput.target`).
+    func setCaptures(_ byBridge: [[CaptureSession]]) {
+        capturesByBridge = byBridge
+    }
+
+    // MARK: - receive and switch
+
+    private func receive(_ s: Int, now: Int64) {
+        let src = sources[s]
+        batch.reset(batch.bufferCount)
+        let n = src.source.receive(queue: index, into: batch, counters: src.lane)
+        guard n > 0 else { return }
+        switchFrames(batch, count: n, source: src, loopbackPorts: nil, now: now)
+        flush()
+        runLoopback(now: now)
+    }
+
+    /// Runs the frames sent into patch ports through their peers' bridges, hop by hop.
+    private func runLoopback(now: Int64) {
+        var hops = 0
+        while context.loopbackCount > 0 {
+            hops += 1
+            let (lb, lbPorts, count) = context.takeLoopback()
+            if hops > DatapathWorker.maxPatchHops {
+                for k in 0..<count { ports[Int(lbPorts[k])].lane.dropped(.txError) }
+                continue
             }
-            bridgeEngines[b].setCaptureWatches(watches)
-            return sessions
+            switchFrames(lb, count: count, source: nil, loopbackPorts: lbPorts, now: now)
+            flush()
         }
     }
 
-    /// The ids of the captures of `bridge`, in the order of its pipeline's capture watches.
-    func captureIDs(of bridge: String) -> [Int] {
-        guard let b = config.bridges.firstIndex(where: { $0.forwarding.bridge == bridge }) else { return [] }
-        return capturesByBridge[b].map(\.id)
-    }
-
-    // MARK: - receive
-
-    @inline(__always)
-    private func buffer(_ k: Int) -> UnsafeMutableRawPointer { pool + k * DatapathWorker.bufferSize }
-
-    private func receiveTap(_ b: Int, slot: Int, now: Int64) {
-        let port = config.bridges[b].ports[slot]
-        let room = DatapathWorker.bufferSize - DatapathWorker.headroom
-        batch.removeAll()
-        for k in 0..<DatapathWorker.batchSize {
-            let vnet = buffer(k) + DatapathWorker.headroom
-            let n = tp_read(port.fd, vnet, room)
-            if n <= 0 { break }
-            admit(port, vnet: vnet, length: Int(n))
-        }
-        switchBatch(b, slot: slot, now: now)
-    }
-
-    private func receivePacket(_ b: Int, slot: Int, now: Int64) {
-        let port = config.bridges[b].ports[slot]
-        for k in 0..<DatapathWorker.batchSize {
-            rxSlots[k].buf = buffer(k) + DatapathWorker.headroom
-            rxSlots[k].cap = UInt32(DatapathWorker.bufferSize - DatapathWorker.headroom)
-        }
-        let got = Int(tp_packet_recv_batch(port.fd, rxSlots, Int32(DatapathWorker.batchSize)))
-        batch.removeAll()
-        for k in 0..<max(got, 0) {
-            var vnet = buffer(k) + DatapathWorker.headroom
-            var length = Int(rxSlots[k].len)
-            if rxSlots[k].vlan_valid != 0 && length >= DatapathWorker.vnetLength + 12 {
-                // The kernel took the 802.1Q tag off into metadata: put it back after the MACs.
-                let moved = DatapathWorker.vnetLength + 12
-                (vnet - 4).copyMemory(from: vnet, byteCount: moved)
-                vnet -= 4
-                let tag = vnet + moved
-                let tpid = rxSlots[k].vlan_tpid, tci = rxSlots[k].vlan_tci
-                tag.storeBytes(of: UInt8(tpid >> 8), as: UInt8.self)
-                (tag + 1).storeBytes(of: UInt8(tpid & 0xFF), as: UInt8.self)
-                (tag + 2).storeBytes(of: UInt8(tci >> 8), as: UInt8.self)
-                (tag + 3).storeBytes(of: UInt8(tci & 0xFF), as: UInt8.self)
-                VirtioNetHeader.shiftChecksumStart(vnet, by: 4)
-                length += 4
+    /// Hands the frames of `b` to the decision pipeline, one run of frames of the same ingress port
+    /// at a time, and queues their outputs. The ingress of frame k is the source's port, the port
+    /// its key routes to (a tunnel), or the peer of the patch port it was sent into.
+    private func switchFrames(_ b: ReceiveBatch, count: Int, source: Source?, loopbackPorts: UnsafeMutablePointer<Int32>?, now: Int64) {
+        decisions.removeAll()
+        var ingress = -1
+        for k in 0..<count {
+            let g: Int
+            var inRemote: UInt32 = 0
+            if let lbPorts = loopbackPorts {
+                g = ports[Int(lbPorts[k])].peer
+                if g < 0 { ports[Int(lbPorts[k])].lane.dropped(.noOutput); continue }
+            } else if let src = source, src.ingress >= 0 {
+                g = src.ingress
+            } else if let src = source {
+                guard let route = src.routes[b.key[k]] else { src.lane.dropped(.vxlanUnknownVNI); continue }
+                inRemote = b.remote[k]
+                guard ports[route].backend.accepts(remote: inRemote) else { ports[route].lane.dropped(.vxlanUnknownRemote); continue }
+                g = route
+            } else { continue }
+            if g != ingress || decisions.isFull || pendingCount + DatapathWorker.outputsPerFrameBudget > DatapathWorker.pendingCapacity {
+                decideAndQueue(ingress, now: now)
+                ingress = g
             }
-            admit(port, vnet: vnet, length: length)
+            let length = b.length[k]
+            guard length >= DatapathWorker.vnetLength else { ports[g].lane.dropped(.runt); continue }
+            let frame = UnsafeRawBufferPointer(start: b.data[k] + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
+            ports[g].lane.received(bytes: frame.count)
+            decisionVnet[decisions.count] = b.data[k]
+            decisions.append(frame, remote: inRemote)
         }
-        switchBatch(b, slot: slot, now: now)
+        decideAndQueue(ingress, now: now)
     }
 
-    private func receiveTunnel(_ t: Int, now: Int64) {
-        let tunnel = config.tunnels[t]
-        let h = VXLANEncapsulator.headerLength
-        // The datagram lands so that the inner frame starts right after room for a vnet header.
-        let offset = DatapathWorker.headroom + DatapathWorker.vnetLength - h
-        for k in 0..<DatapathWorker.batchSize {
-            udpSlots[k].buf = buffer(k) + offset
-            udpSlots[k].cap = UInt32(DatapathWorker.bufferSize - offset)
-        }
-        let got = Int(tp_udp_recv_batch(tunnel.receiveFD, udpSlots, Int32(DatapathWorker.batchSize)))
-        for k in 0..<max(got, 0) {
-            let d = buffer(k) + offset
-            let total = Int(udpSlots[k].len)
-            let stride = udpSlots[k].gro_size > 0 ? Int(udpSlots[k].gro_size) : total
-            let src = udpSlots[k].src_ip
-            if stride < total {
-                // Several datagrams of one flow in one read: one TCP super-frame when they merge exactly.
-                let count = (total + stride - 1) / stride
-                if let merged = TCPCoalescer.merge(d, count: count, stride: stride, lastLength: total - (count - 1) * stride, h: h) {
-                    deliverTunnelFrame(t, tunnel, vni: merged.vni, src: src, frame: d + h, length: merged.length,
-                                       vnetReady: true, now: now)
-                    continue
-                }
-            }
-            // One datagram at a time; the virtio-net header of each goes over the tail of the one before.
-            var off = 0
-            while off < total {
-                let len = min(stride, total - off)
-                let p = d + off
-                off += len
-                // RFC 7348: the I flag must be set; the other flag bits and reserved fields are ignored.
-                guard len >= h, p.load(as: UInt8.self) & 0x08 != 0 else { tunnel.counters.dropped(.vxlanBadHeader); continue }
-                let vni = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) >> 8
-                deliverTunnelFrame(t, tunnel, vni: vni, src: src, frame: p + h, length: len - h, vnetReady: false, now: now)
-            }
-        }
-    }
-
-    /// Hands one decapsulated frame (with room for a virtio-net header before it) to its vxlan port.
-    @inline(__always)
-    private func deliverTunnelFrame(_ t: Int, _ tunnel: VXLANTunnel, vni: UInt32, src: UInt32, frame: UnsafeMutableRawPointer,
-                                    length: Int, vnetReady: Bool, now: Int64) {
-        guard let route = tunnelRoutes[t][vni] else { tunnel.counters.dropped(.vxlanUnknownVNI); return }
-        let port = config.bridges[route.bridge].ports[route.slot]
-        guard case .vxlan(let binding) = port.kind, binding.accepted.contains(src) else {
-            port.counters.dropped(.vxlanUnknownRemote)
-            return
-        }
-        let vnet = frame - DatapathWorker.vnetLength
-        if !vnetReady {
-            vnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
-            PartialChecksum.markIfUnfinished(vnet: vnet, frame: frame, length: length)
-        }
-        // One frame at a time: the next datagram's virtio-net header may go over this frame's tail.
-        batch.removeAll()
-        admit(port, vnet: vnet, length: DatapathWorker.vnetLength + length, remote: src)
-        switchBatch(route.bridge, slot: route.slot, now: now)
-    }
-
-    // MARK: - switch a batch
-
-    /// Adds a received frame (virtio-net header at `vnet`) to the batch, or counts it as a runt.
-    @inline(__always)
-    private func admit(_ port: DatapathPort, vnet: UnsafeMutableRawPointer, length: Int, remote: UInt32 = 0) {
-        guard length >= DatapathWorker.vnetLength else { port.counters.dropped(.runt); return }
-        let frame = UnsafeRawBufferPointer(start: vnet + DatapathWorker.vnetLength, count: length - DatapathWorker.vnetLength)
-        port.counters.received(bytes: frame.count)
-        batchVnet[batch.count] = vnet
-        batch.append(frame, remote: remote)
-    }
-
-    /// Has the pipeline decide the batch that came in on (`b`, `slot`), then carries out every
-    /// frame's outputs in order.
-    private func switchBatch(_ b: Int, slot: Int, now: Int64) {
-        guard batch.count > 0 else { return }
+    /// Runs the pipeline over the frames gathered for ingress port `g` (under the bridge's lock:
+    /// learning and lookups only) and queues every frame's outputs in order; capture copies go out at once.
+    private func decideAndQueue(_ g: Int, now: Int64) {
+        guard g >= 0, decisions.count > 0 else { decisions.removeAll(); return }
+        if pendingCount + decisions.count * DatapathWorker.outputsPerFrameBudget > DatapathWorker.pendingCapacity { flush() }
+        let inPort = ports[g]
+        let b = inPort.bridge
+        let runtime = runtimes[b]
+        decisions.clockNanos = Int64(tp_monotonic_us()) &* 1000
+        runtime.lock.lock()
+        runtime.engine.decide(decisions, inSlot: inPort.slot, now: now)
+        runtime.lock.unlock()
         let bridge = config.bridges[b]
-        let inPort = bridge.ports[slot]
-        batch.clockNanos = Int64(tp_monotonic_us()) &* 1000
-        let engine = bridgeEngines[b]
-        engine.decide(batch, inSlot: slot, now: now)
+        let slots = portIndex[b]
         let sessions = capturesByBridge[b]
-        let inPolicy = engine.snapshot.ports[slot].policy
+        let snapshot = runtime.engine.snapshot
+        let clock = decisions.clockNanos
+        let inPolicy = snapshot.ports[inPort.slot].policy
         let planIn = inPolicy?.hasIngressPlan ?? false
-        for i in 0..<batch.count {
-            let frame = batch.frame(i)
-            let vnet = batchVnet[i]
-            let decision = batch.decision(i)
+        for i in 0..<decisions.count {
+            let frame = decisions.frame(i)
+            let vnet = decisionVnet[i]
+            let decision = decisions.decision(i)
             // The ingress rate and an impairment on frames from this port (--impair-direction in|both):
             // dropped, or held before they go on.
             var ingressPlan: EgressPlan? = nil
             if planIn, decision.action != .drop, let inPolicy {
-                let plan = inPolicy.planIngress(length: frame.count, now: batch.clockNanos)
-                if let reason = plan.drop { inPort.counters.dropped(reason); continue }
-                if plan.releaseAt > batch.clockNanos || plan.copies > 1 { ingressPlan = plan }
+                let plan = inPolicy.planIngress(length: frame.count, now: clock)
+                if let reason = plan.drop { inPort.lane.dropped(reason); continue }
+                if plan.releaseAt > clock || plan.copies > 1 { ingressPlan = plan }
             }
-            if decision.action == .drop {
-                if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
-                    q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
-                } else {
-                    inPort.counters.dropped(decision.reason)
-                }
-            }
-            for o in batch.outputs(i) {
+            var forwards = 0
+            for o in decisions.outputs(i) {
                 switch o.kind {
                 case .forward:
+                    forwards += 1
                     let target = Int(o.target)
+                    // Ports with egress shaping or impairments (and frames held by an ingress plan) go
+                    // through the thread's egress scheduler; the rest through the send queue.
                     if let plan = ingressPlan, bridge.ports[target].hasFD {
-                        let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                        let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
-                                        lengthDelta: o.edit.lengthDelta, now: batch.clockNanos)
-                    } else if let policy = engine.snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].hasFD {
-                        let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                                        lengthDelta: o.edit.lengthDelta, now: clock)
+                    } else if let policy = snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].hasFD {
+                        let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
-                                        lengthDelta: o.edit.lengthDelta, now: batch.clockNanos)
+                                        lengthDelta: o.edit.lengthDelta, now: clock)
                     } else {
-                        transmit(bridge.ports[target], vnet: vnet, frame: frame, edit: o.edit, remote: o.remote)
+                        enqueue(slots[target], o.edit, vnet: vnet, frame: frame, remote: o.remote)
                     }
                 case .mirror:
-                    transmit(bridge.ports[Int(o.target)], vnet: vnet, frame: frame, edit: .none, remote: 0)
+                    enqueue(slots[Int(o.target)], .none, vnet: vnet, frame: frame, remote: 0)
                 case .captureIncoming, .captureOutgoing:
-                    let (kind, tci) = DatapathWorker.shimEdit(o.edit)
+                    let (kind, tci) = o.edit.shim
                     sessions[Int(o.target)].deliver(frame, direction: o.kind == .captureIncoming ? .incoming : .outgoing,
                                                     edit: kind, tci: tci)
                 }
             }
+            switch decision.action {
+            case .drop:
+                if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
+                    q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
+                } else {
+                    inPort.lane.dropped(decision.reason)
+                }
+            case .flood where forwards == 0:
+                inPort.lane.dropped(.noOutput)
+            default: break
+            }
         }
-    }
-
-    /// Writes one frame out of `port` with `edit`; counts it there.
-    @inline(__always)
-    private func transmit(_ port: DatapathPort, vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
-                          edit: EgressEdit, remote: UInt32) {
-        if case .vxlan(let binding) = port.kind {
-            encapsulator.send(binding, vnet: vnet, frame: frame, edit: edit, remote: remote, counters: port.counters)
-            return
-        }
-        let (kind, tci) = DatapathWorker.shimEdit(edit)
-        let base = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        let r = tp_send_frame(port.fd, vnet.assumingMemoryBound(to: UInt8.self), base, frame.count, kind, tci)
-        if r < 0 { port.counters.dropped(.txError) } else { port.counters.sent(bytes: frame.count + edit.lengthDelta) }
+        decisions.removeAll()
     }
 
     @inline(__always)
-    static func shimEdit(_ edit: EgressEdit) -> (Int32, UInt16) {
-        switch edit {
-        case .none: (Int32(TP_EDIT_NONE), 0)
-        case .push(let t): (Int32(TP_EDIT_PUSH), t)
-        case .pop: (Int32(TP_EDIT_POP), 0)
-        case .retag(let t): (Int32(TP_EDIT_RETAG), t)
+    private func enqueue(_ g: Int, _ edit: EgressEdit, vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer, remote: UInt32) {
+        if pendingCount == DatapathWorker.pendingCapacity { flush() }
+        let (kind, tci) = edit.shim
+        let i = pendingCount
+        pending[i] = tp_tx_slot(vnet: UnsafePointer(vnet.assumingMemoryBound(to: UInt8.self)),
+                                frame: frame.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                len: UInt32(frame.count), edit: kind, tci: tci, pad: 0, remote: remote, result: 0)
+        pendingPort[i] = Int32(g)
+        pendingCount = i + 1
+    }
+
+    /// Sends what was queued: grouped by output port (a counting sort that keeps each port's order),
+    /// one backend.send per port.
+    private func flush() {
+        let n = pendingCount
+        guard n > 0 else { return }
+        pendingCount = 0
+        touched.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let p = Int(pendingPort[i])
+            if portCount[p] == 0 { touched.append(Int32(p)) }
+            portCount[p] += 1
+        }
+        var offset: Int32 = 0
+        for p in touched {
+            let c = portCount[Int(p)]
+            portCount[Int(p)] = offset
+            offset += c
+        }
+        for i in 0..<n {
+            let p = Int(pendingPort[i])
+            sorted[Int(portCount[p])] = pending[i]
+            portCount[p] += 1
+        }
+        var start = 0
+        for p in touched {
+            let end = Int(portCount[Int(p)])
+            portCount[Int(p)] = 0
+            let port = ports[Int(p)]
+            context.port = p
+            port.backend.send(sorted + start, count: end - start, context: context, counters: port.lane)
+            start = end
         }
     }
 }

@@ -9,10 +9,12 @@ final class EgressScheduler {
     private struct Held { let port: DatapathPort; let line: DelayLine }
     private var held: [ObjectIdentifier: Held] = [:]
     private let vnetLength: Int
+    /// The owning thread's send scratch (its queue index picks counter lanes and device queues).
+    private let context: TransmitContext
     /// Byte budget of one port's line: the shaper's queue limit is the real bound; this is the ceiling.
     static let lineBytes = 8 << 20
 
-    init(vnetLength: Int) { self.vnetLength = vnetLength }
+    init(vnetLength: Int, context: TransmitContext) { self.vnetLength = vnetLength; self.context = context }
 
     /// Whether frames are waiting (the loop then wakes for `nextRelease`).
     var isIdle: Bool { held.isEmpty || held.values.allSatisfy { $0.line.isEmpty } }
@@ -31,7 +33,7 @@ final class EgressScheduler {
     /// Sends `frame` out of `port` as `plan` says (an egress plan, or the ingress port's impairment).
     func transmit(_ port: DatapathPort, plan: EgressPlan, vnet: UnsafeMutableRawPointer, frame: UnsafeRawBufferPointer,
                   edit: Int32, tci: UInt16, lengthDelta: Int, now: Int64) {
-        if let reason = plan.drop { port.counters.dropped(reason); return }
+        if let reason = plan.drop { port.counters.lane(context.queue).dropped(reason); return }
         if plan.releaseAt <= now && (held[ObjectIdentifier(port)]?.line.isEmpty ?? true) {
             for _ in 0..<plan.copies { send(port, vnet: UnsafeRawPointer(vnet), frame: frame, edit: edit, tci: tci, lengthDelta: lengthDelta) }
             return
@@ -40,7 +42,7 @@ final class EgressScheduler {
         let tag = UInt32(UInt16(truncatingIfNeeded: edit)) << 16 | UInt32(tci)
         for _ in 0..<plan.copies {
             let ok = line.enqueue(prefix: UnsafeRawBufferPointer(start: vnet, count: vnetLength), frame, releaseAt: plan.releaseAt, tag: tag)
-            if !ok { port.counters.dropped(.shaperQueueFull) }
+            if !ok { port.counters.lane(context.queue).dropped(.shaperQueueFull) }
         }
     }
 
@@ -76,8 +78,10 @@ final class EgressScheduler {
     @inline(__always)
     private func send(_ port: DatapathPort, vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: Int32, tci: UInt16,
                       lengthDelta: Int) {
-        let base = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        let r = tp_send_frame(port.fd, vnet.assumingMemoryBound(to: UInt8.self), base, frame.count, edit, tci)
-        if r < 0 { port.counters.dropped(.txError) } else { port.counters.sent(bytes: frame.count + lengthDelta) }
+        var slot = tp_tx_slot(vnet: vnet.assumingMemoryBound(to: UInt8.self), frame: frame.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                              len: UInt32(frame.count), edit: edit, tci: tci, pad: 0, remote: 0, result: 0)
+        withUnsafeMutablePointer(to: &slot) { s in
+            port.backend.send(s, count: 1, context: context, counters: port.counters.lane(context.queue))
+        }
     }
 }

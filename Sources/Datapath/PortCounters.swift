@@ -1,46 +1,69 @@
 import CTapestryShims
 import SwitchCore
 
-/// Counters of one port, written by the datapath thread only and read by the control path
-/// (relaxed atomics: exact per counter, not a consistent snapshot across counters).
+/// Counters of one port: one lane per datapath thread, each written by its thread only, summed
+/// when read by the control path (relaxed atomics: exact per counter, not a consistent snapshot
+/// across counters).
 public final class PortCounters: @unchecked Sendable {
     enum Field: Int { case rxPackets = 0, rxBytes, txPackets, txBytes }
     static let dropBase = 4
     static let size = dropBase + DropReason.count
+    /// Lanes start on their own cache lines (8 counters of 8 bytes).
+    static let stride = (size + 7) / 8 * 8
 
+    public let lanes: Int
     private let storage: UnsafeMutablePointer<UInt64>
 
-    public init() {
-        storage = .allocate(capacity: PortCounters.size)
-        storage.initialize(repeating: 0, count: PortCounters.size)
+    /// `lanes`: how many threads write (the datapath's thread count).
+    public init(lanes: Int = 1) {
+        self.lanes = max(lanes, 1)
+        storage = .allocate(capacity: self.lanes * PortCounters.stride)
+        storage.initialize(repeating: 0, count: self.lanes * PortCounters.stride)
     }
 
     deinit { storage.deallocate() }
 
-    @inline(__always) func received(bytes: Int) {
-        tp_counter_add(storage + Field.rxPackets.rawValue, 1)
-        tp_counter_add(storage + Field.rxBytes.rawValue, UInt64(bytes))
+    /// The lane of datapath thread `thread`. The daemon makes one lane per thread; a thread beyond
+    /// the lane count would share a lane (modulo) and could lose counts, never memory.
+    @inline(__always) public func lane(_ thread: Int) -> CounterLane {
+        CounterLane(base: storage + (thread % lanes) * PortCounters.stride)
     }
 
-    @inline(__always) func sent(bytes: Int) {
-        tp_counter_add(storage + Field.txPackets.rawValue, 1)
-        tp_counter_add(storage + Field.txBytes.rawValue, UInt64(bytes))
+    private func sum(_ index: Int) -> UInt64 {
+        var total: UInt64 = 0
+        for l in 0..<lanes { total &+= tp_counter_load(storage + l * PortCounters.stride + index) }
+        return total
     }
 
-    @inline(__always) func dropped(_ reason: DropReason) {
-        tp_counter_add(storage + PortCounters.dropBase + Int(reason.rawValue), 1)
-    }
-
-    public var rxPackets: UInt64 { tp_counter_load(storage + Field.rxPackets.rawValue) }
-    public var rxBytes: UInt64 { tp_counter_load(storage + Field.rxBytes.rawValue) }
-    public var txPackets: UInt64 { tp_counter_load(storage + Field.txPackets.rawValue) }
-    public var txBytes: UInt64 { tp_counter_load(storage + Field.txBytes.rawValue) }
-    public func drops(_ reason: DropReason) -> UInt64 { tp_counter_load(storage + PortCounters.dropBase + Int(reason.rawValue)) }
+    public var rxPackets: UInt64 { sum(Field.rxPackets.rawValue) }
+    public var rxBytes: UInt64 { sum(Field.rxBytes.rawValue) }
+    public var txPackets: UInt64 { sum(Field.txPackets.rawValue) }
+    public var txBytes: UInt64 { sum(Field.txBytes.rawValue) }
+    public func drops(_ reason: DropReason) -> UInt64 { sum(PortCounters.dropBase + Int(reason.rawValue)) }
 
     /// Non-zero drops by reason name.
     public var dropsByName: [String: UInt64] {
         var d: [String: UInt64] = [:]
         for r in DropReason.allCases where drops(r) > 0 { d[r.name] = drops(r) }
         return d
+    }
+}
+
+/// One thread's lane of a port's counters; only that thread writes through it.
+public struct CounterLane {
+    let base: UnsafeMutablePointer<UInt64>
+
+    @inline(__always) public func received(bytes: Int) {
+        tp_counter_add(base + PortCounters.Field.rxPackets.rawValue, 1)
+        tp_counter_add(base + PortCounters.Field.rxBytes.rawValue, UInt64(bytes))
+    }
+
+    @inline(__always) public func sent(bytes: Int) {
+        tp_counter_add(base + PortCounters.Field.txPackets.rawValue, 1)
+        tp_counter_add(base + PortCounters.Field.txBytes.rawValue, UInt64(bytes))
+    }
+
+    @inline(__always) public func dropped(_ reason: DropReason) {
+        tp_counter_add(base + PortCounters.dropBase + Int(reason.rawValue), 1)
     }
 }

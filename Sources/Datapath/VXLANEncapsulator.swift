@@ -29,7 +29,7 @@ final class VXLANEncapsulator {
 
     /// Encapsulates and sends; counts on `counters` (tx or the drop reason).
     func send(_ binding: VXLANBinding, vnet: UnsafeRawPointer, frame input: UnsafeRawBufferPointer, edit: EgressEdit,
-              remote: UInt32, counters: PortCounters) {
+              remote: UInt32, counters: CounterLane) {
         guard let src = input.baseAddress else { return }
         let h = VXLANEncapsulator.headerLength
         let f = frame + h

@@ -9,33 +9,46 @@ public enum TapDevice {
     /// The alias prefix that marks a netdev as Tapestry's.
     public static let aliasPrefix = "tapestry:"
 
-    /// An open tap: the fd the datapath reads and writes, and the netdev as the kernel sees it.
+    /// An open tap: the fds (one per queue) the datapath reads and writes, and the netdev as the kernel sees it.
     public struct Handle: Sendable {
-        public let fd: Int32
+        public let fds: [Int32]
         public let link: LinkInfo
+        public var fd: Int32 { fds[0] }
     }
 
-    /// Opens tap `name` in namespace `netns` (nil: the daemon's own), creating it when absent.
-    /// The netdev is made persistent, given `mtu`/`mac` when set, marked `tapestry:<bridge>` and brought up.
-    /// Refuses a netdev of that name that Tapestry did not create.
-    public static func open(name: String, netns: String?, bridge: String, mtu: Int?, mac: [UInt8]?) throws -> Handle {
+    /// Opens tap `name` in namespace `netns` (nil: the daemon's own), creating it when absent, with
+    /// `queues` queues (IFF_MULTI_QUEUE, one fd each). A tap a previous version made single-queue
+    /// is re-attached with its one queue. The netdev is made persistent, given `mtu`/`mac` when set,
+    /// marked `tapestry:<bridge>` and brought up. Refuses a netdev of that name that Tapestry did not create.
+    public static func open(name: String, netns: String?, bridge: String, mtu: Int?, mac: [UInt8]?, queues: Int = 1) throws -> Handle {
         try NetworkNamespace.run(in: netns) { () throws -> Handle in
             let nl = try Netlink()
             let place = netns.map { " in namespace \($0)" } ?? ""
             if let existing = try nl.link(named: name), !(existing.alias ?? "").hasPrefix(aliasPrefix) {
                 throw SystemError("create tap \(name)\(place)", cause: "a netdev with that name exists and was not created by tapestry")
             }
-            let fd = try shimCall("open tap \(name)\(place)") { tp_tap_open(name, 1) }
+            var fds: [Int32] = []
             do {
-                try shimCall("make tap \(name) persistent") { tp_tap_set_persist(fd, 1) }
-                try shimCall("enable offloads on tap \(name)") { tp_tap_enable_offloads(fd, 1) }
+                // ip tuntap add dev NAME mode tap multi_queue vnet_hdr (one attach per queue)
+                let first = tp_tap_open_queue(name, 1)
+                if first == -EINVAL {
+                    // A single-queue tap left by an earlier version: attach it as it is.
+                    fds.append(try shimCall("open tap \(name)\(place)") { tp_tap_open(name, 1) })
+                } else {
+                    fds.append(try shimCall("open tap \(name)\(place)") { first })
+                    for q in 1..<max(queues, 1) {
+                        fds.append(try shimCall("open queue \(q) of tap \(name)\(place)") { tp_tap_open_queue(name, 1) })
+                    }
+                }
+                try shimCall("make tap \(name) persistent") { tp_tap_set_persist(fds[0], 1) }
+                try shimCall("enable offloads on tap \(name)") { tp_tap_enable_offloads(fds[0], 1) }
                 try nl.change(name, up: true, mtu: mtu, mac: mac, alias: aliasPrefix + bridge)
                 guard let link = try nl.link(named: name) else {
                     throw SystemError("open tap \(name)\(place)", cause: "the netdev vanished")
                 }
-                return Handle(fd: fd, link: link)
+                return Handle(fds: fds, link: link)
             } catch {
-                close(fd)
+                for fd in fds { close(fd) }
                 throw error
             }
         }
@@ -62,14 +75,17 @@ public enum TapDevice {
 }
 
 /// Existing netdevs attached as system ports through AF_PACKET. Tapestry brings them up and
-/// never creates, renames or deletes them; closing the socket detaches (promiscuity is dropped).
+/// never creates, renames or deletes them; closing the sockets detaches (promiscuity is dropped).
 public enum SystemInterface {
     public struct Handle: Sendable {
-        public let fd: Int32
+        /// One socket per datapath thread, joined in one PACKET_FANOUT (hash) group when several.
+        public let fds: [Int32]
         public let link: LinkInfo
+        public var fd: Int32 { fds[0] }
     }
 
-    public static func attach(name: String) throws -> Handle {
+    /// Opens `sockets` AF_PACKET sockets on `name` (PACKET_QDISC_BYPASS; a fanout group when more than one).
+    public static func attach(name: String, sockets: Int = 1) throws -> Handle {
         let nl = try Netlink()
         guard var link = try nl.link(named: name) else {
             throw SystemError("attach \(name)", cause: "no such network device")
@@ -78,7 +94,22 @@ public enum SystemInterface {
             try nl.change(name, up: true)
             link.isUp = true
         }
-        let fd = try shimCall("open packet socket on \(name)") { tp_packet_open(link.ifindex) }
-        return Handle(fd: fd, link: link)
+        var fds: [Int32] = []
+        do {
+            var group: Int32 = -1
+            for _ in 0..<max(sockets, 1) {
+                let fd = try shimCall("open packet socket on \(name)") { tp_packet_open(link.ifindex) }
+                fds.append(fd)
+                _ = tp_packet_bypass_qdisc(fd)
+                if sockets > 1 {
+                    let g = group
+                    group = try shimCall("join packet fanout group on \(name)") { tp_packet_join_fanout(fd, g) }
+                }
+            }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        return Handle(fds: fds, link: link)
     }
 }

@@ -125,7 +125,7 @@ final class BridgeService: @unchecked Sendable {
             }
             guard let (remote, underlay) = mtus.min(by: { $0.1 < $1.1 }) else { continue }
             let carried = underlay - 50
-            for p in b.ports where p.type != .vxlan {
+            for p in b.ports where p.type.hasNetdev {
                 let mtu = reconciler.ports[p.name]?.link.mtu ?? p.mtu ?? 0
                 if mtu > carried {
                     warnings.append("port \(p.name) has MTU \(mtu) but \(tunnelPort.name) carries at most \(carried) "
@@ -149,7 +149,7 @@ final class BridgeService: @unchecked Sendable {
         }
         if let reason = reconciler.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
         guard let rp = reconciler.ports[p.name] else { return PortStatus(config: p, state: "down") }
-        if p.type == .vxlan { return PortStatus(config: p, state: "up") }
+        if !p.type.hasNetdev { return PortStatus(config: p, state: "up") }
         return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac.flatMap(MACAddress.init),
                           operState: rp.link.operState, carrier: rp.link.carrier)
     }

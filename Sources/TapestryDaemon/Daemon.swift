@@ -21,9 +21,10 @@ public final class Daemon: Sendable {
     private let stopping = LockedBox(false)
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
-    public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros) throws {
+    public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros,
+                datapathThreads: Int = 1) throws {
         let events = EventLog()
-        datapath = try Datapath(spinMicros: spinMicros)
+        datapath = try Datapath(threads: datapathThreads, spinMicros: spinMicros)
         bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger)
         networks = NetworkService(stateDirectory: stateDirectory, bridges: bridges, logger: logger)
         observability = ObservabilityService(bridges: bridges, networks: networks, events: events)

@@ -156,11 +156,12 @@ final class PortReconciler {
             let fwd = ForwardingSnapshot(config: b, portIDs: ids, states: states)
             let io = fwd.ports.compactMap { fp -> DatapathPort? in
                 guard let rp = ports[fp.name] else { return nil }
-                guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return rp.io }
+                if let backend = rp.backend { return DatapathPort(name: fp.name, backend: backend, counters: rp.counters) }
+                guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return nil }
                 let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap { $0.remote?.value })
                 let binding = VXLANBinding(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
                                          accepted: statics, dstPort: UInt16(v.dstPort))
-                return DatapathPort(name: fp.name, fd: -1, kind: .vxlan(binding), counters: rp.counters)
+                return DatapathPort(name: fp.name, backend: VXLANPortBackend(binding: binding), counters: rp.counters)
             }
             bridges.append(DatapathConfig.Bridge(forwarding: fwd, ports: io, controlFrames: spanningTree.queue(b.name)))
         }
@@ -168,43 +169,54 @@ final class PortReconciler {
     }
 
     func realize(_ p: PortConfig, bridge: String, id: UInt32, isNew: Bool) throws -> RealizedPort {
-        let counters = self.counters[p.name] ?? PortCounters()
+        let counters = self.counters[p.name] ?? PortCounters(lanes: datapath.threadCount)
         self.counters[p.name] = counters
         switch p.type {
         case .tap, .internal:
             if let ns = p.netns, !NetworkNamespace.exists(ns) {
                 throw SystemError("create tap \(p.name)", cause: "network namespace \(ns) does not exist")
             }
-            let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets)
-            log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge)\(p.netns.map { " in netns \($0)" } ?? "")")
-            return RealizedPort(config: p, bridge: bridge, id: id, fd: h.fd, kind: .tap, counters: counters, link: h.link)
+            let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets,
+                                       queues: datapath.threadCount)
+            log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge) with \(h.fds.count) queue(s)\(p.netns.map { " in netns \($0)" } ?? "")")
+            return RealizedPort(config: p, bridge: bridge, id: id, fds: h.fds, backend: TapBackend(fds: h.fds), counters: counters,
+                                link: h.link)
         case .vxlan:
             guard let v = p.vxlan else { throw SystemError("add vxlan port \(p.name)", cause: "no tunnel settings") }
             let key = PortReconciler.tunnelKey(v)
             if tunnels[key] == nil {
-                do { tunnels[key] = try VXLANTunnel(local: v.local?.value ?? 0, port: UInt16(v.dstPort)) } catch {
+                do {
+                    tunnels[key] = try VXLANTunnel(local: v.local?.value ?? 0, port: UInt16(v.dstPort), queues: datapath.threadCount)
+                } catch {
                     throw SystemError("add vxlan port \(p.name)", cause: error.description)
                 }
             }
             let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
             log.info("\(p.name): vxlan VNI \(v.vni) to \(v.remotes.map(\.description).joined(separator: ",")) on UDP \(key)")
-            return RealizedPort(config: p, bridge: bridge, id: id, fd: -1, kind: .packet, counters: counters, link: link)
+            return RealizedPort(config: p, bridge: bridge, id: id, fds: [], backend: nil, counters: counters, link: link)
         case .system:
-            let h = try SystemInterface.attach(name: p.name)
-            log.info("\(p.name): attached system interface to \(bridge)")
-            return RealizedPort(config: p, bridge: bridge, id: id, fd: h.fd, kind: .packet, counters: counters, link: h.link)
+            let h = try SystemInterface.attach(name: p.name, sockets: datapath.threadCount)
+            log.info("\(p.name): attached system interface to \(bridge) with \(h.fds.count) socket(s)")
+            return RealizedPort(config: p, bridge: bridge, id: id, fds: h.fds, backend: PacketBackend(fds: h.fds), counters: counters,
+                                link: h.link)
+        case .patch:
+            guard let peer = p.peer else { throw SystemError("add patch port \(p.name)", cause: "no peer") }
+            let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
+            log.info("\(p.name): patch port on \(bridge), peer \(peer)")
+            return RealizedPort(config: p, bridge: bridge, id: id, fds: [], backend: PatchBackend(peer: peer), counters: counters,
+                                link: link)
         }
     }
 
     private func rebuilt(_ rp: RealizedPort, with p: PortConfig) -> RealizedPort {
-        RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fd: rp.fd, kind: rp.kind, counters: rp.counters, link: rp.link)
+        RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fds: rp.fds, backend: rp.backend, counters: rp.counters, link: rp.link)
     }
 
     /// Closes the ports' fds and deletes the devices Tapestry owns (unless kept); one owned.json write.
     private func releaseAll(_ list: [RealizedPort], keepDevices: Bool) {
         var removed: [OwnedDevices.Device] = []
         for rp in list {
-            Syscall.close(rp.fd)
+            for fd in rp.fds { Syscall.close(fd) }
             counters[rp.config.name] = nil
             guard rp.config.type == .tap || rp.config.type == .internal, !keepDevices else { continue }
             do {

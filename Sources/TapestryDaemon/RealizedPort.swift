@@ -2,30 +2,31 @@ import Datapath
 import HostSystem
 import TapestryModel
 
-/// A port as it exists on the host now: its device handle, datapath identity and counters.
+/// A port as it exists on the host now: its device fds, datapath backend, identity and counters.
 final class RealizedPort {
     let config: PortConfig
     let bridge: String
     let id: UInt32
-    let fd: Int32
-    let kind: DatapathPort.Kind
+    /// The fds the daemon owns and closes when the port goes (tap queues, packet sockets).
+    let fds: [Int32]
+    /// The port's I/O; nil for a vxlan port, whose backend is built at publish (it needs the bridge's static MACs).
+    let backend: (any PortBackend)?
     let counters: PortCounters
     /// The netdev as last seen (kept current by the link monitor).
     var link: LinkInfo
-    let io: DatapathPort
     /// When it was realized (monotonic µs): link reports read earlier say nothing about it.
     let realizedAt = LinkMonitor.now()
 
-    init(config: PortConfig, bridge: String, id: UInt32, fd: Int32, kind: DatapathPort.Kind, counters: PortCounters, link: LinkInfo) {
-        self.config = config; self.bridge = bridge; self.id = id; self.fd = fd; self.kind = kind
+    init(config: PortConfig, bridge: String, id: UInt32, fds: [Int32], backend: (any PortBackend)?, counters: PortCounters,
+         link: LinkInfo) {
+        self.config = config; self.bridge = bridge; self.id = id; self.fds = fds; self.backend = backend
         self.counters = counters; self.link = link
-        io = DatapathPort(name: config.name, fd: fd, kind: kind, counters: counters)
     }
 
     /// Whether `next` can be applied without re-creating the device (only VLAN/isolation differ).
     func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
         bridgeName == bridge && next.type == config.type && next.netns == config.netns
-            && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan
+            && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan && next.peer == config.peer
     }
 
     /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.

@@ -52,6 +52,25 @@ public struct DesiredState: Codable, Sendable, Equatable {
                 guard names.insert(p.name).inserted || p.name == b.name else { throw ModelError("duplicate name \(p.name)") }
             }
         }
+        try validatePatchPeers()
         try validateNetworks()
+    }
+
+    /// A patch port's peer, when it exists, is a patch port on another bridge whose peer is this
+    /// port. A missing peer is allowed (the port drops what it would send until the peer is added).
+    func validatePatchPeers() throws(ModelError) {
+        var where_: [String: (PortConfig, String)] = [:]
+        for b in bridges { for p in b.ports { where_[p.name] = (p, b.name) } }
+        for b in bridges {
+            for p in b.ports where p.type == .patch {
+                guard let peerName = p.peer, let (peer, peerBridge) = where_[peerName] else { continue }
+                guard peer.type == .patch, peer.peer == p.name else {
+                    throw ModelError("port \(p.name): peer \(peerName) must be a patch port whose peer is \(p.name)")
+                }
+                guard peerBridge != b.name else {
+                    throw ModelError("port \(p.name): peer \(peerName) is on the same bridge \(b.name); a patch pair joins two bridges")
+                }
+            }
+        }
     }
 }

@@ -8,6 +8,12 @@ public enum PortType: String, Codable, Sendable, CaseIterable {
     case system
     /// A VXLAN tunnel (RFC 7348 over UDP) to one or more remotes; no netdev.
     case vxlan
+    /// One end of a patch pair joining two bridges inside the datapath (as Open vSwitch's patch
+    /// ports); its `peer` is the other end, a patch port on another bridge. No netdev.
+    case patch
+
+    /// Whether the port has a netdev of its own (vxlan and patch ports have none).
+    public var hasNetdev: Bool { self != .vxlan && self != .patch }
 }
 
 /// The tunnel settings of a vxlan port.
@@ -80,13 +86,15 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var stp: PortSTPConfig?
     /// Rate limits, port security, storm control and impairments (nil: none).
     public var policy: PortPolicy?
+    /// For patch ports: the port at the other end (`--peer`).
+    public var peer: String?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
-                mac: MACAddress? = nil, vxlan: VXLANConfig? = nil) {
+                mac: MACAddress? = nil, vxlan: VXLANConfig? = nil, peer: String? = nil) {
         self.name = name; self.type = type; self.vlan = vlan; self.trunk = trunk; self.native = native
         self.nativeMode = nativeMode; self.isolated = isolated; self.netns = netns; self.mtu = mtu; self.mac = mac
-        self.vxlan = vxlan
+        self.vxlan = vxlan; self.peer = peer
     }
 
     /// The effective 802.1Q role.
@@ -127,7 +135,15 @@ public struct PortConfig: Codable, Sendable, Equatable {
         if let maxMACs, !(1...1_000_000).contains(maxMACs) {
             throw ModelError("port \(name): --max-macs \(maxMACs) out of range 1-1000000")
         }
-        if (type == .system || type == .vxlan) && mtu != nil {
+        if type == .patch {
+            guard let peer else { throw ModelError("port \(name): a patch port needs --peer") }
+            try InterfaceName.validate(peer, what: "peer name")
+            guard peer != name else { throw ModelError("port \(name): a patch port cannot be its own peer") }
+            guard mac == nil else { throw ModelError("port \(name): --mac does not apply to patch ports") }
+        } else if peer != nil {
+            throw ModelError("port \(name): --peer applies to patch ports only")
+        }
+        if (type == .system || type == .vxlan || type == .patch) && mtu != nil {
             throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")
         }
         try policy?.validate(port: name)

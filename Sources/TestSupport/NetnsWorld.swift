@@ -66,9 +66,10 @@ public final class NetnsWorld: @unchecked Sendable {
         exec(ns, "ping -c \(count) -i 0.2 -W \(wait) \(address)", timeout: Double(count) * (wait + 0.5) + 5).ok
     }
 
-    /// Starts a tapestryd inside namespace `ns` with its own run and state directories.
-    public func startDaemon(in ns: String, name: String = "d") throws -> Daemon {
-        let d = Daemon(world: self, namespace: ns, directory: "\(tempDirectory)/\(name)")
+    /// Starts a tapestryd inside namespace `ns` with its own run and state directories; `arguments`
+    /// are further tapestryd options (e.g. `--datapath-threads 2`), kept for restarts.
+    public func startDaemon(in ns: String, name: String = "d", arguments: [String] = []) throws -> Daemon {
+        let d = Daemon(world: self, namespace: ns, directory: "\(tempDirectory)/\(name)", arguments: arguments)
         try d.start()
         daemons.append(d)
         return d
@@ -113,16 +114,18 @@ public final class NetnsWorld: @unchecked Sendable {
         public let directory: String
         public var socket: String { directory + "/run/tapestryd.sock" }
         public private(set) var pid: Int32 = -1
+        /// Further tapestryd options.
+        public let arguments: [String]
         unowned let world: NetnsWorld
 
-        init(world: NetnsWorld, namespace: String, directory: String) {
-            self.world = world; self.namespace = namespace; self.directory = directory
+        init(world: NetnsWorld, namespace: String, directory: String, arguments: [String] = []) {
+            self.world = world; self.namespace = namespace; self.directory = directory; self.arguments = arguments
         }
 
         /// Starts the daemon and waits until its socket answers.
         public func start() throws {
             let bin = NetnsWorld.binDirectory
-            let cmd = "ip netns exec \(namespace) \(bin)/tapestryd --run-dir \(directory)/run --state-dir \(directory)/state --log-level debug >>\(directory).log 2>&1 & echo $!"
+            let cmd = "ip netns exec \(namespace) \(bin)/tapestryd --run-dir \(directory)/run --state-dir \(directory)/state --log-level debug \(arguments.map(Shell.quote).joined(separator: " ")) >>\(directory).log 2>&1 & echo $!"
             let out = Shell.run(cmd)
             pid = Int32(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
             for _ in 0..<100 {

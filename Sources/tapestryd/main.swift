@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datapath
 import Foundation
 import HostSystem
 import Logging
@@ -36,6 +37,9 @@ struct TapestryDaemonCommand: ParsableCommand {
     @Option(name: .customLong("poll-us"), help: .hidden)
     var pollUs: UInt64?
 
+    @Option(help: ArgumentHelp("Datapath threads (1-\(Datapath.maxThreads); default: the online CPUs). Each polls one queue of every port: taps get one queue per thread, system ports one AF_PACKET socket per thread in a fanout group, VXLAN endpoints one SO_REUSEPORT socket per thread.", valueName: "n"))
+    var datapathThreads: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -44,6 +48,9 @@ struct TapestryDaemonCommand: ParsableCommand {
     var metrics: String?
 
     func validate() throws {
+        if let n = datapathThreads, !(1...Datapath.maxThreads).contains(n) {
+            throw ValidationError("invalid --datapath-threads \(n): expected 1-\(Datapath.maxThreads)")
+        }
         if let metrics, TCPListener.parse(metrics) == nil {
             throw ValidationError("invalid --metrics '\(metrics)': expected HOST:PORT, e.g. 127.0.0.1:9420")
         }
@@ -67,7 +74,10 @@ struct TapestryDaemonCommand: ParsableCommand {
         try makeDirectory(stateDir, mode: 0o700)
 
         let service: Daemon
-        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs) } catch {
+        let threads = datapathThreads ?? Datapath.defaultThreads
+        do {
+            service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs, datapathThreads: threads)
+        } catch {
             log.critical("\(error)")
             Foundation.exit(1)
         }
@@ -79,7 +89,7 @@ struct TapestryDaemonCommand: ParsableCommand {
             Foundation.exit(1)
         }
         server.start()
-        log.info("tapestryd \(Daemon.version) listening on \(socketPath)")
+        log.info("tapestryd \(Daemon.version) listening on \(socketPath), \(threads) datapath thread(s)")
         var metricsServer: MetricsServer? = nil
         if let endpoint = metrics {
             do { metricsServer = try MetricsServer(endpoint: endpoint, daemon: service, logger: log) } catch {

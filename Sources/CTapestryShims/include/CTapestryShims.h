@@ -16,6 +16,9 @@
 /// Opens /dev/net/tun (in the calling thread's network namespace) and attaches to or creates
 /// tap `name` with IFF_TAP|IFF_NO_PI, plus IFF_VNET_HDR when vnet_hdr is set. Non-blocking, close-on-exec.
 int tp_tap_open(const char *name, int vnet_hdr);
+/// Like tp_tap_open (with IFF_VNET_HDR), adding IFF_MULTI_QUEUE when multi_queue is set: each call
+/// attaches one more queue (fd) to the same tap; the kernel spreads the netdev's transmit by flow.
+int tp_tap_open_queue(const char *name, int multi_queue);
 /// TUNSETPERSIST: a persistent tap outlives the fd (survives a crash of the daemon).
 int tp_tap_set_persist(int fd, int persist);
 /// TUNSETOFFLOAD with TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6|TUN_F_TSO_ECN (or 0 to turn off).
@@ -47,6 +50,12 @@ int tp_eventfd_drain(int fd);
 /// PACKET_IGNORE_OUTGOING; non-blocking, close-on-exec.
 int tp_packet_open(int ifindex);
 
+/// Joins fd (already bound) to a PACKET_FANOUT group spreading frames by flow hash (PACKET_FANOUT_HASH).
+/// group < 0: asks the kernel for a fresh unique id. Returns the group id or -errno.
+int tp_packet_join_fanout(int fd, int group);
+/// PACKET_QDISC_BYPASS: sends go straight to the driver (no qdisc), as Open vSwitch's AF_PACKET does.
+int tp_packet_bypass_qdisc(int fd);
+
 /// One receive slot for tp_packet_recv_batch.
 typedef struct {
     void *buf;          // where the vnet header + frame is written
@@ -65,6 +74,9 @@ int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n);
 /// A UDP socket bound to local_ip:port (host order; 0 = any), non-blocking, close-on-exec,
 /// don't-fragment (oversized sends fail with EMSGSIZE), large buffers.
 int tp_udp_open(uint32_t local_ip, uint16_t port);
+/// Like tp_udp_open with SO_REUSEPORT set before bind: several sockets (one per datapath thread) share
+/// local_ip:port and the kernel spreads datagrams among them by a hash of the 4-tuple.
+int tp_udp_open_shared(uint32_t local_ip, uint16_t port);
 /// Turns on UDP_GRO: the kernel may hand several datagrams of one flow over in one read (see gro_size).
 int tp_udp_enable_gro(int fd);
 
@@ -98,6 +110,23 @@ enum { TP_EDIT_NONE = 0, TP_EDIT_PUSH = 1, TP_EDIT_POP = 2, TP_EDIT_RETAG = 3 };
 /// csum_start is adjusted when the edit changes the length. Returns bytes written or -errno.
 ssize_t tp_send_frame(int fd, const uint8_t *vnet, const uint8_t *frame, size_t len, int edit, uint16_t tci);
 
+/// One frame of a transmit batch (see tp_send_batch).
+typedef struct {
+    const uint8_t *vnet;  // its virtio-net header (NULL: none is sent)
+    const uint8_t *frame; // the Ethernet frame
+    uint32_t len;
+    int32_t edit;         // TP_EDIT_*
+    uint16_t tci;
+    uint16_t pad;
+    uint32_t remote;      // for tunnel ports: the one remote VTEP to send to (0: all of the port's remotes)
+    int32_t result;       // out: bytes written or -errno
+} tp_tx_slot;
+
+/// Sends n frames to fd with their tag edits: one sendmmsg when fd is a socket (is_socket, e.g. a bound
+/// AF_PACKET socket), else one writev per frame (a tap). Never blocks. Returns how many were sent;
+/// each slot's result says what happened to it.
+int tp_send_batch(int fd, tp_tx_slot *slots, int n, int is_socket);
+
 /// Like tp_send_frame, but with `prefix` (plen bytes, sent as is) in place of a vnet header,
 /// and never blocking (MSG_DONTWAIT). For capture copies to a datagram socket.
 ssize_t tp_send_prefixed(int fd, const void *prefix, size_t plen, const uint8_t *frame, size_t len, int edit, uint16_t tci);
@@ -116,6 +145,8 @@ ssize_t tp_read(int fd, void *buf, size_t cap);
 static inline void tp_counter_add(uint64_t *p, uint64_t v) {
     __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
 }
+/// An atomic add, for counters that several threads write.
+static inline void tp_counter_add_shared(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 static inline uint64_t tp_counter_load(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
 // MARK: - misc
@@ -126,6 +157,8 @@ int tp_accept(int fd);
 long tp_peer_uid(int fd);
 
 uint64_t tp_monotonic_ms(void);
+/// The number of online CPUs (at least 1).
+int tp_online_cpus(void);
 uint64_t tp_monotonic_us(void);
 int tp_set_thread_name(const char *name);
 

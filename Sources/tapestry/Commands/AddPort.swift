@@ -30,8 +30,8 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("""
         tap (default): a tap the daemon creates, optionally moved into --netns; internal: a tap whose netdev \
         stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is; \
-        vxlan: a tunnel to --remote addresses with --vni.
-        """, valueName: "tap|internal|system|vxlan"))
+        vxlan: a tunnel to --remote addresses with --vni; patch: one end of a pair joining two bridges (--peer).
+        """, valueName: "tap|internal|system|vxlan|patch"))
     var type: String?
 
     @Option(help: ArgumentHelp("Make it an access port of this VLAN (1-4094).", valueName: "vlan"))
@@ -75,6 +75,9 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("Learn at most this many MAC addresses on the port (1-1000000).", valueName: "n"))
     var maxMacs: Int?
 
+    @Option(help: ArgumentHelp("patch: the patch port at the other end, on another bridge.", valueName: "port"))
+    var peer: String?
+
     @Flag(help: "Succeed without change if the port already exists on this bridge.")
     var mayExist = false
 
@@ -107,8 +110,12 @@ struct AddPort: ParsableCommand {
         } else if vni != nil || !remote.isEmpty || local != nil || dstPort != nil {
             throw context.refuse("--vni, --remote, --local and --dst-port apply to --type vxlan only")
         }
+        if portType == .patch && peer == nil { throw context.refuse("a patch port needs --peer") }
+        if portType != .patch && peer != nil { throw context.refuse("--peer applies to --type patch only") }
+        let peerName = try peer.map { text throws(CLIError) in try context.interfaceName(text, what: "peer name") }
         var config = PortConfig(name: portName, type: portType, vlan: access, trunk: allowed, native: nativeVLAN,
-                                nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address, vxlan: tunnel)
+                                nativeMode: mode, isolated: isolated, netns: namespace, mtu: mtu, mac: address, vxlan: tunnel,
+                                peer: peerName)
         config.maxMACs = maxMacs
         do throws(ModelError) {
             let edit = try policy.edit(port: portName)
