@@ -46,11 +46,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // vhost-user: the protocol, guest memory, split virtqueues and the socket endpoint.
+        .target(name: "VhostUser", dependencies: ["CTapestryShims", "HostSystem"]),
         // Port backends and datapath threads around SwitchCore.
         .target(
             name: "Datapath",
             dependencies: [
-                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel",
+                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel", "VhostUser",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
+        .testTarget(name: "VhostUserTests", dependencies: ["VhostUser", "CTapestryShims"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
