@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "TapestryDaemon",
             dependencies: [
-                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree",
+                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree", "VhostUser",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

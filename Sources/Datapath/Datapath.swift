@@ -55,6 +55,8 @@ public struct DatapathAccess {
     public func setCaptures(_ list: [CaptureSession]) { worker.setCaptures(list) }
     /// The ids of `bridge`'s captures in the order its pipeline names them (`FrameOutput.target`).
     public func captureIDs(of bridge: String) -> [Int] { worker.captureIDs(of: bridge) }
+    /// Watches the vhost-user ports' current kick eventfds (call after replacing a port's queues).
+    public func rewatchVhost() { worker.rewatchVhost() }
 }
 
 /// A result handed from the datapath thread to the waiting caller (a semaphore orders the accesses).

@@ -8,6 +8,9 @@ public final class DatapathPort: Sendable {
         case packet
         /// A VXLAN tunnel port: frames are encapsulated to the binding's remotes; `fd` is unused.
         case vxlan(VXLANBinding)
+        /// A vhost-user port: frames move through the guest's virtqueues in shared memory; `fd` is unused
+        /// (the transmit queues' kick eventfds are watched instead).
+        case vhostUser(VhostUserPort)
     }
 
     public let name: String
@@ -15,10 +18,12 @@ public final class DatapathPort: Sendable {
     public let kind: Kind
     public let counters: PortCounters
 
-    /// Whether frames are written to `fd` (not a tunnel port).
+    /// Whether frames are written to `fd` (not a tunnel or vhost-user port).
     var hasFD: Bool {
-        if case .vxlan = kind { return false }
-        return true
+        switch kind {
+        case .vxlan, .vhostUser: false
+        default: true
+        }
     }
 
     public init(name: String, fd: Int32, kind: Kind, counters: PortCounters) {

@@ -21,6 +21,7 @@ import HostSystem
 import SwitchCore
 import Synchronization
 import TapestryModel
+import VhostUser
 
 /// State confined to the datapath thread. Only `Datapath` talks to it, through its mailbox.
 final class DatapathWorker: @unchecked Sendable {
@@ -60,6 +61,11 @@ final class DatapathWorker: @unchecked Sendable {
     private let rxSlots: UnsafeMutablePointer<tp_rx_slot>
     private let events: UnsafeMutablePointer<UInt64>
     private var lastExpire: Int64 = 0
+    /// The vhost-user ports of the config (bridge index, slot, port).
+    private var vhostPorts: [(bridge: Int, slot: Int, port: VhostUserPort)] = []
+    /// A vhost-user transmit queue still had frames after its batch, or is polled (no kick fd):
+    /// the loop does not sleep.
+    private var vhostBusy = false
 
     init(spinMicros: UInt64) throws {
         self.spinMicros = spinMicros
@@ -88,19 +94,26 @@ final class DatapathWorker: @unchecked Sendable {
             // just forwarded usually comes back within tens of microseconds, and waking a sleeping
             // thread (an IPI to an idle vCPU) costs about as much again.
             var n = 0
-            if spinMicros > 0 && tp_monotonic_us() < spinUntil {
+            if vhostBusy {
                 n = Int(tp_epoll_wait(epfd, events, 64, 0))
-                if n == 0 { continue }
+            } else if spinMicros > 0 && tp_monotonic_us() < spinUntil {
+                n = Int(tp_epoll_wait(epfd, events, 64, 0))
+                if n == 0 && vhostPorts.isEmpty { continue }
             } else {
                 n = Int(tp_epoll_wait(epfd, events, 64, egressWaitMillis()))
             }
             if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
             if n > 0 && spinMicros > 0 { spinUntil = tp_monotonic_us() + spinMicros }
             let now = Int64(tp_monotonic_ms())
+            // vhost-user transmit queues are polled (not just served on kicks) while they had frames
+            // left after a batch (their kicks are then off), while spinning, and after a quiet second.
+            let polling = vhostBusy || (spinMicros > 0 && !vhostPorts.isEmpty) || n == 0
+            vhostBusy = false
             for i in 0..<max(n, 0) {
                 let token = events[i]
                 if token == DatapathWorker.wakeToken {
                     _ = tp_eventfd_drain(wakefd)
+                    for v in vhostPorts { v.port.flush() }  // nothing unpublished when queues are replaced
                     runCommands()
                     break  // the rest of this wakeup may name fds that were just dropped
                 }
@@ -111,10 +124,17 @@ final class DatapathWorker: @unchecked Sendable {
                     case .tap: receiveTap(b, slot: slot, now: now)
                     case .packet: receivePacket(b, slot: slot, now: now)
                     case .vxlan: break
+                    case .vhostUser:
+                        _ = tp_eventfd_drain(Int32(truncatingIfNeeded: token))
+                        if !polling { receiveVhost(b, slot: slot, now: now) }
                     }
                 case .tunnel(let t)?: receiveTunnel(t, now: now)
                 case nil: continue
                 }
+            }
+            if !vhostPorts.isEmpty {
+                if polling { for v in vhostPorts { receiveVhost(v.bridge, slot: v.slot, now: now) } }
+                for v in vhostPorts { v.port.flush() }
             }
             if now - lastExpire >= 1000 {
                 lastExpire = now
@@ -158,23 +178,52 @@ final class DatapathWorker: @unchecked Sendable {
             newEngines[name] = engine
             list.append(engine)
             for (s, p) in bridge.ports.enumerated() {
-                if case .vxlan(let binding) = p.kind {
+                switch p.kind {
+                case .vxlan(let binding):
                     if let t = next.tunnels.firstIndex(where: { $0 === binding.tunnel }) { routes[t][binding.vni] = (b, s) }
-                } else {
+                case .vhostUser:
+                    break
+                default:
                     newMap[p.fd] = .port(bridge: b, slot: s)
                 }
             }
         }
         for (t, tunnel) in next.tunnels.enumerated() { newMap[tunnel.receiveFD] = .tunnel(t) }
         tunnelRoutes = routes
-        for fd in fdMap.keys where newMap[fd] == nil { _ = tp_epoll_del(epfd, fd) }
-        for fd in newMap.keys where fdMap[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
-        fdMap = newMap
         engines = newEngines
         bridgeEngines = list
         config = next
         egress.keep(only: next.bridges.flatMap(\.ports))
+        watch(newMap)
         setCaptures(captures)
+    }
+
+    /// Watches `base` plus the kick eventfds of every vhost-user transmit queue; forgets the rest.
+    private func watch(_ base: [Int32: Source]) {
+        var newMap = base
+        var vhost: [(bridge: Int, slot: Int, port: VhostUserPort)] = []
+        for (b, bridge) in config.bridges.enumerated() {
+            for (s, p) in bridge.ports.enumerated() {
+                guard case .vhostUser(let v) = p.kind else { continue }
+                vhost.append((b, s, v))
+                for q in v.queues?.transmit ?? [] {
+                    if q.kickFD >= 0 { newMap[q.kickFD] = .port(bridge: b, slot: s) } else { vhostBusy = true }
+                    q.enableKicks()
+                }
+            }
+        }
+        vhostPorts = vhost
+        for fd in fdMap.keys where newMap[fd] == nil { _ = tp_epoll_del(epfd, fd) }
+        for fd in newMap.keys where fdMap[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
+        fdMap = newMap
+    }
+
+    /// Re-reads the vhost-user ports' kick fds (after their queues were replaced).
+    func rewatchVhost() {
+        watch(fdMap.filter { _, source in
+            if case .port(let b, let s) = source, case .vhostUser = config.bridges[b].ports[s].kind { return false }
+            return true
+        })
     }
 
     /// Replaces the live captures and tells each bridge's pipeline what they watch.
@@ -249,6 +298,38 @@ final class DatapathWorker: @unchecked Sendable {
             admit(port, vnet: vnet, length: length)
         }
         switchBatch(b, slot: slot, now: now)
+    }
+
+    /// Takes up to a batch from each of the guest's transmit queues of a vhost-user port; returns
+    /// the buffers to the guest; keeps the loop awake while frames remain.
+    private func receiveVhost(_ b: Int, slot: Int, now: Int64) {
+        let port = config.bridges[b].ports[slot]
+        guard case .vhostUser(let v) = port.kind, let qs = v.queues else { return }
+        let room = DatapathWorker.bufferSize - DatapathWorker.headroom
+        for q in qs.transmit {
+            batch.removeAll()
+            var k = 0
+            taking: while k < DatapathWorker.batchSize {
+                let vnet = buffer(k) + DatapathWorker.headroom
+                switch VirtioNetTransfer.receive(from: q, headerLength: qs.headerLength, into: vnet, capacity: room) {
+                case .empty: break taking
+                case .fault(let f): port.counters.dropped(VhostUserPort.reason(f))
+                case .frame(let length):
+                    v.sanitize(vnet, qs)
+                    admit(port, vnet: vnet, length: length)
+                }
+                k += 1
+            }
+            switchBatch(b, slot: slot, now: now)
+            q.publishAndSignal()
+            if q.kickFD < 0 || q.pending() > 0 {
+                vhostBusy = true
+                q.disableKicks()
+            } else {
+                q.enableKicks()
+                if q.pending() > 0 { vhostBusy = true }
+            }
+        }
     }
 
     private func receiveTunnel(_ t: Int, now: Int64) {
@@ -385,6 +466,10 @@ final class DatapathWorker: @unchecked Sendable {
                           edit: EgressEdit, remote: UInt32) {
         if case .vxlan(let binding) = port.kind {
             encapsulator.send(binding, vnet: vnet, frame: frame, edit: edit, remote: remote, counters: port.counters)
+            return
+        }
+        if case .vhostUser(let v) = port.kind {
+            v.transmit(vnet: vnet, frame: frame, edit: edit, counters: port.counters)
             return
         }
         let (kind, tci) = DatapathWorker.shimEdit(edit)

@@ -21,10 +21,12 @@ public final class Daemon: Sendable {
     private let stopping = LockedBox(false)
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
-    public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros) throws {
+    public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros,
+                runDirectory: String = "/run/tapestry", socketGroup: gid_t? = nil) throws {
         let events = EventLog()
         datapath = try Datapath(spinMicros: spinMicros)
-        bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger)
+        bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger,
+                                    runDirectory: runDirectory, socketGroup: socketGroup)
         networks = NetworkService(stateDirectory: stateDirectory, bridges: bridges, logger: logger)
         observability = ObservabilityService(bridges: bridges, networks: networks, events: events)
         let table = MethodTable()

@@ -44,7 +44,7 @@ extension ObservabilityService {
                 for p in b.ports {
                     let labels = [("bridge", b.name), ("port", p.name)]
                     let realized = reconciler.ports[p.name]
-                    gauge(Metric.portUp, labels, realized.map { $0.link.isRunning || p.type == .vxlan ? 1 : 0 } ?? 0)
+                    gauge(Metric.portUp, labels, realized.map { $0.link.isRunning || !p.type.hasNetdev ? 1 : 0 } ?? 0)
                     counter(Metric.linkChanges, labels, reconciler.linkChanges[p.name] ?? 0)
                     guard let c = reconciler.counters(of: p.name) else { continue }
                     counter(Metric.rxPackets, labels, c.rxPackets)

@@ -29,7 +29,7 @@ extension PortReconciler {
     static func linkNamespaces(of state: DesiredState) -> Set<String?> {
         var result = Set<String?>()
         for b in state.bridges {
-            for p in b.ports where p.type != .vxlan { result.insert(linkNamespace(of: p)) }
+            for p in b.ports where p.type.hasNetdev { result.insert(linkNamespace(of: p)) }
         }
         return result
     }
@@ -39,7 +39,7 @@ extension PortReconciler {
     /// The forwarding state the links give `ports` (only those not forwarding are listed).
     func forwardingStates(of ports: [RealizedPort]) -> [String: PortForwardingState] {
         var states: [String: PortForwardingState] = [:]
-        for rp in ports where rp.config.type != .vxlan && !rp.link.isRunning { states[rp.config.name] = .discarding }
+        for rp in ports where rp.config.type.hasNetdev && !rp.link.isRunning { states[rp.config.name] = .discarding }
         return states
     }
 
@@ -47,7 +47,7 @@ extension PortReconciler {
     func syncSpanningTree(_ state: DesiredState) {
         spanningTree.sync(state, linkUp: { [ports] name in
             guard let rp = ports[name] else { return false }
-            return rp.config.type == .vxlan || rp.link.isRunning
+            return !rp.config.type.hasNetdev || rp.link.isRunning
         }, now: Int64(LinkMonitor.now() / 1000))
     }
 
@@ -60,7 +60,7 @@ extension PortReconciler {
         var changes: [LinkChange] = []
         var changed = false
         for b in state.bridges {
-            for p in b.ports where p.type != .vxlan && PortReconciler.linkNamespace(of: p) == netns {
+            for p in b.ports where p.type.hasNetdev && PortReconciler.linkNamespace(of: p) == netns {
                 let seen = byName[p.name]
                 if let rp = ports[p.name] {
                     guard rp.realizedAt <= readAt else { continue }

@@ -1,6 +1,7 @@
 import Datapath
 import HostSystem
 import TapestryModel
+import VhostUser
 
 /// A port as it exists on the host now: its device handle, datapath identity and counters.
 final class RealizedPort {
@@ -15,10 +16,13 @@ final class RealizedPort {
     let io: DatapathPort
     /// When it was realized (monotonic µs): link reports read earlier say nothing about it.
     let realizedAt = LinkMonitor.now()
+    /// For vhost-user ports: the socket endpoint (stopped when the port goes).
+    let vhost: VhostUserEndpoint?
 
-    init(config: PortConfig, bridge: String, id: UInt32, fd: Int32, kind: DatapathPort.Kind, counters: PortCounters, link: LinkInfo) {
+    init(config: PortConfig, bridge: String, id: UInt32, fd: Int32, kind: DatapathPort.Kind, counters: PortCounters, link: LinkInfo,
+         vhost: VhostUserEndpoint? = nil) {
         self.config = config; self.bridge = bridge; self.id = id; self.fd = fd; self.kind = kind
-        self.counters = counters; self.link = link
+        self.counters = counters; self.link = link; self.vhost = vhost
         io = DatapathPort(name: config.name, fd: fd, kind: kind, counters: counters)
     }
 
@@ -26,6 +30,7 @@ final class RealizedPort {
     func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
         bridgeName == bridge && next.type == config.type && next.netns == config.netns
             && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan
+            && next.socketPath == config.socketPath
     }
 
     /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.

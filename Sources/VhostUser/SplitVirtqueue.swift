@@ -67,9 +67,11 @@ public final class SplitVirtqueue: @unchecked Sendable {
         self.index = index; self.size = size; mask = UInt16(size - 1)
         desc = d; avail = a; used = u
         self.memory = memory; self.eventIdx = eventIdx; self.kickFD = kickFD; self.callFD = callFD
-        lastAvail = base
         usedIdx = tp_load_acquire_u16(u + 2)
         usedPublished = usedIdx
+        // A front-end that reconnects may give base 0 for a ring it used before (DPDK's virtio-user
+        // does): what the guest has seen come back is the truth then, as DPDK's own back-end decides.
+        lastAvail = base == usedIdx ? base : usedIdx
         segments = .allocate(capacity: SplitVirtqueue.maxSegments)
     }
 

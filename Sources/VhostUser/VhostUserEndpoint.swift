@@ -129,6 +129,9 @@ public final class VhostUserEndpoint: @unchecked Sendable {
                 handedOver = true
                 let reply = try session.handle(m)
                 publishStatus()
+                if ProcessInfo.processInfo.environment["TAPESTRY_VHOST_TRACE"] != nil {
+                    log("\(request.name) \(payload.prefix(16).map { String($0) }.joined(separator: ",")) fds \(received.count) → queues \(session.activeQueues)")
+                }
                 if let reply {
                     let w = reply.withUnsafeBytes { tp_send_all(fd, $0.baseAddress, reply.count) }
                     if w < 0 { return "could not reply to \(request.name) (errno \(-w))" }

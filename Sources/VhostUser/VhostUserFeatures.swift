@@ -42,4 +42,9 @@ public enum VhostUserFeatures {
         ]
         return known.filter { features & $0.0 != 0 }.map(\.1)
     }
+
+    /// Names of the set protocol-feature bits.
+    public static func protocolNames(_ features: UInt64) -> [String] {
+        [(protocolMQ, "mq"), (protocolReplyAck, "reply-ack")].filter { features & $0.0 != 0 }.map(\.1)
+    }
 }

@@ -9,7 +9,7 @@ import Glibc
 public final class VhostUserSession: @unchecked Sendable {
     /// Runs `body` where the datapath is quiet (between batches), passing it the queues in use
     /// and installing the ones it returns. Returns when done.
-    public typealias Installer = (@escaping (VhostUserQueues?) -> VhostUserQueues?) -> Void
+    public typealias Installer = (@escaping @Sendable (VhostUserQueues?) -> VhostUserQueues?) -> Void
 
     /// One vring's settings as the front-end gave them.
     public struct Vring: Sendable {

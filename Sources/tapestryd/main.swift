@@ -67,7 +67,8 @@ struct TapestryDaemonCommand: ParsableCommand {
         try makeDirectory(stateDir, mode: 0o700)
 
         let service: Daemon
-        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs) } catch {
+        do { service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs,
+                                       runDirectory: runDir, socketGroup: group) } catch {
             log.critical("\(error)")
             Foundation.exit(1)
         }
