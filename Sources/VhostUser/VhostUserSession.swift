@@ -30,6 +30,8 @@ public final class VhostUserSession: @unchecked Sendable {
     private var retiredMappings: [GuestMemoryMapping] = []
     /// Vrings whose base the front-end set since the last install (it wins over the running position).
     private var rebased = Set<Int>()
+    /// Whether the datapath holds queues of this session now.
+    private var datapathHasQueues = false
     private let install: Installer
     /// Vrings the datapath serves now (receive, transmit), for `show`.
     public private(set) var activeQueues = (receive: 0, transmit: 0)
@@ -167,28 +169,34 @@ public final class VhostUserSession: @unchecked Sendable {
     private func refresh() {
         let features = self.features
         let memory = mapping?.memory
-        install { [self] old in
-            if let old {
-                for q in old.all where !rebased.contains(q.index) { vrings[q.index].base = q.lastAvail }
-            }
-            rebased.removeAll()
-            guard let memory else { activeQueues = (0, 0); return nil }
-            var rx: [SplitVirtqueue] = [], tx: [SplitVirtqueue] = []
-            lastVringError = nil
-            for (i, v) in vrings.enumerated() where v.started && v.enabled && v.num > 0 {
-                guard let a = v.address else { continue }
-                do {
-                    let q = try SplitVirtqueue(index: i, size: v.num, address: a, memory: memory, base: v.base,
-                                               eventIdx: features & VhostUserFeatures.ringEventIdx != 0,
-                                               kickFD: v.kickFD, callFD: v.callFD)
-                    if i % 2 == 0 { rx.append(q) } else { tx.append(q) }
-                } catch {
-                    lastVringError = "\(error)"
+        let wanted = memory != nil && vrings.contains { $0.started && $0.enabled && $0.num > 0 && $0.address != nil }
+        // Nothing served before or after (the set-up messages before the rings start): no need to
+        // stop the datapath, which costs a round trip to its thread each time.
+        if wanted || datapathHasQueues {
+            install { [self] old in
+                if let old {
+                    for q in old.all where !rebased.contains(q.index) { vrings[q.index].base = q.lastAvail }
                 }
+                rebased.removeAll()
+                guard let memory else { activeQueues = (0, 0); return nil }
+                var rx: [SplitVirtqueue] = [], tx: [SplitVirtqueue] = []
+                lastVringError = nil
+                for (i, v) in vrings.enumerated() where v.started && v.enabled && v.num > 0 {
+                    guard let a = v.address else { continue }
+                    do {
+                        let q = try SplitVirtqueue(index: i, size: v.num, address: a, memory: memory, base: v.base,
+                                                   eventIdx: features & VhostUserFeatures.ringEventIdx != 0,
+                                                   kickFD: v.kickFD, callFD: v.callFD)
+                        if i % 2 == 0 { rx.append(q) } else { tx.append(q) }
+                    } catch {
+                        lastVringError = "\(error)"
+                    }
+                }
+                activeQueues = (rx.count, tx.count)
+                if rx.isEmpty && tx.isEmpty { return nil }
+                return VhostUserQueues(memory: memory, receive: rx, transmit: tx, features: features)
             }
-            activeQueues = (rx.count, tx.count)
-            if rx.isEmpty && tx.isEmpty { return nil }
-            return VhostUserQueues(memory: memory, receive: rx, transmit: tx, features: features)
+            datapathHasQueues = activeQueues.receive + activeQueues.transmit > 0
         }
         for fd in retiredFDs { close(fd) }
         retiredFDs.removeAll()
