@@ -46,11 +46,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // vhost-user: the protocol, guest memory, split virtqueues and the socket endpoint.
+        .target(name: "VhostUser", dependencies: ["CTapestryShims", "HostSystem"]),
         // Port backends and datapath threads around SwitchCore.
         .target(
             name: "Datapath",
             dependencies: [
-                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel",
+                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel", "VhostUser",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "TapestryDaemon",
             dependencies: [
-                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree",
+                "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree", "VhostUser",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
+        .testTarget(name: "VhostUserTests", dependencies: ["VhostUser", "CTapestryShims"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),

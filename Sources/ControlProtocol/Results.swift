@@ -18,10 +18,36 @@ public struct PortStatus: Codable, Sendable {
     /// With spanning tree on: the port's role and state (`alternate`, `discarding`...).
     public var stpRole: String?
     public var stpState: String?
+    /// For vhost-user ports: the socket and the connection.
+    public var vhostUser: VhostUserPortStatus?
     public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: MACAddress? = nil,
-                operState: String? = nil, carrier: Bool? = nil) {
+                operState: String? = nil, carrier: Bool? = nil, vhostUser: VhostUserPortStatus? = nil) {
         self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac
-        self.operState = operState; self.carrier = carrier
+        self.operState = operState; self.carrier = carrier; self.vhostUser = vhostUser
+    }
+}
+
+/// A vhost-user port's connection as `show` prints it.
+public struct VhostUserPortStatus: Codable, Sendable, Equatable {
+    /// The socket tapestryd listens on (vhost-user) or connects to (vhost-user-client).
+    public var socketPath: String
+    public var connected: Bool
+    /// Negotiated virtio feature names (e.g. version-1, mrg-rxbuf, event-idx, guest-tso4).
+    public var features: [String]
+    /// Negotiated protocol features (mq, reply-ack).
+    public var protocolFeatures: [String]
+    /// Queues served now: the guest's receive and transmit queues.
+    public var receiveQueues: Int
+    public var transmitQueues: Int
+    /// Connections since the port was created.
+    public var connections: Int
+    /// Why the last connection ended or a vring was refused, if it was abnormal.
+    public var lastError: String?
+    public init(socketPath: String, connected: Bool, features: [String], protocolFeatures: [String], receiveQueues: Int,
+                transmitQueues: Int, connections: Int, lastError: String?) {
+        self.socketPath = socketPath; self.connected = connected; self.features = features
+        self.protocolFeatures = protocolFeatures; self.receiveQueues = receiveQueues; self.transmitQueues = transmitQueues
+        self.connections = connections; self.lastError = lastError
     }
 }
 

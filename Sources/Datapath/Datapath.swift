@@ -123,6 +123,9 @@ public final class Datapath: Sendable {
         }
     }
 
+    /// Thread 0 serves the guests' transmit queues: it re-reads their kick fds (call inside `quiesce`).
+    func rewatchVhost() { workers[0].rewatchVhost() }
+
     /// Stops the threads after their current batch.
     public func stop() {
         for w in workers {
@@ -152,4 +155,6 @@ public struct DatapathAccess {
     public func setCaptures(_ list: [CaptureSession]) { datapath.setCaptures(list, state) }
     /// The ids of `bridge`'s captures in the order its pipeline names them (`FrameOutput.target`).
     public func captureIDs(of bridge: String) -> [Int] { (state.sessionsByBridge[bridge] ?? []).map(\.id) }
+    /// Watches the vhost-user ports' current kick eventfds (call after replacing a port's queues).
+    public func rewatchVhost() { datapath.rewatchVhost() }
 }

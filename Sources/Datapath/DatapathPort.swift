@@ -2,8 +2,8 @@
 /// The daemon owns the backend's fds and closes them only after the datapath has dropped the port.
 public final class DatapathPort: Sendable {
 
-    /// Whether frames are written to a device (not a tunnel or patch port); egress policy applies to these.
-    var hasFD: Bool { !(backend is VXLANPortBackend || backend is PatchBackend) }
+    /// Whether frames are written to a device (not a tunnel, patch or vhost-user port); egress policy applies to these.
+    var hasFD: Bool { !(backend is VXLANPortBackend || backend is PatchBackend || backend is VhostUserBackend) }
     public let name: String
     public let backend: any PortBackend
     public let counters: PortCounters

@@ -23,6 +23,7 @@ import Glibc
 #endif
 import SwitchCore
 import Synchronization
+import VhostUser
 
 /// One datapath thread. Its fields are written by the control path only while it holds the thread's gate.
 final class DatapathWorker: @unchecked Sendable {
@@ -91,6 +92,13 @@ final class DatapathWorker: @unchecked Sendable {
     private var touched: [Int32] = []
     private let events: UnsafeMutablePointer<UInt64>
     private var lastExpire: Int64 = 0
+    /// Thread 0 only: the vhost-user ports, whose guest transmit queues this thread serves.
+    private var vhostPorts: [(backend: VhostUserBackend, source: Source)] = []
+    /// Thread 0 only: the watched kick eventfds of the guests' transmit queues (fd → `vhostPorts` index).
+    private var kickFD: [Int32: Int] = [:]
+    /// A vhost-user transmit queue still had frames after its batch, or is polled (no kick fd):
+    /// the loop does not sleep.
+    private var vhostBusy = false
 
     init(index: Int, spinMicros: UInt64) throws {
         self.index = index
@@ -121,9 +129,11 @@ final class DatapathWorker: @unchecked Sendable {
         var spinUntil: UInt64 = 0
         while running.load(ordering: .relaxed) {
             var n = 0
-            if spinMicros > 0 && tp_monotonic_us() < spinUntil {
+            if vhostBusy {
                 n = Int(tp_epoll_wait(epfd, events, 64, 0))
-                if n == 0 { continue }
+            } else if spinMicros > 0 && tp_monotonic_us() < spinUntil {
+                n = Int(tp_epoll_wait(epfd, events, 64, 0))
+                if n == 0 && vhostPorts.isEmpty { continue }
             } else {
                 n = Int(tp_epoll_wait(epfd, events, 64, egressWaitMillis()))
             }
@@ -131,6 +141,10 @@ final class DatapathWorker: @unchecked Sendable {
             let now = Int64(tp_monotonic_ms())
             gate.activity.lock()
             if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
+            // vhost-user transmit queues (thread 0) are polled, not just served on kicks, while they
+            // had frames left after a batch (their kicks are then off), while spinning, and after a quiet second.
+            let polling = vhostBusy || (spinMicros > 0 && !vhostPorts.isEmpty) || n == 0
+            vhostBusy = false
             for i in 0..<max(n, 0) {
                 let token = events[i]
                 if token == DatapathWorker.wakeToken {
@@ -138,10 +152,21 @@ final class DatapathWorker: @unchecked Sendable {
                     continue
                 }
                 // The fds of this wakeup may have been dropped while the control path had the thread.
-                guard let s = fdSource[Int32(truncatingIfNeeded: token)] else { continue }
-                receive(s, now: now)
+                let fd = Int32(truncatingIfNeeded: token)
+                if let s = fdSource[fd] {
+                    receive(s, now: now)
+                } else if let v = kickFD[fd] {
+                    _ = tp_eventfd_drain(fd)
+                    if !polling { receiveVhost(v, now: now) }
+                } else { continue }
                 // The control path never waits longer than one batch.
                 if gate.wanted.load(ordering: .acquiring) { gate.yield() }
+            }
+            if polling && !vhostPorts.isEmpty {
+                for v in vhostPorts.indices {
+                    receiveVhost(v, now: now)
+                    if gate.wanted.load(ordering: .acquiring) { gate.yield() }
+                }
             }
             if index == 0 && now - lastExpire >= 1000 {
                 lastExpire = now
@@ -199,8 +224,6 @@ final class DatapathWorker: @unchecked Sendable {
             fds[fd] = srcs.count
             srcs.append(Source(source: tunnel, ingress: -1, routes: routes, lane: tunnel.counters.lane(self.index)))
         }
-        for fd in fdSource.keys where fds[fd] == nil { _ = tp_epoll_del(epfd, fd) }
-        for fd in fds.keys where fdSource[fd] == nil { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
         if list.count > portCountCapacity {
             portCount.deallocate()
             portCountCapacity = max(list.count, 2 * portCountCapacity)
@@ -210,12 +233,39 @@ final class DatapathWorker: @unchecked Sendable {
         ports = list
         portIndex = index
         sources = srcs
-        fdSource = fds
         runtimes = nextRuntimes
         config = next
         egress.keep(only: next.bridges.flatMap(\.ports))
+        watch(fds)
         setCaptures(captures)
     }
+
+    /// Watches the sources `fds` and, on thread 0, the kick eventfds of every vhost-user transmit
+    /// queue; stops watching the rest.
+    private func watch(_ fds: [Int32: Int]) {
+        var vhost: [(backend: VhostUserBackend, source: Source)] = []
+        var kicks: [Int32: Int] = [:]
+        if self.index == 0 {
+            for (g, p) in ports.enumerated() {
+                guard let v = p.backend as? VhostUserBackend else { continue }
+                for q in v.port.queues?.transmit ?? [] {
+                    if q.kickFD >= 0 { kicks[q.kickFD] = vhost.count } else { vhostBusy = true }
+                    q.enableKicks()
+                }
+                vhost.append((v, Source(source: v, ingress: g, routes: [:], lane: p.lane)))
+            }
+        }
+        let old = Set(fdSource.keys).union(kickFD.keys)
+        let new = Set(fds.keys).union(kicks.keys)
+        for fd in old where !new.contains(fd) { _ = tp_epoll_del(epfd, fd) }
+        for fd in new where !old.contains(fd) { _ = tp_epoll_add(epfd, fd, UInt64(UInt32(bitPattern: fd))) }
+        fdSource = fds
+        kickFD = kicks
+        vhostPorts = vhost
+    }
+
+    /// Re-reads the vhost-user ports' kick fds after their queues were replaced (control path, thread stopped).
+    func rewatchVhost() { watch(fdSource) }
 
     /// The live captures of each bridge, in the order of its engine's capture watches (`FrameOutput.target`).
     func setCaptures(_ byBridge: [[CaptureSession]]) {
@@ -232,6 +282,44 @@ final class DatapathWorker: @unchecked Sendable {
         switchFrames(batch, count: n, source: src, loopbackPorts: nil, now: now)
         flush()
         runLoopback(now: now)
+    }
+
+    /// Takes up to a batch from each of the guest's transmit queues of vhost-user port `v` (copied
+    /// out of guest memory: the guest cannot change them under the switch), switches it, returns the
+    /// buffers to the guest, and keeps the loop awake while frames remain.
+    private func receiveVhost(_ v: Int, now: Int64) {
+        let (backend, src) = vhostPorts[v]
+        guard let qs = backend.port.queues else { return }
+        for q in qs.transmit {
+            batch.reset(batch.bufferCount)
+            var k = 0
+            var taken = 0
+            taking: while taken < batch.bufferCount {
+                taken += 1
+                let vnet = batch.data[k]
+                switch VirtioNetTransfer.receive(from: q, headerLength: qs.headerLength, into: vnet, capacity: batch.room(k)) {
+                case .empty: break taking
+                case .fault(let f): src.lane.dropped(VhostUserPort.reason(f))
+                case .frame(let length):
+                    backend.port.sanitize(vnet, qs)
+                    batch.length[k] = length
+                    k += 1
+                }
+            }
+            if k > 0 {
+                switchFrames(batch, count: k, source: src, loopbackPorts: nil, now: now)
+                flush()
+                runLoopback(now: now)
+            }
+            q.publishAndSignal()
+            if q.kickFD < 0 || q.pending() > 0 {
+                vhostBusy = true
+                q.disableKicks()
+            } else {
+                q.enableKicks()
+                if q.pending() > 0 { vhostBusy = true }
+            }
+        }
     }
 
     /// Runs the frames sent into patch ports through their peers' bridges, hop by hop.

@@ -60,6 +60,20 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case impairmentLoss
     /// The port's egress shaping queue was full.
     case shaperQueueFull
+    /// vhost-user: a descriptor index outside the ring, or avail.idx running ahead by more than the ring size.
+    case guestBadIndex
+    /// vhost-user: a buffer address range outside the guest's shared memory regions.
+    case guestBadAddress
+    /// vhost-user: a descriptor chain longer than the table (a loop) or with too many segments.
+    case guestDescriptorLoop
+    /// vhost-user: a descriptor chain larger than a frame may be.
+    case guestOversize
+    /// vhost-user: a buffer of the wrong direction, an indirect table (not negotiated), or a short header.
+    case guestBadDescriptor
+    /// vhost-user: the guest has posted no receive buffers (or not enough for the frame).
+    case guestNoBuffers
+    /// vhost-user: no guest is connected, or its receive queue is not started and enabled.
+    case guestNotReady
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -93,6 +107,13 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .storm: "storm"
         case .impairmentLoss: "impairment-loss"
         case .shaperQueueFull: "shaper-queue-full"
+        case .guestBadIndex: "guest-bad-index"
+        case .guestBadAddress: "guest-bad-address"
+        case .guestDescriptorLoop: "guest-descriptor-loop"
+        case .guestOversize: "guest-oversize"
+        case .guestBadDescriptor: "guest-bad-descriptor"
+        case .guestNoBuffers: "guest-no-buffers"
+        case .guestNotReady: "guest-not-ready"
         }
     }
 

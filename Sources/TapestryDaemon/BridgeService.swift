@@ -5,6 +5,7 @@ import HostSystem
 import Logging
 import SwitchCore
 import TapestryModel
+import VhostUser
 
 /// Bridges and ports: owns the desired state (and its file) and the ports realized from it, under
 /// one lock. `commit` is the one place that changes the desired state: it bumps the generation,
@@ -22,13 +23,15 @@ final class BridgeService: @unchecked Sendable {
     private(set) var current: DesiredState
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
-    init(stateDirectory: String, datapath: Datapath, events: EventLog, logger: Logger) throws {
+    init(stateDirectory: String, datapath: Datapath, events: EventLog, logger: Logger, runDirectory: String = "/run/tapestry",
+         socketGroup: gid_t? = nil) throws {
         log = logger
         self.events = events
         self.datapath = datapath
         store = ConfigStore(stateDirectory: stateDirectory)
         current = try store.load()
-        reconciler = PortReconciler(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger)
+        reconciler = PortReconciler(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger,
+                                    runDirectory: runDirectory, socketGroup: socketGroup)
         reconciler.removeLeftovers(keeping: current)
         let failures = reconciler.reconcile(to: current)
         log.info("reconciled \(current.bridges.count) bridge(s), \(current.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")
@@ -149,6 +152,15 @@ final class BridgeService: @unchecked Sendable {
         }
         if let reason = reconciler.failures[p.name] { return PortStatus(config: p, state: "error", error: reason) }
         guard let rp = reconciler.ports[p.name] else { return PortStatus(config: p, state: "down") }
+        if let endpoint = rp.vhost {
+            let s = endpoint.status
+            let v = VhostUserPortStatus(socketPath: endpoint.path, connected: s.connected,
+                                        features: VhostUserFeatures.names(s.features),
+                                        protocolFeatures: VhostUserFeatures.protocolNames(s.protocolFeatures),
+                                        receiveQueues: s.receiveQueues, transmitQueues: s.transmitQueues,
+                                        connections: s.connections, lastError: s.lastError)
+            return PortStatus(config: p, state: s.connected ? "up" : "down", vhostUser: v)
+        }
         if !p.type.hasNetdev { return PortStatus(config: p, state: "up") }
         return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac.flatMap(MACAddress.init),
                           operState: rp.link.operState, carrier: rp.link.carrier)

@@ -22,10 +22,11 @@ public final class Daemon: Sendable {
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
     public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros,
-                datapathThreads: Int = 1) throws {
+                datapathThreads: Int = 1, runDirectory: String = "/run/tapestry", socketGroup: gid_t? = nil) throws {
         let events = EventLog()
         datapath = try Datapath(threads: datapathThreads, spinMicros: spinMicros)
-        bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger)
+        bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger,
+                                    runDirectory: runDirectory, socketGroup: socketGroup)
         networks = NetworkService(stateDirectory: stateDirectory, bridges: bridges, logger: logger)
         observability = ObservabilityService(bridges: bridges, networks: networks, events: events)
         let table = MethodTable()

@@ -1,8 +1,10 @@
 import Datapath
+import Foundation
 import HostSystem
 import Logging
 import SwitchCore
 import TapestryModel
+import VhostUser
 
 /// Owns the realized ports and tunnel sockets and reconciles them to a desired state, the way Open vSwitch's bridge_reconfigure does:
 /// work out the wanted ports, remove what is not wanted, create what is missing, adopt
@@ -29,9 +31,18 @@ final class PortReconciler {
     /// Shared VXLAN endpoints by "local:port".
     private var tunnels: [String: VXLANTunnel] = [:]
 
-    init(datapath: Datapath, owned: OwnedDevices, logger: Logger) {
+    /// Where vhost-user sockets go by default (`<run-dir>/vhost-user`), and their group.
+    private let vhostDirectory: String
+    private let socketGroup: gid_t?
+
+    init(datapath: Datapath, owned: OwnedDevices, logger: Logger, runDirectory: String = "/run/tapestry",
+         socketGroup: gid_t? = nil) {
         self.datapath = datapath; self.owned = owned; self.log = logger
+        vhostDirectory = runDirectory + "/vhost-user"; self.socketGroup = socketGroup
     }
+
+    /// The socket of a vhost-user port: its own setting or the default under the run directory.
+    func vhostSocketPath(_ p: PortConfig) -> String { p.socketPath ?? "\(vhostDirectory)/\(p.name).sock" }
 
     /// Removes devices a previous run created that `state` no longer wants (found in owned.json).
     func removeLeftovers(keeping state: DesiredState) {
@@ -194,6 +205,8 @@ final class PortReconciler {
             let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
             log.info("\(p.name): vxlan VNI \(v.vni) to \(v.remotes.map(\.description).joined(separator: ",")) on UDP \(key)")
             return RealizedPort(config: p, bridge: bridge, id: id, fds: [], backend: nil, counters: counters, link: link)
+        case .vhostUser, .vhostUserClient:
+            return try realizeVhostUser(p, bridge: bridge, id: id, counters: counters)
         case .system:
             let h = try SystemInterface.attach(name: p.name, sockets: datapath.threadCount)
             log.info("\(p.name): attached system interface to \(bridge) with \(h.fds.count) socket(s)")
@@ -208,8 +221,37 @@ final class PortReconciler {
         }
     }
 
+    /// A vhost-user port: the datapath side, and the socket endpoint whose session installs the
+    /// guest's queues into the datapath between batches.
+    private func realizeVhostUser(_ p: PortConfig, bridge: String, id: UInt32, counters: PortCounters) throws -> RealizedPort {
+        let path = vhostSocketPath(p)
+        if ports.values.contains(where: { $0.config.type.isVhostUser && vhostSocketPath($0.config) == path }) {
+            throw SystemError("add vhost-user port \(p.name)", cause: "socket \(path) is used by another port")
+        }
+        if p.type == .vhostUser {
+            let dir = (path as NSString).deletingLastPathComponent
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw SystemError("create directory \(dir) for \(p.name)", cause: "\(error)")
+            }
+        }
+        let port = VhostUserPort()
+        let dp = datapath
+        let name = p.name
+        let log = self.log
+        let endpoint = try VhostUserEndpoint(
+            path: path, mode: p.type == .vhostUser ? .server(group: socketGroup) : .client(retryMillis: 200),
+            install: { body in dp.perform { access in port.queues = body(port.queues); access.rewatchVhost() } },
+            log: { message in log.info("\(name): \(message)") })
+        endpoint.start()
+        log.info("\(p.name): vhost-user \(p.type == .vhostUser ? "listening on" : "connecting to") \(path) on \(bridge)")
+        let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
+        return RealizedPort(config: p, bridge: bridge, id: id, fds: [], backend: VhostUserBackend(port: port), counters: counters, link: link,
+                            vhost: endpoint)
+    }
+
     private func rebuilt(_ rp: RealizedPort, with p: PortConfig) -> RealizedPort {
-        RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fds: rp.fds, backend: rp.backend, counters: rp.counters, link: rp.link)
+        RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fds: rp.fds, backend: rp.backend, counters: rp.counters, link: rp.link,
+                     vhost: rp.vhost)
     }
 
     /// Closes the ports' fds and deletes the devices Tapestry owns (unless kept); one owned.json write.
@@ -217,6 +259,7 @@ final class PortReconciler {
         var removed: [OwnedDevices.Device] = []
         for rp in list {
             for fd in rp.fds { Syscall.close(fd) }
+            rp.vhost?.stop()
             counters[rp.config.name] = nil
             guard rp.config.type == .tap || rp.config.type == .internal, !keepDevices else { continue }
             do {

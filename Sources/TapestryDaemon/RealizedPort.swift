@@ -1,6 +1,7 @@
 import Datapath
 import HostSystem
 import TapestryModel
+import VhostUser
 
 /// A port as it exists on the host now: its device fds, datapath backend, identity and counters.
 final class RealizedPort {
@@ -16,17 +17,20 @@ final class RealizedPort {
     var link: LinkInfo
     /// When it was realized (monotonic µs): link reports read earlier say nothing about it.
     let realizedAt = LinkMonitor.now()
+    /// For vhost-user ports: the socket endpoint (stopped when the port goes).
+    let vhost: VhostUserEndpoint?
 
     init(config: PortConfig, bridge: String, id: UInt32, fds: [Int32], backend: (any PortBackend)?, counters: PortCounters,
-         link: LinkInfo) {
+         link: LinkInfo, vhost: VhostUserEndpoint? = nil) {
         self.config = config; self.bridge = bridge; self.id = id; self.fds = fds; self.backend = backend
-        self.counters = counters; self.link = link
+        self.counters = counters; self.link = link; self.vhost = vhost
     }
 
     /// Whether `next` can be applied without re-creating the device (only VLAN/isolation differ).
     func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
         bridgeName == bridge && next.type == config.type && next.netns == config.netns
             && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan && next.peer == config.peer
+            && next.socketPath == config.socketPath
     }
 
     /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.

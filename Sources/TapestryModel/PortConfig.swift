@@ -11,9 +11,17 @@ public enum PortType: String, Codable, Sendable, CaseIterable {
     /// One end of a patch pair joining two bridges inside the datapath (as Open vSwitch's patch
     /// ports); its `peer` is the other end, a patch port on another bridge. No netdev.
     case patch
+    /// A vhost-user port: the daemon listens on a Unix socket and a VM's virtio-net (QEMU, DPDK)
+    /// connects; frames move through the guest's rings in shared memory. No netdev.
+    case vhostUser = "vhost-user"
+    /// A vhost-user port where the VM's side listens and the daemon connects (and reconnects).
+    case vhostUserClient = "vhost-user-client"
 
-    /// Whether the port has a netdev of its own (vxlan and patch ports have none).
-    public var hasNetdev: Bool { self != .vxlan && self != .patch }
+    /// Whether the port is a vhost-user port (either side listening).
+    public var isVhostUser: Bool { self == .vhostUser || self == .vhostUserClient }
+
+    /// Whether the port has a netdev whose link the daemon watches (not vxlan, patch or vhost-user ports).
+    public var hasNetdev: Bool { self != .vxlan && self != .patch && !isVhostUser }
 }
 
 /// The tunnel settings of a vxlan port.
@@ -88,6 +96,9 @@ public struct PortConfig: Codable, Sendable, Equatable {
     public var policy: PortPolicy?
     /// For patch ports: the port at the other end (`--peer`).
     public var peer: String?
+    /// For vhost-user ports: the Unix socket (absolute path). A vhost-user (server) port defaults to
+    /// `<run-dir>/vhost-user/<name>.sock`; a vhost-user-client port must name the VM's socket.
+    public var socketPath: String?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
@@ -147,6 +158,21 @@ public struct PortConfig: Codable, Sendable, Equatable {
             throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")
         }
         try policy?.validate(port: name)
+        if type.isVhostUser {
+            guard mtu == nil, mac == nil else { throw ModelError("port \(name): --mtu and --mac do not apply to \(type.rawValue) ports") }
+            if type == .vhostUserClient && socketPath == nil {
+                throw ModelError("port \(name): a vhost-user-client port needs --socket-path")
+            }
+            if let socketPath {
+                guard socketPath.hasPrefix("/") else { throw ModelError("port \(name): socket path \(socketPath) must be absolute") }
+                guard socketPath.utf8.count < 108 else { throw ModelError("port \(name): socket path is longer than 107 bytes") }
+                guard !socketPath.hasSuffix("/"), !socketPath.utf8.contains(0), !socketPath.contains("\n") else {
+                    throw ModelError("port \(name): socket path \(socketPath) is not a file path")
+                }
+            }
+        } else if socketPath != nil {
+            throw ModelError("port \(name): --socket-path applies to vhost-user ports only")
+        }
         if type == .vxlan {
             guard let vxlan else { throw ModelError("port \(name): a vxlan port needs --vni and --remote") }
             guard mac == nil else { throw ModelError("port \(name): --mac does not apply to vxlan ports") }

@@ -76,7 +76,8 @@ struct TapestryDaemonCommand: ParsableCommand {
         let service: Daemon
         let threads = datapathThreads ?? Datapath.defaultThreads
         do {
-            service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs, datapathThreads: threads)
+            service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs, datapathThreads: threads,
+                                 runDirectory: runDir, socketGroup: group)
         } catch {
             log.critical("\(error)")
             Foundation.exit(1)

@@ -162,4 +162,26 @@ int tp_online_cpus(void);
 uint64_t tp_monotonic_us(void);
 int tp_set_thread_name(const char *name);
 
+// MARK: - vhost-user (unix socket messages with fds; shared-memory ordering)
+
+/// recvmsg on a stream socket: up to len bytes into buf and up to max_fds SCM_RIGHTS fds into fds
+/// (close-on-exec; *nfds set). Blocks. Returns bytes read (0 at end of stream) or -errno.
+/// Fds beyond max_fds are closed; a truncated control message gives -EMSGSIZE (its fds closed).
+ssize_t tp_recv_fds(int sock, void *buf, size_t len, int *fds, int max_fds, int *nfds);
+/// Reads exactly len bytes (blocking); -EPIPE when the peer closes first.
+ssize_t tp_recv_all(int sock, void *buf, size_t len);
+/// Sends all len bytes (MSG_NOSIGNAL), blocking. Returns len or -errno.
+ssize_t tp_send_all(int sock, const void *buf, size_t len);
+/// A blocking AF_UNIX stream socket connected to path (close-on-exec), or -errno.
+int tp_unix_stream_connect(const char *path);
+/// mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0); NULL on failure (errno in *err).
+void *tp_mmap_shared(int fd, size_t len, int *err);
+/// Waits until fd is readable or wake_fd (an eventfd) is signalled, up to timeout_ms (-1: forever).
+/// Returns 1 when fd is readable, 2 when woken, 0 on timeout, -errno on failure.
+int tp_wait_readable(int fd, int wake_fd, int timeout_ms);
+
+static inline uint16_t tp_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); }
+static inline void tp_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); }
+static inline void tp_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
 #endif

@@ -91,22 +91,8 @@ public final class PortPolicyState: Sendable {
     public func planIngress(length: Int, now: Int64) -> EgressPlan {
         guard hasIngressPlan else { return EgressPlan(drop: nil, copies: 1, releaseAt: now) }
         return meters.withLock { m in
-            var release = now
-            if var limiter = m.ingressLimiter {
-                let r = limiter.schedule(length: length, now: now)
-                m.ingressLimiter = limiter
-                guard let r else { return EgressPlan(drop: .policed, copies: 0, releaseAt: now) }
-                release = r
-            }
-            var copies = 1
-            if var impairment = m.ingressImpairment {
-                let v = impairment.plan(length: length, now: release)
-                m.ingressImpairment = impairment
-                if v.lost { return EgressPlan(drop: .impairmentLoss, copies: 0, releaseAt: now) }
-                copies = v.copies
-                release = v.releaseAt
-            }
-            return EgressPlan(drop: nil, copies: copies, releaseAt: release)
+            PortPolicyState.plan(length: length, now: now, limiter: &m.ingressLimiter, overLimit: .policed,
+                                 impairment: &m.ingressImpairment)
         }
     }
 
@@ -115,23 +101,28 @@ public final class PortPolicyState: Sendable {
     public func planEgress(length: Int, now: Int64) -> EgressPlan {
         guard hasEgress else { return EgressPlan(drop: nil, copies: 1, releaseAt: now) }
         return meters.withLock { m in
-            var release = now
-            if var shaper = m.shaper {
-                let r = shaper.schedule(length: length, now: now)
-                m.shaper = shaper
-                guard let r else { return EgressPlan(drop: .shaperQueueFull, copies: 0, releaseAt: now) }
-                release = r
-            }
-            var copies = 1
-            if var impairment = m.egressImpairment {
-                let v = impairment.plan(length: length, now: release)
-                m.egressImpairment = impairment
-                if v.lost { return EgressPlan(drop: .impairmentLoss, copies: 0, releaseAt: now) }
-                copies = v.copies
-                release = v.releaseAt
-            }
-            return EgressPlan(drop: nil, copies: copies, releaseAt: release)
+            PortPolicyState.plan(length: length, now: now, limiter: &m.shaper, overLimit: .shaperQueueFull,
+                                 impairment: &m.egressImpairment)
         }
+    }
+
+    /// One direction's plan: the rate (`overLimit` when its queue is full), then the impairment.
+    private static func plan(length: Int, now: Int64, limiter: inout EgressShaper?, overLimit: DropReason,
+                             impairment: inout Impairment?) -> EgressPlan {
+        var release = now
+        if limiter != nil {
+            guard let r = limiter?.schedule(length: length, now: now) else {
+                return EgressPlan(drop: overLimit, copies: 0, releaseAt: now)
+            }
+            release = r
+        }
+        var copies = 1
+        if let v = impairment?.plan(length: length, now: release) {
+            if v.lost { return EgressPlan(drop: .impairmentLoss, copies: 0, releaseAt: now) }
+            copies = v.copies
+            release = v.releaseAt
+        }
+        return EgressPlan(drop: nil, copies: copies, releaseAt: release)
     }
 }
 

@@ -30,8 +30,10 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("""
         tap (default): a tap the daemon creates, optionally moved into --netns; internal: a tap whose netdev \
         stays in the daemon's namespace (a host L3 port); system: an existing netdev attached as it is; \
-        vxlan: a tunnel to --remote addresses with --vni; patch: one end of a pair joining two bridges (--peer).
-        """, valueName: "tap|internal|system|vxlan|patch"))
+        vxlan: a tunnel to --remote addresses with --vni; patch: one end of a pair joining two bridges (--peer); \
+        vhost-user: a socket a VM's virtio-net (QEMU, DPDK) connects to; vhost-user-client: tapestryd connects to the \
+        VM's socket (--socket-path) and reconnects.
+        """, valueName: "tap|internal|system|vxlan|patch|vhost-user|vhost-user-client"))
     var type: String?
 
     @Option(help: ArgumentHelp("Make it an access port of this VLAN (1-4094).", valueName: "vlan"))
@@ -71,6 +73,12 @@ struct AddPort: ParsableCommand {
 
     @Option(help: ArgumentHelp("vxlan: the UDP port (default 4789).", valueName: "port"))
     var dstPort: Int?
+
+    @Option(help: ArgumentHelp("""
+        vhost-user: where tapestryd listens (default <run-dir>/vhost-user/PORT.sock); vhost-user-client: the VM's \
+        socket to connect to.
+        """, valueName: "path"))
+    var socketPath: String?
 
     @Option(help: ArgumentHelp("Learn at most this many MAC addresses on the port (1-1000000).", valueName: "n"))
     var maxMacs: Int?
@@ -122,6 +130,7 @@ struct AddPort: ParsableCommand {
             guard edit.clear.isEmpty else { throw ModelError("the --no-… policy options apply to set-port only") }
             config.policy = edit.applied(to: nil)
         } catch { throw context.refuse(error.message) }
+        config.socketPath = socketPath
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
         return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network)
     }

@@ -48,7 +48,10 @@ enum ShowTable {
             port.mtu.map { "mtu \($0)" } ?? "",
             port.mac.map { "mac \($0)" } ?? "",
             port.vxlan.map { v in "vni \(v.vni) remote \(v.remotes.map(\.description).joined(separator: ","))"
-                + (v.dstPort == VXLANConfig.defaultPort ? "" : " port \(v.dstPort)") } ?? "",
+                + (v.dstPort == VXLANConfig.defaultPort ? "" : " port \(v.dstPort)") }
+                ?? status.vhostUser.map { v in "socket \(v.socketPath) " + (v.connected
+                    ? "connected queues \(v.receiveQueues)rx/\(v.transmitQueues)tx \(v.features.joined(separator: ","))"
+                    : "waiting") } ?? "",
             state,
         ]
     }

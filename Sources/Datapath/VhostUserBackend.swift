@@ -1,0 +1,35 @@
+import CTapestryShims
+import Foundation
+import SwitchCore
+
+/// A vhost-user port as a `PortBackend`: frames sent to it are copied into the guest's receive
+/// queue (`VhostUserPort.transmit`), frames the guest transmits are taken by datapath thread 0.
+///
+/// Any thread may send to the guest, so `send` holds the port's lock (the receive queue and the
+/// port's scratch memory are shared) and publishes what it gave before it lets go: between batches
+/// nothing is left unpublished, so the queues can be replaced while the threads are stopped.
+/// The guest's transmit queues are not polled through `FrameSource` (`queueCount` is 0): thread 0
+/// watches their kick eventfds and serves them itself (see `DatapathWorker.receiveVhost`).
+public final class VhostUserBackend: PortBackend, @unchecked Sendable {
+    public let port: VhostUserPort
+    /// Serializes sends into the guest's receive queues.
+    private let lock = NSLock()
+    public let offloads: PortOffloads = [.vnetHeader, .checksum, .tso]
+
+    public init(port: VhostUserPort) { self.port = port }
+
+    public var queueCount: Int { 0 }
+    public func receiveFD(queue: Int) -> Int32 { -1 }
+    public func receive(queue: Int, into batch: ReceiveBatch, counters: CounterLane) -> Int { 0 }
+
+    public func send(_ frames: UnsafeMutablePointer<tp_tx_slot>, count: Int, context: TransmitContext, counters: CounterLane) {
+        lock.lock(); defer { lock.unlock() }
+        for i in 0..<count {
+            let s = frames[i]
+            guard let vnet = s.vnet else { counters.dropped(.txError); continue }
+            let frame = UnsafeRawBufferPointer(start: s.frame, count: Int(s.len))
+            port.transmit(vnet: UnsafeRawPointer(vnet), frame: frame, edit: EgressEdit(shim: s.edit, tci: s.tci), counters: counters)
+        }
+        port.flush()
+    }
+}

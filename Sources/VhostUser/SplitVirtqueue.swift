@@ -1,0 +1,207 @@
+import CTapestryShims
+
+/// Why a descriptor chain (or the whole ring) was refused. Each is counted on the queue and the
+/// port; the guest's buffer goes back to it when its head index was valid.
+public enum VirtqueueFault: Int, CaseIterable, Sendable {
+    /// avail.idx ran more than the ring size ahead, or a head/next index is outside the table.
+    case badIndex = 0
+    /// A buffer address range that is not inside one shared memory region.
+    case badAddress
+    /// More descriptors in a chain than the table holds (a loop), or more segments than accepted.
+    case loop
+    /// A chain longer in bytes than a frame may be.
+    case oversize
+    /// A device-writable buffer where a readable one must be (or the reverse), or an indirect table.
+    case badDescriptor
+}
+
+/// A split virtqueue (virtio 1.x, 2.7) served by the device side, over guest memory that may change
+/// under it at any time: every index, length and address read from the ring is read once, checked,
+/// and then used; a chain is walked at most `size` steps. Not thread-safe: one thread drives it.
+public final class SplitVirtqueue: @unchecked Sendable {
+    public static let maxSize = 32768
+    /// The most segments a chain may have (Linux sends at most MAX_SKB_FRAGS + 2).
+    public static let maxSegments = 64
+    static let descNext: UInt16 = 1, descWrite: UInt16 = 2, descIndirect: UInt16 = 4
+
+    public let index: Int
+    public let size: Int
+    let mask: UInt16
+    let desc: UnsafeMutableRawPointer
+    let avail: UnsafeMutableRawPointer
+    let used: UnsafeMutableRawPointer
+    public let memory: GuestMemory
+    public let eventIdx: Bool
+    /// The eventfd the guest kicks (-1: none; the queue is polled). Owned by the session.
+    public let kickFD: Int32
+    /// The eventfd to signal the guest through (-1: none). Owned by the session.
+    public let callFD: Int32
+
+    /// The next avail entry to take.
+    public private(set) var lastAvail: UInt16
+    /// The next used entry to fill, and the used.idx the guest was last shown.
+    public private(set) var usedIdx: UInt16
+    private var usedPublished: UInt16
+    /// A ring whose avail.idx ran ahead of its size: nothing more is taken from it until reset.
+    public private(set) var broken = false
+    private var faultCounts = [UInt64](repeating: 0, count: VirtqueueFault.allCases.count)
+
+    /// The segments of the last chain `pop` returned (host pointer, length).
+    public let segments: UnsafeMutablePointer<(UnsafeMutableRawPointer, Int)>
+
+    /// Lays the queue over the rings at the front-end user addresses of `address`; refuses a size
+    /// that is not a power of two up to 32768, misaligned rings, and rings outside the memory.
+    public init(index: Int, size: Int, address: VringAddress, memory: GuestMemory, base: UInt16, eventIdx: Bool,
+                kickFD: Int32 = -1, callFD: Int32 = -1) throws(VhostUserError) {
+        guard size >= 1, size <= SplitVirtqueue.maxSize, size & (size - 1) == 0 else {
+            throw VhostUserError("vring \(index): size \(size) is not a power of two in 1-32768")
+        }
+        guard address.desc % 16 == 0, address.avail % 2 == 0, address.used % 4 == 0 else {
+            throw VhostUserError("vring \(index): misaligned ring addresses")
+        }
+        guard let d = memory.translate(user: address.desc, length: UInt64(16 * size)),
+              let a = memory.translate(user: address.avail, length: UInt64(6 + 2 * size)),
+              let u = memory.translate(user: address.used, length: UInt64(6 + 8 * size)) else {
+            throw VhostUserError("vring \(index): ring addresses outside the shared memory")
+        }
+        self.index = index; self.size = size; mask = UInt16(size - 1)
+        desc = d; avail = a; used = u
+        self.memory = memory; self.eventIdx = eventIdx; self.kickFD = kickFD; self.callFD = callFD
+        usedIdx = tp_load_acquire_u16(u + 2)
+        usedPublished = usedIdx
+        // A front-end that reconnects may give base 0 for a ring it used before (DPDK's virtio-user
+        // does): what the guest has seen come back is the truth then, as DPDK's own back-end decides.
+        lastAvail = base == usedIdx ? base : usedIdx
+        segments = .allocate(capacity: SplitVirtqueue.maxSegments)
+    }
+
+    deinit { segments.deallocate() }
+
+    /// How often each fault happened on this queue.
+    public func faults(_ f: VirtqueueFault) -> UInt64 { faultCounts[f.rawValue] }
+
+    @inline(__always) func count(_ f: VirtqueueFault) { faultCounts[f.rawValue] &+= 1 }
+
+    /// Chains the guest has made available and not yet taken. A ring claiming more than its size is
+    /// marked broken (counted once) and gives 0 from then on.
+    @inline(__always)
+    public func pending() -> Int {
+        if broken { return 0 }
+        let idx = tp_load_acquire_u16(avail + 2)
+        let n = Int(idx &- lastAvail)
+        if n > size { broken = true; count(.badIndex); return 0 }
+        return n
+    }
+
+    /// What `pop` found.
+    public enum Chain: Equatable {
+        /// Nothing available.
+        case empty
+        /// A chain: head index, segments (in `segments`), total bytes.
+        case chain(head: UInt16, count: Int, bytes: Int)
+        /// A refused chain (counted; its buffer already returned to the guest when possible).
+        case fault(VirtqueueFault)
+    }
+
+    /// Takes the next available chain, checking every descriptor: indexes inside the table, at most
+    /// `size` descriptors (no loops) and `maxSegments` non-empty ones, every buffer inside one region,
+    /// all writable (`writable`) or all readable, no indirect tables, at most `maxBytes` in total.
+    public func pop(writable: Bool, maxBytes: Int) -> Chain {
+        guard pending() > 0 else { return .empty }
+        let head = (avail + 4 + 2 * Int(lastAvail & mask)).loadUnaligned(as: UInt16.self).littleEndian
+        lastAvail &+= 1
+        guard Int(head) < size else { count(.badIndex); return .fault(.badIndex) }
+        var i = Int(head), steps = 0, segs = 0, total = 0
+        let wanted: UInt16 = writable ? SplitVirtqueue.descWrite : 0
+        while true {
+            steps += 1
+            if steps > size { return refuse(head, .loop) }
+            let d = desc + 16 * i
+            let addr = d.loadUnaligned(as: UInt64.self).littleEndian
+            let len = Int(d.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
+            let flags = d.loadUnaligned(fromByteOffset: 12, as: UInt16.self).littleEndian
+            let next = d.loadUnaligned(fromByteOffset: 14, as: UInt16.self).littleEndian
+            if flags & SplitVirtqueue.descIndirect != 0 || flags & SplitVirtqueue.descWrite != wanted {
+                return refuse(head, .badDescriptor)
+            }
+            if len > 0 {
+                guard segs < SplitVirtqueue.maxSegments else { return refuse(head, .loop) }
+                total += len
+                guard total <= maxBytes else { return refuse(head, .oversize) }
+                guard let p = memory.translate(guest: addr, length: UInt64(len)) else { return refuse(head, .badAddress) }
+                segments[segs] = (p, len)
+                segs += 1
+            }
+            if flags & SplitVirtqueue.descNext == 0 { break }
+            guard Int(next) < size else { return refuse(head, .badIndex) }
+            i = Int(next)
+        }
+        return .chain(head: head, count: segs, bytes: total)
+    }
+
+    /// Counts `fault` and hands the chain back to the guest unused.
+    private func refuse(_ head: UInt16, _ fault: VirtqueueFault) -> Chain {
+        count(fault)
+        addUsed(head: head, length: 0)
+        return .fault(fault)
+    }
+
+    /// Returns a chain to the guest with `length` bytes written (shown at the next `publish`).
+    @inline(__always)
+    public func addUsed(head: UInt16, length: Int) {
+        let e = used + 4 + 8 * Int(usedIdx & mask)
+        e.storeBytes(of: UInt32(head).littleEndian, as: UInt32.self)
+        e.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 4, as: UInt32.self)
+        usedIdx &+= 1
+    }
+
+    /// A point to go back to when a multi-buffer frame does not fit.
+    public var mark: (UInt16, UInt16) { (lastAvail, usedIdx) }
+
+    /// Forgets chains taken and used entries written since `mark` (none of them was published).
+    public func rewind(to mark: (UInt16, UInt16)) { lastAvail = mark.0; usedIdx = mark.1 }
+
+    /// Shows the guest the used entries added since the last call; whether it wants to be
+    /// signalled (event index or the NO_INTERRUPT flag).
+    @discardableResult
+    public func publish() -> Bool {
+        guard usedIdx != usedPublished else { return false }
+        let old = usedPublished
+        tp_store_release_u16(used + 2, usedIdx)
+        usedPublished = usedIdx
+        tp_fence_seq_cst()
+        if eventIdx {
+            let event = (avail + 4 + 2 * size).loadUnaligned(as: UInt16.self).littleEndian
+            return usedIdx &- event &- 1 < usedIdx &- old
+        }
+        return (avail.loadUnaligned(as: UInt16.self).littleEndian & 1) == 0
+    }
+
+    /// Publishes and signals the call eventfd when the guest wants it. Returns whether it signalled.
+    @discardableResult
+    public func publishAndSignal() -> Bool {
+        guard publish(), callFD >= 0 else { return false }
+        _ = tp_eventfd_signal(callFD)
+        return true
+    }
+
+    /// Asks the guest to kick on its next buffer (event index: avail_event = lastAvail; else used.flags = 0).
+    /// The caller then checks `pending()` again: a buffer may have come just before.
+    public func enableKicks() {
+        if eventIdx {
+            (used + 4 + 8 * size).storeBytes(of: lastAvail.littleEndian, as: UInt16.self)
+        } else {
+            used.storeBytes(of: UInt16(0), as: UInt16.self)
+        }
+        tp_fence_seq_cst()
+    }
+
+    /// Asks the guest not to kick (the queue is being polled).
+    public func disableKicks() {
+        if eventIdx {
+            (used + 4 + 8 * size).storeBytes(of: (lastAvail &- 1).littleEndian, as: UInt16.self)
+        } else {
+            used.storeBytes(of: UInt16(1).littleEndian, as: UInt16.self)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ControlProtocol
+import Foundation
+import TestSupport
+
+/// dpdk-testpmd (Debian's dpdk-dev) as the guest side of a vhost-user port: a virtio-user device
+/// on the port's socket (`server=1` for client ports), no hugepages, bounded in time.
+struct TestPMD {
+    static var isAvailable: Bool { Shell.run("command -v dpdk-testpmd").ok }
+
+    let log: String
+    let pid: Int32
+    /// testpmd reads its commands from this fifo; `holder` keeps it open for writing.
+    let fifo: String
+    let holder: Int32
+
+    /// Starts testpmd in `mode` (txonly, rxonly, macswap, io) with forwarding on; it runs until `finish`
+    /// (or `limit` seconds). Commands go to its command line through a fifo: no signals, and the pid is
+    /// testpmd's own. The socket is a file, so testpmd runs in the caller's namespace; it sends nowhere
+    /// but the socket.
+    static func start(_ world: NetnsWorld, socket: String, mode: String, server: Bool = false, limit: Int = 120,
+                      tag: String) -> TestPMD {
+        let log = world.tempDirectory + "/testpmd-\(tag).log"
+        let fifo = world.tempDirectory + "/testpmd-\(tag).cmd"
+        let vdev = "net_virtio_user0,path=\(socket)\(server ? ",server=1" : "")"
+        let cmd = "mkfifo \(fifo) && { (exec sleep \(limit) >\(fifo)) & echo $!; "
+            + "stdbuf -oL dpdk-testpmd --lcores '0@0,1@1' --no-pci --no-huge -m 256 --file-prefix \(world.prefix)-\(tag) "
+            + "--vdev '\(vdev)' -- -i --forward-mode=\(mode) --auto-start --nb-cores=1 --total-num-mbufs=16384 "
+            + "<\(fifo) >\(log) 2>&1 & echo $!; }"
+        let pids = Shell.run(cmd).stdout.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        return TestPMD(log: log, pid: pids.count == 2 ? pids[1] : -1, fifo: fifo, holder: pids.first ?? -1)
+    }
+
+    /// Waits until testpmd forwards (it drops what arrived before: flush_fwd_rx_queues), then a second more.
+    func waitForwarding(upTo seconds: Double = 30) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if logText.contains("Start automatic packet forwarding") || logText.contains("Start automatic") {
+                sleep(1)
+                return true
+            }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// Stops forwarding: testpmd prints its totals (frames already in a ring stay there for the switch).
+    func stopForwarding() { Shell.run("echo stop >\(fifo)", timeout: 10) }
+
+    /// Stops forwarding (if not yet), quits, and returns the log.
+    func finish() -> String {
+        Shell.run("echo stop >\(fifo); sleep 1; echo quit >\(fifo)", timeout: 10)
+        let end = Date().addingTimeInterval(20)
+        while isRunning && Date() < end { usleep(100_000) }
+        kill9()
+        return logText
+    }
+
+    /// The log so far (bytes that are not UTF-8 replaced).
+    var logText: String {
+        FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// Ends testpmd and the fifo holder at once (by pid).
+    func kill9() {
+        if isRunning { kill(pid, SIGKILL) }
+        if holder > 0 { kill(holder, SIGKILL) }
+    }
+
+    var isRunning: Bool {
+        guard pid > 0, kill(pid, 0) == 0,
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !stat.contains(") Z ")
+    }
+
+
+    /// The totals testpmd prints when it stops ("Accumulated forward statistics"): RX and TX packets.
+    static func totals(_ log: String) -> (rx: UInt64, tx: UInt64)? {
+        guard let r = log.range(of: "Accumulated forward statistics") else { return nil }
+        let tail = log[r.upperBound...]
+        func value(_ key: String) -> UInt64? {
+            guard let k = tail.range(of: key) else { return nil }
+            return UInt64(tail[k.upperBound...].drop { $0 == " " }.prefix { $0.isNumber })
+        }
+        guard let rx = value("RX-packets:"), let tx = value("TX-packets:") else { return nil }
+        return (rx, tx)
+    }
+}
+
+extension NetnsWorld.Daemon {
+    /// Waits until a port's rx and tx counters have not moved for `quiet` seconds (at most `limit`).
+    func waitCountersSettle(_ bridge: String, _ port: String, quiet: Double = 1, limit: Double = 15) {
+        var last: (UInt64, UInt64) = (.max, .max)
+        var since = Date()
+        let end = Date().addingTimeInterval(limit)
+        while Date() < end {
+            guard let c = try? json(StatsResult.self, "stats", bridge, port).ports.first else { break }
+            if (c.rxPackets, c.txPackets) != last { last = (c.rxPackets, c.txPackets); since = Date() }
+            if Date().timeIntervalSince(since) >= quiet { return }
+            usleep(200_000)
+        }
+    }
+}
+
+extension NetnsWorld {
+    /// A netdev counter (`rx_packets`, `tx_packets`) of `dev` in namespace `ns`.
+    func netdevCounter(_ ns: String, _ dev: String, _ name: String) -> UInt64 {
+        UInt64(exec(ns, "cat /sys/class/net/\(dev)/statistics/\(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+}
