@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tapestryd", targets: ["tapestryd"]),
         .executable(name: "tapestry", targets: ["tapestry"]),
+        .executable(name: "tapestry-ovs-vsctl", targets: ["tapestry-ovs-vsctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -87,6 +88,10 @@ let package = Package(
             name: "Topology",
             dependencies: ["TapestryModel", "NetworkController", "ControlProtocol", .product(name: "Yams", package: "Yams")]
         ),
+        // ovs-vsctl's commands over Tapestry's configuration (pure: parsing, the OVSDB view, the plan).
+        .target(name: "OVSCompat", dependencies: ["TapestryModel", "ControlProtocol"]),
+        // The ovs-vsctl-compatible command libvirt runs (install it as `ovs-vsctl`).
+        .executableTarget(name: "tapestry-ovs-vsctl", dependencies: ["OVSCompat", "ControlProtocol", "HostSystem"]),
         // In-process benchmark of the switching core (run by Tools/bench).
         .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
         // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).
@@ -101,6 +106,7 @@ let package = Package(
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
+        .testTarget(name: "OVSCompatTests", dependencies: ["OVSCompat", "ControlProtocol", "TapestryModel"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel", "HostSystem"]),
         // The control plane without root: the method registry (daemon and CLI read one declaration), the
         // one commit path, config.json compatibility.

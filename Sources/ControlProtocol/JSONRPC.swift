@@ -56,6 +56,8 @@ public struct RPCError: Codable, Sendable, Error, Equatable {
     public static let operationFailed = -32000
     /// The request was larger than the daemon accepts.
     public static let requestTooLarge = -32001
+    /// A transaction's `expectGeneration` no longer matches: read again and retry.
+    public static let generationMismatch = -32002
 }
 
 /// A response: exactly one of `result` and `error` is set.

@@ -35,6 +35,7 @@ extension Methods {
         NetDumpXML.self,
         NetUpdate.self,
         NetDHCPLeases.self,
+        OVSRecords.self,
     ]
 
     /// The declarations of `all`, by name.

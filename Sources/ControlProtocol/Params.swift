@@ -76,6 +76,10 @@ public struct SetPortParams: Codable, Sendable {
     public var stp: PortSTPConfig?
     /// Rate limits, port security, storm control and impairments to set or clear.
     public var policy: PortPolicyEdit?
+    /// Replaces the port's external ids (an empty map removes them).
+    public var externalIDs: [String: String]?
+    /// Replaces the port's Open vSwitch columns (empty ones remove them).
+    public var ovs: OVSColumns?
     public init(bridge: String, port: String, accessVLAN: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, clearVLAN: Bool = false, isolated: Bool? = nil) {
         self.bridge = bridge; self.port = port; self.accessVLAN = accessVLAN; self.trunk = trunk; self.native = native

@@ -75,7 +75,11 @@ public struct BridgeStatus: Codable, Sendable {
 public struct ShowResult: Codable, Sendable {
     public var generation: Int
     public var bridges: [BridgeStatus]
-    public init(generation: Int, bridges: [BridgeStatus]) { self.generation = generation; self.bridges = bridges }
+    /// The QoS and Queue rows of the ovs-vsctl front end (when showing every bridge and there are any).
+    public var ovsRecords: [OVSRecord]?
+    public init(generation: Int, bridges: [BridgeStatus], ovsRecords: [OVSRecord]? = nil) {
+        self.generation = generation; self.bridges = bridges; self.ovsRecords = ovsRecords
+    }
 }
 
 /// One MAC table entry.

@@ -50,6 +50,9 @@ extension BridgeService {
             StateEdit(apply: { s throws(ModelError) in try s.removingMirror(p.name, from: p.bridge, ifExists: p.ifExists) },
                       touched: [])
         }
+        table.edit(Methods.OVSRecords.self, by: .bridges) { p in
+            StateEdit(apply: { s throws(ModelError) in try s.applyingOVSRecords(upsert: p.upsert, delete: p.delete) }, touched: [])
+        }
         table.handle(Methods.Show.self, by: .bridges) { [unowned self] p in try locked { try showResult(bridge: p.bridge) } }
         table.handle(Methods.FDBShow.self, by: .bridges) { [unowned self] p in try locked { try fdbShow(p) } }
         table.handle(Methods.FDBFlush.self, by: .bridges) { [unowned self] p in try locked { try fdbFlush(p) } }

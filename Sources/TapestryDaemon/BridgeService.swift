@@ -55,9 +55,13 @@ final class BridgeService: @unchecked Sendable {
 
     /// Applies `change` to the desired state as one new generation; `touched` names the ports whose
     /// failure undoes it. A change that changes nothing is no new generation.
-    func commit(_ change: (DesiredState) throws(ModelError) -> DesiredState, touched: Set<String>) throws {
+    func commit(_ change: (DesiredState) throws(ModelError) -> DesiredState, touched: Set<String>, expectGeneration: Int? = nil) throws {
         lock.lock(); defer { lock.unlock() }
         let old = current
+        if let expected = expectGeneration, expected != old.generation {
+            throw RPCError(code: RPCError.generationMismatch,
+                           message: "configuration changed (generation \(old.generation), expected \(expected)); read it again")
+        }
         var next: DesiredState
         do { next = try change(old) } catch { throw RPCError(code: RPCError.operationFailed, message: error.message) }
         next.generation = old.generation
@@ -115,7 +119,8 @@ final class BridgeService: @unchecked Sendable {
             status.stp = b.stp
             return status
         }
-        return ShowResult(generation: current.generation, bridges: bridges)
+        let records = bridge == nil && !current.ovsRecords.isEmpty ? current.ovsRecords : nil
+        return ShowResult(generation: current.generation, bridges: bridges, ovsRecords: records)
     }
 
     /// Ports whose MTU is larger than the bridge's tunnels can carry (underlay path MTU − 50).

@@ -16,7 +16,7 @@ public final class ControlDispatcher: Sendable {
     init(table: MethodTable, bridges: BridgeService) {
         self.table = table; self.bridges = bridges
         table.handle(Methods.Version.self, by: .daemon) { _ in VersionInfo(version: ControlDispatcher.version, pid: getpid()) }
-        table.handle(Methods.Transaction.self, by: .daemon) { [unowned self] p in try transaction(p.operations) }
+        table.handle(Methods.Transaction.self, by: .daemon) { [unowned self] p in try transaction(p.operations, expectGeneration: p.expectGeneration) }
     }
 
     /// Handles one JSON-RPC request (one line, without the newline) and returns the response line.
@@ -44,7 +44,7 @@ public final class ControlDispatcher: Sendable {
     }
 
     /// `transaction`: `operations` is a list of `{"method": ..., "params": ...}` of editing methods.
-    private func transaction(_ ops: [TransactionOperation]) throws -> Empty {
+    private func transaction(_ ops: [TransactionOperation], expectGeneration: Int?) throws -> Empty {
         guard ops.count <= 100_000 else {
             throw RPCError(code: RPCError.invalidParams, message: "invalid params for transaction: more than 100000 operations")
         }
@@ -61,7 +61,7 @@ public final class ControlDispatcher: Sendable {
             var next = s
             for e in edits { next = try e.apply(next) }
             return next
-        }, touched: touched)
+        }, touched: touched, expectGeneration: expectGeneration)
         return Empty()
     }
 

@@ -360,10 +360,7 @@ final class NetworkManager {
             let p = paths(name)
             for (pidFile, marker) in [(p.dnsmasqPID, p.dnsmasqConfig), (p.radvdPID, p.radvdConfig)] {
                 guard let pid = HostFiles.readPID(pidFile) else { continue }
-                if ChildProcess.isRunning(pid, marker: marker) {
-                    kill(pid, SIGTERM)
-                    for _ in 0..<50 where ChildProcess.isRunning(pid, marker: marker) { usleep(20_000) }
-                    if ChildProcess.isRunning(pid, marker: marker) { kill(pid, SIGKILL) }
+                if ProcessControl.terminate(pid, grace: 1, marker: marker) != .notRunning {
                     log.info("network \(name): ended leftover process \(pid) of a previous run")
                 }
                 HostFiles.remove(pidFile)

@@ -15,5 +15,7 @@ extension PortConfig {
         if let iso = p.isolated { isolated = iso }
         if let limit = p.maxMACs { maxMACs = limit == 0 ? nil : limit }
         if let edit = p.policy { policy = edit.applied(to: policy) }
+        if let ids = p.externalIDs { externalIDs = ids.isEmpty ? nil : ids }
+        if let columns = p.ovs { ovs = columns.isEmpty ? nil : columns }
     }
 }

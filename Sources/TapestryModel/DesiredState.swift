@@ -10,13 +10,15 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var bridges: [BridgeConfig]
     /// libvirt-style networks (`net-define`/`net-create`); absent in older files, then empty.
     public var networks: [NetworkRecord]
+    /// QoS and Queue rows kept for the ovs-vsctl front end; absent in older files, then empty.
+    public var ovsRecords: [OVSRecord]
 
-    public init(generation: Int = 0, bridges: [BridgeConfig] = [], networks: [NetworkRecord] = []) {
+    public init(generation: Int = 0, bridges: [BridgeConfig] = [], networks: [NetworkRecord] = [], ovsRecords: [OVSRecord] = []) {
         self.formatVersion = DesiredState.formatVersion; self.generation = generation; self.bridges = bridges
-        self.networks = networks
+        self.networks = networks; self.ovsRecords = ovsRecords
     }
 
-    private enum CodingKeys: String, CodingKey { case formatVersion, generation, bridges, networks }
+    private enum CodingKeys: String, CodingKey { case formatVersion, generation, bridges, networks, ovsRecords }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -24,6 +26,16 @@ public struct DesiredState: Codable, Sendable, Equatable {
         generation = try c.decode(Int.self, forKey: .generation)
         bridges = try c.decode([BridgeConfig].self, forKey: .bridges)
         networks = try c.decodeIfPresent([NetworkRecord].self, forKey: .networks) ?? []
+        ovsRecords = try c.decodeIfPresent([OVSRecord].self, forKey: .ovsRecords) ?? []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(formatVersion, forKey: .formatVersion)
+        try c.encode(generation, forKey: .generation)
+        try c.encode(bridges, forKey: .bridges)
+        try c.encode(networks, forKey: .networks)
+        if !ovsRecords.isEmpty { try c.encode(ovsRecords, forKey: .ovsRecords) }
     }
 
     public func bridge(named name: String) -> BridgeConfig? { bridges.first { $0.name == name } }
@@ -54,6 +66,7 @@ public struct DesiredState: Codable, Sendable, Equatable {
         }
         try validatePatchPeers()
         try validateNetworks()
+        try validateOVSRecords()
     }
 
     /// A patch port's peer, when it exists, is a patch port on another bridge whose peer is this

@@ -99,6 +99,11 @@ public struct PortConfig: Codable, Sendable, Equatable {
     /// For vhost-user ports: the Unix socket (absolute path). A vhost-user (server) port defaults to
     /// `<run-dir>/vhost-user/<name>.sock`; a vhost-user-client port must name the VM's socket.
     public var socketPath: String?
+    /// Free-form key/value pairs about the port (Open vSwitch's Interface `external_ids`): libvirt
+    /// stores `attached-mac`, `iface-id`, `vm-id` (the domain's UUID) and `iface-status` here.
+    public var externalIDs: [String: String]?
+    /// Further Open vSwitch columns kept for the ovs-vsctl front end (QoS, ingress policing).
+    public var ovs: OVSColumns?
 
     public init(name: String, type: PortType, vlan: VLANID? = nil, trunk: VLANSet? = nil, native: VLANID? = nil,
                 nativeMode: NativeMode? = nil, isolated: Bool = false, netns: String? = nil, mtu: Int? = nil,
@@ -154,6 +159,8 @@ public struct PortConfig: Codable, Sendable, Equatable {
         } else if peer != nil {
             throw ModelError("port \(name): --peer applies to patch ports only")
         }
+        if let externalIDs { try OVSColumns.validateMap(externalIDs, what: "port \(name): external_ids") }
+        if let ovs { try ovs.validate(port: name) }
         if (type == .system || type == .vxlan || type == .patch) && mtu != nil {
             throw ModelError("port \(name): --mtu does not apply to \(type.rawValue) ports")
         }

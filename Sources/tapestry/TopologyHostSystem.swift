@@ -3,9 +3,6 @@ import Foundation
 import HostSystem
 import TapestryModel
 import Topology
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The machine as `TopologyApplier` sees it, through HostSystem: namespaces, veths, bridges,
 /// addresses and routes by netlink inside the lab's own namespaces, lab daemons and DHCP clients
@@ -30,16 +27,8 @@ final class TopologyHostSystem: TopologyHost {
     }
 
     func deleteNamespace(_ ns: String) throws(TopologyHostError) {
-        let pids = NetworkNamespace.processes(in: ns)
-        for pid in pids { kill(pid, SIGTERM) }
-        for _ in 0..<50 where pids.contains(where: { kill($0, 0) == 0 && !Self.isZombie($0) }) { usleep(100_000) }
-        for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        ProcessControl.terminate(NetworkNamespace.processes(in: ns), grace: 5)
         do { try NetworkNamespace.delete(ns) } catch { throw TopologyHostError("\(error)") }
-    }
-
-    private static func isZombie(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
-        return stat.contains(") Z ")
     }
 
     // MARK: links
@@ -51,7 +40,7 @@ final class TopologyHostSystem: TopologyHost {
     func waitForInterface(_ name: String, in ns: String, seconds: Int) -> Bool {
         for _ in 0..<(seconds * 10) {
             if interfaces(in: ns).contains(name) { return true }
-            usleep(100_000)
+            Thread.sleep(forTimeInterval: 0.1)
         }
         return interfaces(in: ns).contains(name)
     }
@@ -64,15 +53,8 @@ final class TopologyHostSystem: TopologyHost {
     }
 
     func createVeth(_ name: String, in ns: String, peer: String, in peerNamespace: String) throws(TopologyHostError) {
-        let what = "create veth \(name) in \(ns) ↔ \(peer) in \(peerNamespace)"
-        let a = open(NetworkNamespace.directory + "/" + ns, O_RDONLY | O_CLOEXEC)
-        guard a >= 0 else { throw TopologyHostError("could not \(what): namespace \(ns): \(String(cString: strerror(errno)))") }
-        defer { close(a) }
-        let b = open(NetworkNamespace.directory + "/" + peerNamespace, O_RDONLY | O_CLOEXEC)
-        guard b >= 0 else { throw TopologyHostError("could not \(what): namespace \(peerNamespace): \(String(cString: strerror(errno)))") }
-        defer { close(b) }
-        do { try Netlink().createVeth(name, namespaceFD: a, peer: peer, peerNamespaceFD: b) } catch {
-            throw TopologyHostError("could not \(what): \(error)")
+        do { try NetworkNamespace.createVeth(name, in: ns, peer: peer, in: peerNamespace) } catch {
+            throw TopologyHostError("could not create veth \(name) in \(ns) ↔ \(peer) in \(peerNamespace): \(error)")
         }
     }
 
@@ -164,7 +146,7 @@ final class TopologyHostSystem: TopologyHost {
     static func daemonPath() -> String? {
         if let p = ProcessInfo.processInfo.environment["TAPESTRYD"], !p.isEmpty { return p }
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("tapestryd").path
-        if access(exe, X_OK) == 0 { return exe }
+        if FileManager.default.isExecutableFile(atPath: exe) { return exe }
         return ChildProcess.find("tapestryd")
     }
 
@@ -186,9 +168,8 @@ final class TopologyHostSystem: TopologyHost {
         let client = ControlClient(socketPath: h.socketPath, timeoutSeconds: 2)
         for _ in 0..<150 {
             if (try? client.call(Methods.Version.self, Empty())) != nil { return pid }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { break }
-            usleep(50_000)
+            if !ProcessControl.isAlive(pid) { break }
+            Thread.sleep(forTimeInterval: 0.05)
         }
         stopDaemon(pid: pid, marker: state)
         let log = (try? String(contentsOfFile: directory + "/tapestryd.log", encoding: .utf8)) ?? ""
@@ -198,14 +179,7 @@ final class TopologyHostSystem: TopologyHost {
     /// SIGTERM (the daemon removes its taps and helpers), SIGKILL after 5 s; only if `pid` is the
     /// tapestryd started with `marker` (its state directory) on its command line.
     func stopDaemon(pid: Int32, marker: String) {
-        guard ChildProcess.isRunning(pid, marker: marker) else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<100 where ChildProcess.isRunning(pid, marker: marker) {
-            var status: Int32 = 0
-            _ = waitpid(pid, &status, WNOHANG)
-            usleep(50_000)
-        }
-        if ChildProcess.isRunning(pid, marker: marker) { kill(pid, SIGKILL) }
+        ProcessControl.terminate(pid, grace: 5, marker: marker)
     }
 
     func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params, socket: String, timeout: Int) throws(TopologyHostError) -> M.Result {

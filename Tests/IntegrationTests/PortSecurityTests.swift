@@ -126,17 +126,22 @@ struct PortSecurityTests {
             """
         try burst.write(toFile: "\(world.tempDirectory)/burst.py", atomically: true, encoding: .utf8)
         var sent = 0
+        let before = try d.counters("br0", "vm1")
         let got = world.receiveFrames(on: [(vm2, "vm2")], marker: "storm") {
             let r = world.exec(vm1, "python3 \(world.tempDirectory)/burst.py")
             #expect(r.ok, "\(r)")
             sent = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }
+        let after = try d.counters("br0", "vm1")
+        // What the switch read from vm1 (a loaded machine may lose some in the tap's queue first).
+        let read = Int(after.rxPackets - before.rxPackets)
         let n = got["\(vm2)/vm2"]?.count ?? 0
-        let drops = Int(try d.counters("br0", "vm1").drops["storm"] ?? 0)
-        #expect(n >= 5, "the capture saw too few frames to judge: \(n)")
-        #expect(n < 1000, "the flood was not cut: vm2 received \(n) of 3000")
+        let drops = Int((after.drops["storm"] ?? 0) - (before.drops["storm"] ?? 0))
         #expect(sent >= 2900, "the burst sent only \(sent) frames")
-        #expect(drops >= sent - 1000, "storm drops \(drops) of \(sent) sent, \(n) received")
+        #expect(read >= 500, "the switch read too few of the burst to judge: \(read)")
+        #expect(n >= 5, "the capture saw too few frames to judge: \(n)")
+        #expect(n < 1000, "the flood was not cut: vm2 received \(n) of \(read)")
+        #expect(drops >= read - n - 20, "storm drops \(drops) of \(read) read, \(n) received")
         // Unicast from the flooding port and the other ports' traffic still pass.
         #expect(world.ping(from: vm3, "10.64.0.2"))
         #expect(world.ping(from: vm1, "10.64.0.3"))

@@ -22,6 +22,7 @@ enum ShowTable {
         for status in bridge.ports {
             if let policy = status.config.policy, !policy.isEmpty { out.append("  Policy \(status.config.name): \(policy.summary)") }
         }
+        for status in bridge.ports { out += details(status.config) }
         var statics = TextTable([.left, .left, .left])
         for entry in bridge.staticMACs {
             statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"
@@ -29,6 +30,24 @@ enum ShowTable {
         }
         out += statics.lines(indent: "  ")
         out += bridge.warnings.map { "  warning: \($0)" }
+        return out
+    }
+
+    /// The external ids of a port (libvirt's `attached-mac`, `vm-id` = the domain's UUID, …) and its
+    /// Open vSwitch QoS settings, which are kept but not enforced.
+    private static func details(_ port: PortConfig) -> [String] {
+        var out: [String] = []
+        if let ids = port.externalIDs, !ids.isEmpty {
+            out.append("  Port \(port.name) external-ids: " + ids.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+        if let ovs = port.ovs {
+            var parts: [String] = []
+            if let qos = ovs.qos { parts.append("qos \(qos)") }
+            if ovs.ingressPolicingRate > 0 {
+                parts.append("ingress policing \(ovs.ingressPolicingRate) kbit/s burst \(ovs.ingressPolicingBurst) kbit")
+            }
+            if !parts.isEmpty { out.append("  Port \(port.name) " + parts.joined(separator: ", ") + " (stored, not enforced)") }
+        }
         return out
     }
 
