@@ -48,6 +48,19 @@ struct Capture: ParsableCommand {
 
     var context: CommandContext { CommandContext(verb: "capture", object: port ?? bridge) }
 
+    /// This capture as arguments for the remote host (`--connect`): a pcap file is written here,
+    /// so the remote side writes it to stdout.
+    var remoteWords: [String] {
+        var w = ["capture", bridge] + (port.map { [$0] } ?? [])
+        if let vlan { w += ["--vlan", vlan] }
+        if let direction { w += ["--direction", direction] }
+        if let filter { w += ["--filter", filter] }
+        if let count { w += ["-c", String(count)] }
+        if write != nil { w += ["-w", "-"] }
+        if nano { w.append("--nano") }
+        return w
+    }
+
     struct Plan {
         var params: CaptureStartParams
         var pcap: PcapSession
@@ -75,6 +88,9 @@ struct Capture: ParsableCommand {
     func validate() throws { _ = try makePlan() }
 
     func run() throws {
+        if let target = try options.remoteTarget(context: context) {
+            try RemoteVerb.run(target, remoteWords, outputFile: write, context: context)
+        }
         let readerPath = CaptureReader.socketPath(beside: options.socketPath)
         let plan = try makePlan(readerPath: readerPath)
         if let write {
