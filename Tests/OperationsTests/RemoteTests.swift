@@ -84,4 +84,52 @@ struct RemoteTests {
         let bad = world.exec(client, "\(Self.tapestry) --connect ftp://host show")
         #expect(bad.status == 1 && bad.stderr.contains("only ssh"), "\(bad)")
     }
+
+    /// One topology file for two machines named by `connect: ssh://…`: apply creates the bridge on
+    /// both daemons through SSH and a VXLAN segment between them; the VMs on either side ping.
+    @Test func topologyAcrossTwoSSHHosts() throws {
+        let world = NetnsWorld("sst")
+        defer { world.close() }
+        let a = world.namespace("a"), b = world.namespace("b")
+        world.veth("ua", in: a, "ub", in: b)
+        try #require(world.exec(a, "ip addr add 10.80.0.1/24 dev ua").ok && world.exec(b, "ip addr add 10.80.0.2/24 dev ub").ok)
+        let da = try world.startDaemon(in: a, name: "da")
+        let db = try world.startDaemon(in: b, name: "db")
+        let sa = try SSHServer(world: world, namespace: a, address: "10.80.0.1", users: ["root"], name: "sshd-a")
+        let sb = try SSHServer(world: world, namespace: b, address: "10.80.0.2", users: ["root"], name: "sshd-b")
+        let vm1 = world.namespace("vm1"), vm2 = world.namespace("vm2")
+        let file = "\(world.tempDirectory)/two-machines.yaml"
+        try """
+            version: 1
+            name: twomachines
+            hosts:
+              a: {connect: "\(sa.url(user: "root", socket: da.socket, tapestry: Self.tapestry))", underlay: 10.80.0.1}
+              b: {connect: "\(sb.url(user: "root", socket: db.socket, tapestry: Self.tapestry))", underlay: 10.80.0.2}
+            bridges:
+              br0:
+                hosts: [a, b]
+                ports:
+                  vm1: {host: a, netns: \(vm1), mtu: 1400}
+                  vm2: {host: b, netns: \(vm2), mtu: 1400}
+            segments:
+              blue: {bridge: br0, vni: 4242}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        // The CLI runs on machine a and reaches both daemons only through SSH.
+        let cli = "TAPESTRY_SSH='ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=10' \(Self.tapestry)"
+        let labs = "--lab-dir \(world.tempDirectory)/labs"
+        let validate = world.exec(a, "\(cli) validate \(file)")
+        #expect(validate.ok, "validate: \(validate)")
+        let apply = world.exec(a, "\(cli) apply \(file) \(labs)", timeout: 180)
+        try #require(apply.ok, "apply across two ssh hosts: \(apply)\nlog a:\n\(da.log.suffix(1500))\nlog b:\n\(db.log.suffix(1500))")
+        #expect(da.cli("list-ports", "br0").stdout.contains("vx4242") && db.cli("list-ports", "br0").stdout.contains("vx4242"),
+                "each daemon has the segment's tunnel port")
+        #expect(world.exec(vm1, "ip addr add 10.81.0.1/24 dev vm1 && ip link set vm1 up").ok)
+        #expect(world.exec(vm2, "ip addr add 10.81.0.2/24 dev vm2 && ip link set vm2 up").ok)
+        #expect(world.ping(from: vm1, "10.81.0.2", count: 5), "vm1 on machine a does not reach vm2 on machine b over the VXLAN segment")
+        let again = world.exec(a, "\(cli) plan \(file) \(labs)", timeout: 120)
+        #expect(again.ok && again.stdout.contains("nothing to do"), "a second plan: \(again)")
+        let destroy = world.exec(a, "\(cli) destroy \(file) \(labs)", timeout: 180)
+        #expect(destroy.ok, "destroy: \(destroy)")
+        #expect(!da.cli("list-br").stdout.contains("br0") && !db.cli("list-br").stdout.contains("br0"), "destroy left br0 behind")
+    }
 }

@@ -52,6 +52,6 @@ struct SSHServer {
 
     /// `ssh://user@address:port/socket?…` for `--connect`.
     func url(user: String, socket: String, tapestry: String) -> String {
-        "ssh://\(user)@\(address):\(port)\(socket)?no_verify=1&command=\(tapestry)"
+        "ssh://\(user)@\(address):\(port)\(socket)?no_verify=1&keyfile=\(clientKey)&command=\(tapestry)"
     }
 }

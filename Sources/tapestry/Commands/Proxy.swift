@@ -110,8 +110,8 @@ struct Proxy: ParsableCommand {
     /// Runs `tapestry --socket PATH VERB…` (this same program) with our stdout and stderr; SIGTERM
     /// to it when stdin closes. Returns its exit status.
     private func runVerb(_ words: [String], socket path: String) -> Int32 {
-        guard let verbName = words.first, ["capture", "events"].contains(verbName) else {
-            FileHandle.standardError.write(Data("could not proxy: only capture and events run through the proxy; other verbs are sent as requests\n".utf8))
+        guard let verbName = words.first, ["capture", "events", "doctor"].contains(verbName) else {
+            FileHandle.standardError.write(Data("could not proxy: only capture, events and doctor run through the proxy; other verbs are sent as requests\n".utf8))
             return 1
         }
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
