@@ -9,7 +9,7 @@ public struct DaemonConfigFile: Sendable {
     public static let defaultPath = "/etc/tapestry/tapestryd.conf"
 
     /// Options that take a value.
-    public static let valueKeys: Set<String> = ["run-dir", "state-dir", "socket", "socket-group", "poll-us", "log-level", "metrics"]
+    public static let valueKeys: Set<String> = ["run-dir", "state-dir", "socket", "socket-group", "spin-us", "poll-us", "log-level", "metrics"]
     /// Options that are on/off flags (`--x` / `--no-x`).
     public static let flagKeys: Set<String> = ["keep-ports-on-exit"]
 
