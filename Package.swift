@@ -115,6 +115,8 @@ let package = Package(
             dependencies: ["tapestry", "TapestryDaemon", "ControlProtocol", "TapestryModel", "HostSystem",
                            .product(name: "Logging", package: "swift-log")]
         ),
+        // Running it on a host: the daemon's configuration file, sd_notify, the package (Tools/package).
+        .testTarget(name: "OperationsTests", dependencies: ["tapestry", "TapestryDaemon", "HostSystem", "TestSupport"]),
         // Pure parts of capture, metrics and graph: frame summaries, the metrics HTTP handling, dot rendering.
         .testTarget(name: "ObservabilityTests", dependencies: ["tapestry", "TapestryDaemon", "HostSystem", "ControlProtocol", "TapestryModel"]),
     ],

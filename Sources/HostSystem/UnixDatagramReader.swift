@@ -48,7 +48,9 @@ public final class UnixDatagramReader: @unchecked Sendable {
         let n = poll(&p, 1, timeoutMilliseconds)
         if n < 0 { return errno == EINTR ? .timeout : .failed(errno) }
         if n == 0 { return .timeout }
-        let got = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC) | Int32(MSG_DONTWAIT))
+        // MSG_TRUNC | MSG_DONTWAIT by value (0x20 | 0x40 on Linux): in an optimized whole-module build
+        // of HostSystem, the libnl headers that other files import hide Glibc's MSG_DONTWAIT.
+        let got = recv(fd, buffer.baseAddress, buffer.count, 0x20 | 0x40)
         if got < 0 { return errno == EINTR || errno == EAGAIN ? .timeout : .failed(errno) }
         return .datagram(length: got)
     }

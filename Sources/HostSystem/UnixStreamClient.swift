@@ -62,6 +62,14 @@ public final class UnixStreamClient {
         }
     }
 
+    /// Adopts `fd`, a stream already connected (one end of a socketpair whose other end is
+    /// `ssh … tapestry proxy`, for `tapestry --connect`); `name` stands for the path in messages.
+    public init(adopting fd: Int32, name: String, timeout: Duration) {
+        path = name
+        self.fd = fd
+        deadline = ContinuousClock.now + timeout
+    }
+
     deinit { Syscall.close(fd) }
 
     /// Sends `bytes` whole.

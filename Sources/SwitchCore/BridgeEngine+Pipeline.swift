@@ -24,12 +24,15 @@ extension BridgeEngine {
         // in and one per port out.
         let perFrame = portCount + mirrors.count + watches.count * (portCount + 1)
         let n = batch.count
+        // Per batch, not per frame: the ingress port's policy (one reference, no counting per frame) and the clock.
+        let policy = snap.fast[inSlot].flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
+        let nanos = batch.clockNanos != 0 ? batch.clockNanos : now &* 1_000_000
         var o = 0
         for i in 0..<n {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
             batch.bounds[i] = Int32(truncatingIfNeeded: o)
             let d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
-                                nanos: batch.clockNanos != 0 ? batch.clockNanos : now &* 1_000_000, learning: learning)
+                                nanos: nanos, policy: policy, learning: learning)
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
             switch d.action {

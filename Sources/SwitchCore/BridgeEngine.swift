@@ -79,7 +79,7 @@ public final class BridgeEngine {
     /// destination: a drop with its reason, a flood, or a unicast to one slot (and remote).
     @inline(__always)
     func decideFrame(_ frame: UnsafeRawBufferPointer, _ snap: ForwardingSnapshot, inSlot: Int, inRemote: UInt32,
-                     now: Int64, nanos: Int64, learning: Bool) -> ForwardingDecision {
+                     now: Int64, nanos: Int64, policy: PortPolicyState?, learning: Bool) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -96,7 +96,6 @@ public final class BridgeEngine {
         case .failure(let reason): return .drop(reason, header)
         }
         // Port policy before learning: a spoofed source must not be learned.
-        let policy = inPort.flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
         if let policy, let reason = policy.admit(frame, source: header.source.rawValue) {
             return .drop(reason, header, vlan: vlan)
         }

@@ -20,7 +20,7 @@ extension BridgeService {
         }
         table.edit(Methods.AddPort.self, by: .bridges) { [unowned self] p in
             let bridge = try bridgeForNewPort(p)
-            let port = try portWithNetworkBandwidth(p)
+            let port = try portForNetwork(p)
             return StateEdit(apply: { s throws(ModelError) in try s.addingPort(port, to: bridge, mayExist: p.mayExist) },
                              touched: [p.port.name])
         }
@@ -60,10 +60,17 @@ extension BridgeService {
         table.handle(Methods.STPShow.self, by: .bridges) { [unowned self] p in try locked { try stpShow(p) } }
     }
 
-    /// The port of an `add-port --network NAME`, with the network's libvirt `<bandwidth>` (its
-    /// default portgroup's, else its own) as the port's rates where the port sets none itself.
-    func portWithNetworkBandwidth(_ p: AddPortParams) throws -> PortConfig {
+    /// The port of an `add-port --network NAME`: a VM's port, so a spanning-tree edge port unless
+    /// told otherwise (libvirt's networks run STP with `delay='0'`: a VM's port forwards at once; a
+    /// BPDU arriving on it still makes it a normal port), with the network's libvirt `<bandwidth>`
+    /// (its default portgroup's, else its own) as its rates where the port sets none itself.
+    func portForNetwork(_ p: AddPortParams) throws -> PortConfig {
         var port = p.port
+        if p.network != nil && port.stp?.edge == nil {
+            var stp = port.stp ?? PortSTPConfig()
+            stp.edge = true
+            port.stp = stp
+        }
         guard let network = p.network,
               let r = state.networks.first(where: { $0.name == network || $0.uuid.lowercased() == network.lowercased() }),
               let def = try? NetworkXMLParser.parse(r.liveXML ?? r.xml),

@@ -105,13 +105,21 @@ private struct Parser {
         }
         var spec = HostSpec(name: e.key, position: pos, access: .lab(namespace: "\(lab)-\(e.key)"))
         if case .scalar = e.value, e.value.tagName == .null { return spec }  // `a:` with nothing: a lab host
-        guard let m = reader.mapping(e.value, "host \(e.key)", allowed: ["socket", "namespace", "underlay", "forwarding"]) else { return spec }
+        guard let m = reader.mapping(e.value, "host \(e.key)", allowed: ["socket", "connect", "namespace", "underlay", "forwarding"]) else { return spec }
         let socket = m.string("socket")
+        let connect = m.string("connect")
         let ns = m.string("namespace")
-        if socket != nil && ns != nil {
-            reader.error(m.position(of: "namespace"), "host \(e.key): give either socket (an existing daemon) or namespace (a lab host), not both")
+        if [socket, connect, ns].compactMap({ $0 }).count > 1 {
+            reader.error(m.position(of: ns != nil ? "namespace" : "connect"),
+                         "host \(e.key): give one of socket (an existing daemon), connect (a daemon on another host) or namespace (a lab host)")
         }
-        if let socket {
+        if let connect {
+            // A daemon on another machine, reached through `ssh … tapestry proxy` (see `tapestry --connect`).
+            if !connect.hasPrefix("ssh://") || connect.count <= "ssh://".count {
+                reader.error(m.position(of: "connect"), "host \(e.key): connect must be an ssh:// URL, e.g. ssh://root@host2 or ssh://ops@host2:2222/run/tapestry/tapestryd.sock")
+            }
+            spec.access = .socket(connect)
+        } else if let socket {
             if !socket.hasPrefix("/") { reader.error(m.position(of: "socket"), "host \(e.key): socket must be an absolute path") }
             spec.access = .socket(socket)
         } else if let ns {

@@ -17,6 +17,8 @@ struct ControlClient: Sendable {
             throw .malformedReply("could not encode the request: \(error)")
         }
 
+        // `ssh://…`: the same exchange through `ssh … tapestry proxy` (see SSHTunnel).
+        if ConnectTarget.isURL(socketPath) { return try decode(M.Result.self, from: remoteExchange([UInt8](line))) }
         let reply: [UInt8]
         do {
             let connection = try UnixStreamClient(path: socketPath, timeout: .seconds(timeoutSeconds))
@@ -25,6 +27,21 @@ struct ControlClient: Sendable {
             throw ControlClientError(error, seconds: timeoutSeconds)
         }
         return try decode(M.Result.self, from: reply)
+    }
+
+    /// One exchange with a daemon on another host: ssh's end of a socketpair stands for the socket.
+    /// SSH's handshake comes on top of the daemon's time.
+    private func remoteExchange(_ request: [UInt8]) throws(ControlClientError) -> [UInt8] {
+        let target: ConnectTarget
+        do { target = try ConnectTarget(parsing: socketPath) } catch { throw .connectFailed(path: socketPath, cause: error.reason) }
+        let tunnel = try SSHTunnel(target)
+        defer { tunnel.close() }
+        let seconds = timeoutSeconds + 20
+        func exchange() throws(UnixStreamClient.Failure) -> [UInt8] {
+            let connection = UnixStreamClient(adopting: dup(tunnel.fd), name: target.description, timeout: .seconds(seconds))
+            return try connection.exchange(request, replyLimit: RPCFraming.maxMessageBytes)
+        }
+        do { return try exchange() } catch { throw tunnel.failure(ControlClientError(error, seconds: seconds)) }
     }
 
     // The error member is read first so that a refusal is reported even if `result` would not decode.

@@ -15,8 +15,28 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Output format of commands that show something.", valueName: "table|json"))
     var format: OutputFormat = .table
 
-    /// `--socket`, else `$TAPESTRY_SOCKET`, else the default path.
+    @Option(help: ArgumentHelp(
+        "A tapestryd on another host, through SSH (default: $TAPESTRY_CONNECT): ssh://[user@]host[:port][/path/to/socket].",
+        valueName: "url"))
+    var connect: String?
+
+    /// `--connect` or `$TAPESTRY_CONNECT`, when the daemon is on another host.
+    var connectURL: String? {
+        if let connect { return connect }
+        if socket == nil, let env = ProcessInfo.processInfo.environment["TAPESTRY_CONNECT"], !env.isEmpty { return env }
+        return nil
+    }
+
+    /// The remote daemon, parsed; nil when the daemon is local.
+    func remoteTarget(context: CommandContext) throws(CLIError) -> ConnectTarget? {
+        guard let url = connectURL else { return nil }
+        do { return try ConnectTarget(parsing: url) } catch { throw context.refuse(error.description) }
+    }
+
+    /// `--connect` URL, else `--socket`, else `$TAPESTRY_SOCKET`, else the default path.
+    /// (A `ssh://` URL here makes every call go through `ssh … tapestry proxy`.)
     var socketPath: String {
+        if let url = connectURL { return url }
         if let socket { return socket }
         if let env = ProcessInfo.processInfo.environment["TAPESTRY_SOCKET"], !env.isEmpty { return env }
         return GlobalOptions.defaultSocketPath

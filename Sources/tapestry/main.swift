@@ -14,7 +14,8 @@ func fail(_ line: String) -> Never {
 }
 
 do {
-    if let parts = TransactionRunner.segments(arguments) {
+    // `proxy -- VERB …` (the remote end of --connect) is not a transaction.
+    if arguments.first != "proxy", let parts = TransactionRunner.segments(arguments) {
         try TransactionRunner.run(parts)
         exit(0)
     }

@@ -13,7 +13,17 @@ struct TapestryDaemonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tapestryd",
         abstract: "Tapestry's switch daemon: owns tap ports, switches frames, serves the control socket.",
+        discussion: """
+            Options may also be set in a configuration file (default \(DaemonConfigFile.defaultPath), \
+            read when it exists), one 'key = value' a line with the option's long name as the key; \
+            options given on the command line override the file. When started by systemd with \
+            Type=notify, it reports READY=1 once the control socket accepts connections.
+            """,
         version: "tapestryd \(Daemon.version)")
+
+    @Option(help: ArgumentHelp("Configuration file with the options below as 'key = value' lines (default \(DaemonConfigFile.defaultPath) when it exists).",
+                               valueName: "path"))
+    var config: String?
 
     @Option(help: "Directory for the control socket.")
     var runDir = "/run/tapestry"
@@ -27,7 +37,7 @@ struct TapestryDaemonCommand: ParsableCommand {
     @Option(help: "Group allowed to use the control socket (default: root only).")
     var socketGroup: String?
 
-    @Flag(help: "Leave owned tap devices in place on SIGTERM/SIGINT (they are always kept on a crash).")
+    @Flag(inversion: .prefixedNo, help: "Leave owned tap devices in place on SIGTERM/SIGINT (they are always kept on a crash).")
     var keepPortsOnExit = false
 
     @Option(help: "Microseconds the datapath keeps spinning (busy polling) after traffic before it sleeps (default 0: never; on machines with spare cores it can lower latency, on 2 shared cores it raises it).")
@@ -71,6 +81,10 @@ struct TapestryDaemonCommand: ParsableCommand {
         }
         umask(0o027)
         try makeDirectory(runDir, mode: 0o750)
+        // The socket's group must be able to reach it: the run directory is root:<group> 0750.
+        if let group, chown(runDir, 0, group) != 0 {
+            throw ValidationError("could not give \(runDir) to group \(socketGroup ?? ""): \(String(cString: strerror(errno)))")
+        }
         try makeDirectory(stateDir, mode: 0o700)
 
         let service: Daemon
@@ -91,6 +105,7 @@ struct TapestryDaemonCommand: ParsableCommand {
         }
         server.start()
         log.info("tapestryd \(Daemon.version) listening on \(socketPath), \(threads) datapath thread(s)")
+        let notifier = SystemdNotifier()
         var metricsServer: MetricsServer? = nil
         if let endpoint = metrics {
             do { metricsServer = try MetricsServer(endpoint: endpoint, daemon: service, logger: log) } catch {
@@ -102,6 +117,9 @@ struct TapestryDaemonCommand: ParsableCommand {
             metricsServer?.start()
             log.info("serving metrics on http://\(metricsServer?.address ?? endpoint)/metrics")
         }
+        if notifier.socketName != nil, !notifier.notify("READY=1\nSTATUS=listening on \(socketPath)\nMAINPID=\(getpid())") {
+            log.warning("could not tell systemd that tapestryd is ready (NOTIFY_SOCKET=\(notifier.socketName ?? ""))")
+        }
 
         let keep = keepPortsOnExit
         var sources: [DispatchSourceSignal] = []
@@ -110,6 +128,7 @@ struct TapestryDaemonCommand: ParsableCommand {
             let src = DispatchSource.makeSignalSource(signal: sig, queue: .main)
             src.setEventHandler {
                 log.info("signal \(sig): shutting down")
+                notifier.notify("STOPPING=1")
                 server.stop()
                 service.shutdown(keepDevices: keep)
                 Foundation.exit(0)
@@ -130,4 +149,19 @@ struct TapestryDaemonCommand: ParsableCommand {
     }
 }
 
-TapestryDaemonCommand.main()
+/// The command line with the configuration file's options in front, so the command line wins.
+func argumentsWithConfigFile() -> [String] {
+    let given = Array(CommandLine.arguments.dropFirst())
+    let informational: Set<String> = ["-h", "--help", "help", "--version", "--experimental-dump-help", "--generate-completion-script"]
+    if given.contains(where: { informational.contains($0) || $0.hasPrefix("--generate-completion-script") }) { return given }
+    let (path, explicit) = DaemonConfigFile.configPath(in: given)
+    do {
+        guard let file = try DaemonConfigFile.load(path: path, explicit: explicit) else { return given }
+        return file.arguments + given
+    } catch {
+        FileHandle.standardError.write(Data("tapestryd: configuration file: \(error)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+TapestryDaemonCommand.main(argumentsWithConfigFile())

@@ -184,4 +184,10 @@ static inline uint16_t tp_load_acquire_u16(const void *p) { return __atomic_load
 static inline void tp_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); }
 static inline void tp_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
+// MARK: - probes (tapestry doctor)
+
+/// TUNGETFEATURES on a fresh /dev/net/tun fd: the IFF_* flags the driver supports
+/// (IFF_VNET_HDR 0x4000, IFF_MULTI_QUEUE 0x0100, IFF_TAP 0x0002).
+int tp_tun_features(unsigned int *features);
+
 #endif

@@ -21,12 +21,19 @@ struct CaptureReader {
     let pcap: PcapSession
     let toFile: Bool
     let limit: Int?
+    /// Asked about once a second; a reason ends the capture (the port was deleted, tapestryd restarted).
+    var watch: (() -> String?)? = nil
 
     struct Summary {
         var captured = 0
         var truncated = 0
         var error: String?
+        /// Why the capture ended before its count or Ctrl-C, from `watch`.
+        var ended: String?
     }
+
+    /// Whether SIGINT or SIGTERM asked the capture to stop.
+    static var stopRequested: Bool { captureStopRequested != 0 }
 
     /// `dirname(socket)/capture-<pid>-<n>.sock`.
     static func socketPath(beside controlSocket: String) -> String {
@@ -60,8 +67,14 @@ struct CaptureReader {
         var summary = Summary()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: CaptureReader.bufferSize, alignment: 8)
         defer { buffer.deallocate() }
+        let clock = ContinuousClock()
+        var nextCheck = clock.now + .seconds(1)
         while captureStopRequested == 0 {
             if let limit, summary.captured >= limit { break }
+            if let watch, clock.now >= nextCheck {
+                if let reason = watch() { summary.ended = reason; return summary }
+                nextCheck = clock.now + .seconds(1)
+            }
             switch reader.receive(into: buffer, timeoutMilliseconds: 200) {
             case .timeout: continue
             case .failed(let e):

@@ -46,7 +46,24 @@ struct Capture: ParsableCommand {
     @Flag(help: "Write nanosecond-precision pcap timestamps.")
     var nano = false
 
+    @Flag(help: "When the port is deleted or tapestryd restarts, wait for it to come back and capture again (default: end with a message).")
+    var follow = false
+
     var context: CommandContext { CommandContext(verb: "capture", object: port ?? bridge) }
+
+    /// This capture as arguments for the remote host (`--connect`): a pcap file is written here,
+    /// so the remote side writes it to stdout.
+    var remoteWords: [String] {
+        var w = ["capture", bridge] + (port.map { [$0] } ?? [])
+        if let vlan { w += ["--vlan", vlan] }
+        if let direction { w += ["--direction", direction] }
+        if let filter { w += ["--filter", filter] }
+        if let count { w += ["-c", String(count)] }
+        if write != nil { w += ["-w", "-"] }
+        if nano { w.append("--nano") }
+        if follow { w.append("--follow") }
+        return w
+    }
 
     struct Plan {
         var params: CaptureStartParams
@@ -75,6 +92,9 @@ struct Capture: ParsableCommand {
     func validate() throws { _ = try makePlan() }
 
     func run() throws {
+        if let target = try options.remoteTarget(context: context) {
+            try RemoteVerb.run(target, remoteWords, outputFile: write, context: context)
+        }
         let readerPath = CaptureReader.socketPath(beside: options.socketPath)
         let plan = try makePlan(readerPath: readerPath)
         if let write {
@@ -86,17 +106,42 @@ struct Capture: ParsableCommand {
         }
         defer { reader.close() }
         CaptureReader.installStopHandlers()
-        let started = try options.call(Methods.CaptureStart.self, plan.params, context: context)
-        let summary = CaptureReader(reader: reader, pcap: plan.pcap, toFile: write != nil, limit: count).run()
-        plan.pcap.closeFile()
-        let stopped = try? options.call(Methods.CaptureStop.self, CaptureStopParams(id: started.id), context: context)
-        var lines = ["\(summary.captured) frame\(summary.captured == 1 ? "" : "s") captured"]
-        if let stopped {
-            lines.append("\(stopped.delivered) frame\(stopped.delivered == 1 ? "" : "s") received from tapestryd")
-            lines.append("\(stopped.dropped) frame\(stopped.dropped == 1 ? "" : "s") dropped by tapestryd (reader too slow)")
+        let socketPath = options.socketPath
+        let watchOf = { (pid: Int32) in CaptureWatch(socketPath: socketPath, bridge: plan.params.bridge, port: plan.params.port, daemonPID: pid) }
+        var captured = 0, truncated = 0, stoppedAny = false
+        var delivered: UInt64 = 0, dropped: UInt64 = 0
+        var ended: String? = nil, failure: String? = nil
+        while true {
+            let pid = CaptureWatch.daemonPID(socketPath: socketPath) ?? -1
+            let started = try options.call(Methods.CaptureStart.self, plan.params, context: context)
+            let watch = watchOf(pid)
+            let summary = CaptureReader(reader: reader, pcap: plan.pcap, toFile: write != nil,
+                                        limit: count.map { $0 - captured }, watch: watch.check).run()
+            captured += summary.captured
+            truncated += summary.truncated
+            failure = summary.error
+            ended = summary.ended
+            if let stopped = try? options.call(Methods.CaptureStop.self, CaptureStopParams(id: started.id), context: context) {
+                delivered += stopped.delivered; dropped += stopped.dropped; stoppedAny = true
+            }
+            guard let reason = ended, follow, failure == nil else { break }
+            // --follow: wait for the daemon, the bridge and the port, then start again.
+            say("capture: \(reason); waiting for it to come back (--follow)")
+            while !CaptureReader.stopRequested && watchOf(pid).missing() != nil { usleep(300_000) }
+            if CaptureReader.stopRequested { ended = nil; break }
+            say("capture: \(plan.params.port ?? "VLAN of \(plan.params.bridge)") is back; capturing again")
         }
-        if summary.truncated > 0 { lines.append("\(summary.truncated) frames truncated to \(CaptureReader.bufferSize) bytes") }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        if let error = summary.error { throw context.refuse(error) }
+        plan.pcap.closeFile()
+        var lines = ["\(captured) frame\(captured == 1 ? "" : "s") captured"]
+        if stoppedAny {
+            lines.append("\(delivered) frame\(delivered == 1 ? "" : "s") received from tapestryd")
+            lines.append("\(dropped) frame\(dropped == 1 ? "" : "s") dropped by tapestryd (reader too slow)")
+        }
+        if truncated > 0 { lines.append("\(truncated) frames truncated to \(CaptureReader.bufferSize) bytes") }
+        say(lines.joined(separator: "\n"))
+        if let failure { throw context.refuse(failure) }
+        if let ended { throw context.refuse("capture ended: \(ended)") }
     }
+
+    private func say(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

@@ -22,6 +22,9 @@ struct Events: ParsableCommand {
     var context: CommandContext { CommandContext(verb: "events") }
 
     func run() throws {
+        if follow, let target = try options.remoteTarget(context: context) {
+            try RemoteVerb.run(target, ["events", "--follow", "--format", options.format.rawValue], context: context)
+        }
         if follow { CaptureReader.unblockTerminationSignals() }
         var cursor: UInt64? = nil
         let encoder = JSONEncoder()
