@@ -97,6 +97,11 @@ struct PortRateImpairmentTests {
         let dup = world.exec(vm2, "ping -n -c 40 -i 0.02 -W 1 10.66.0.1", timeout: 30)
         #expect(dup.stdout.contains("DUP!"), "no duplicates seen: \(dup.stdout.suffix(300))")
 
+        // A rate-limited link (an impairment's serialization rate): TCP through it measures the rate.
+        #expect(d.cli("set-port", "br0", "vm1", "--no-duplicate", "--rate", "20mbit").ok)
+        let limited = tcpMbps(world, from: vm2, to: vm1, address: "10.66.0.1")
+        #expect(limited.map { abs($0 - 20) <= 2 } == true, "through a 20mbit impairment rate: \(limited ?? -1) Mbit/s")
+
         // Clearing every impairment restores plain forwarding.
         #expect(d.cli("set-port", "br0", "vm1", "--no-impairment").ok)
         let plain = pingTimes(world, from: vm2, to: "10.66.0.1", count: 10, interval: "0.05")

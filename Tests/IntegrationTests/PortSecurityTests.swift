@@ -147,3 +147,47 @@ struct PortSecurityTests {
         #expect(world.ping(from: vm1, "10.64.0.3"))
     }
 }
+
+/// The RA guard through real radvd instances: a VM's radvd reaches nobody, a trusted port's does.
+@Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"))
+struct RouterAdvertisementGuardTests {
+    @Test func aRogueRadvdOnAVMPortReachesNobodyATrustedOneDoes() throws {
+        let world = NetnsWorld("pra")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let d = try world.startDaemon(in: host)
+        #expect(d.cli("add-br", "br0").ok)
+        let rogue = try world.tapVM(d, "br0", "rogue", address: nil)
+        let router = try world.tapVM(d, "br0", "router", address: nil, ["--trusted"])
+        let client = try world.tapVM(d, "br0", "client", address: nil)
+        for (ns, ifname) in [(rogue, "rogue"), (router, "router"), (client, "client")] {
+            #expect(world.exec(ns, "ip link set \(ifname) up").ok)
+        }
+        #expect(world.exec(client, "sysctl -qw net.ipv6.conf.client.accept_ra=2 net.ipv6.conf.client.autoconf=1").ok)
+        for (ns, ifname, prefix) in [(rogue, "rogue", "fd99:1::"), (router, "router", "fd98:1::")] {
+            let conf = "\(world.tempDirectory)/radvd-\(ifname).conf"
+            try """
+                interface \(ifname) {
+                    AdvSendAdvert on;
+                    MinRtrAdvInterval 3;
+                    MaxRtrAdvInterval 4;
+                    prefix \(prefix)/64 { AdvOnLink on; AdvAutonomous on; };
+                };
+                """.write(toFile: conf, atomically: true, encoding: .utf8)
+            #expect(world.exec(ns, "sysctl -qw net.ipv6.conf.all.forwarding=1").ok)
+            _ = world.spawn(ns, "exec radvd -n -C \(conf) -p \(world.tempDirectory)/radvd-\(ifname).pid -u root")
+        }
+        // Wait for the trusted router's prefix (proves the client takes RAs at all).
+        var addresses = ""
+        for _ in 0..<40 {
+            addresses = world.exec(client, "ip -6 addr show dev client").stdout
+            if addresses.contains("fd98:1:") { break }
+            usleep(250_000)
+        }
+        #expect(addresses.contains("fd98:1:"), "no address from the trusted router: \(addresses)")
+        usleep(1_500_000)
+        addresses = world.exec(client, "ip -6 addr show dev client").stdout
+        #expect(!addresses.contains("fd99:1:"), "the rogue RA reached the client: \(addresses)")
+        #expect((try d.counters("br0", "rogue").drops["rogue-ra"] ?? 0) >= 1)
+    }
+}
