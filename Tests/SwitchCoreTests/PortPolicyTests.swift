@@ -57,6 +57,25 @@ struct PortPolicyTests {
         for n in 0..<(ra.count - 4) { _ = payload(Array(ra.prefix(n))) }
     }
 
+    @Test func thePrecheckNeverMissesAServerMessage() {
+        let frames = [
+            PF.udp4(src: PF.vmMAC, from: 1, sport: 67, dport: 68),
+            PF.udp4(src: PF.vmMAC, from: 1, sport: 67, dport: 68, vlan: 10),
+            PF.routerAdvertisement(src: PF.vmMAC, from: (0xFE80_0000_0000_0000, 1)),
+            PF.dhcp6Reply(src: PF.vmMAC, from: (0xFE80_0000_0000_0000, 1)),
+        ]
+        for f in frames {
+            let p = payload(f)
+            #expect(p.isDHCPServerMessage || p.isRouterAdvertisement)
+            #expect(f.withUnsafeBytes { FramePayload.mayBeServerMessage($0) })
+        }
+        // ARP and TCP-like frames are passed over without a full read.
+        #expect(!PF.arp(src: PF.vmMAC, senderIP: 1, targetIP: 2).withUnsafeBytes { FramePayload.mayBeServerMessage($0) })
+        var tcp = PF.udp4(src: PF.vmMAC, from: 1, sport: 67, dport: 68)
+        tcp[14 + 9] = 6
+        #expect(!tcp.withUnsafeBytes { FramePayload.mayBeServerMessage($0) })
+    }
+
     @Test func linkLocalFromMACIsEUI64() {
         // 52:54:00:00:00:01 → fe80::5054:ff:fe00:1
         let ll = IPv6Bits.linkLocal(for: 0x5254_0000_0001)

@@ -82,6 +82,29 @@ public struct FramePayload: Sendable, Equatable {
         return f
     }
 
+    /// Whether the frame could be a DHCP server message or a router advertisement at all: only
+    /// its ethertype and IP protocol are read (UDP, ICMPv6 or a hop-by-hop header), so that a
+    /// port with the DHCP/RA guard alone pays two loads for most frames.
+    @inline(__always)
+    public static func mayBeServerMessage(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard frame.count >= 34 else { return false }
+        var l3 = 14
+        var ethertype = frame.be16(12)
+        if ethertype == 0x8100 || ethertype == 0x88A8 {
+            guard frame.count >= 38 else { return false }
+            l3 = 18
+            ethertype = frame.be16(16)
+        }
+        switch ethertype {
+        case 0x0800: return frame[l3 + 9] == 17
+        case 0x86DD:
+            guard frame.count >= l3 + 40 else { return false }
+            let next = frame[l3 + 6]
+            return next == 17 || next == 58 || next == 0
+        default: return false
+        }
+    }
+
     /// A DHCPv4 or DHCPv6 server message (UDP 67→68 or 547→546).
     public var isDHCPServerMessage: Bool {
         (kind == .ipv4 && ipProtocol == 17 && udpSource == 67 && udpDestination == 68)

@@ -75,7 +75,10 @@ public final class PortPolicyState: Sendable {
     /// against port security. nil: admitted. (Rates are `planIngress`'s, in the datapath.)
     @inline(__always)
     public func admit(_ frame: UnsafeRawBufferPointer, source: UInt64) -> DropReason? {
-        addressGuard.isInactive ? nil : addressGuard.check(source: source, payload: FramePayload.read(frame))
+        if addressGuard.isInactive { return nil }
+        // The guard of a port with no allowed addresses only looks for DHCP servers and RAs.
+        if addressGuard.entries.isEmpty && !FramePayload.mayBeServerMessage(frame) { return nil }
+        return addressGuard.check(source: source, payload: FramePayload.read(frame))
     }
 
     /// Storm control for a frame the bridge is about to flood (after the destination lookup).
