@@ -52,6 +52,29 @@ public enum PolicyUnits {
         return UInt32((v * 10_000).rounded())
     }
 
+    /// Storm limits `broadcast=1000pps,multicast=500,unknown-unicast=2000pps` (frames a second, 1-100000000;
+    /// a class left out has no limit).
+    public static func stormLimits(_ text: String, what: String) throws(ModelError)
+        -> (broadcast: UInt64?, multicast: UInt64?, unknownUnicast: UInt64?) {
+        var limits: (broadcast: UInt64?, multicast: UInt64?, unknownUnicast: UInt64?) = (nil, nil, nil)
+        for item in text.split(separator: ",") {
+            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw ModelError("\(what) '\(item)' must be class=Npps (broadcast, multicast, unknown-unicast)") }
+            var n = kv[1].lowercased()
+            if n.hasSuffix("pps") { n.removeLast(3) }
+            guard let v = UInt64(n), (1...100_000_000).contains(v) else {
+                throw ModelError("\(what) \(kv[0])=\(kv[1]): the limit must be 1-100000000 frames a second (e.g. 1000pps)")
+            }
+            switch kv[0].lowercased() {
+            case "broadcast": limits.broadcast = v
+            case "multicast": limits.multicast = v
+            case "unknown-unicast": limits.unknownUnicast = v
+            default: throw ModelError("\(what): unknown class '\(kv[0])' (broadcast, multicast, unknown-unicast)")
+            }
+        }
+        return limits
+    }
+
     private static func number(_ s: String, what: String, text: String) throws(ModelError) -> Double {
         guard !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
               s.filter({ $0 == "." }).count <= 1, let v = Double(s), v.isFinite, v >= 0 else {

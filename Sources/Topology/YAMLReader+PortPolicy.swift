@@ -32,20 +32,8 @@ extension YAMLReader {
             }
         }
         p.trusted = m.bool("trusted")
-        if let text = m.string("storm-limit") {
-            for item in text.split(separator: ",") {
-                let kv = item.split(separator: "=", maxSplits: 1).map { String($0).lowercased() }
-                let n = kv.count == 2 ? UInt64(kv[1].hasSuffix("pps") ? String(kv[1].dropLast(3)) : kv[1]) : nil
-                switch (kv.first, n) {
-                case ("broadcast"?, let v?): p.stormBroadcast = v
-                case ("multicast"?, let v?): p.stormMulticast = v
-                case ("unknown-unicast"?, let v?): p.stormUnknownUnicast = v
-                default:
-                    error(m.position(of: "storm-limit"),
-                                 "\(what): storm-limit '\(item)' must be broadcast=Npps, multicast=Npps or unknown-unicast=Npps")
-                    ok = false
-                }
-            }
+        if let limits = read("storm-limit", { t, k throws(ModelError) in try PolicyUnits.stormLimits(t, what: k) }) {
+            (p.stormBroadcast, p.stormMulticast, p.stormUnknownUnicast) = limits
         }
         impairment.delayNanos = read("delay") { t, k throws(ModelError) in try PolicyUnits.duration(t, what: k) }
         impairment.jitterNanos = read("jitter") { t, k throws(ModelError) in try PolicyUnits.duration(t, what: k) }

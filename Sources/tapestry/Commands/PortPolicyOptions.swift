@@ -85,7 +85,9 @@ struct PortPolicyOptions: ParsableArguments {
         if let egressPeak { s.egressPeak = try PolicyUnits.rate(egressPeak, what: "--egress-peak") }
         s.allowedAddresses = try allowedAddress.map { a throws(ModelError) in try AllowedAddress.parse(a) }
         s.trusted = trusted
-        if let stormLimit { try parseStorm(stormLimit, into: &s) }
+        if let stormLimit {
+            (s.stormBroadcast, s.stormMulticast, s.stormUnknownUnicast) = try PolicyUnits.stormLimits(stormLimit, what: "--storm-limit")
+        }
         var i = ImpairmentConfig()
         if let delay { i.delayNanos = try PolicyUnits.duration(delay, what: "--delay") }
         if let jitter { i.jitterNanos = try PolicyUnits.duration(jitter, what: "--jitter") }
@@ -108,23 +110,5 @@ struct PortPolicyOptions: ParsableArguments {
         ]
         e.clear = flags.filter(\.0).map(\.1)
         return e
-    }
-
-    private func parseStorm(_ text: String, into s: inout PortPolicy) throws(ModelError) {
-        for item in text.split(separator: ",") {
-            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw ModelError("--storm-limit '\(item)' must be class=Npps (broadcast, multicast, unknown-unicast)") }
-            var n = kv[1].lowercased()
-            if n.hasSuffix("pps") { n.removeLast(3) }
-            guard let v = UInt64(n), (1...100_000_000).contains(v) else {
-                throw ModelError("--storm-limit \(kv[0])=\(kv[1]): the limit must be 1-100000000 frames a second (e.g. 1000pps)")
-            }
-            switch kv[0].lowercased() {
-            case "broadcast": s.stormBroadcast = v
-            case "multicast": s.stormMulticast = v
-            case "unknown-unicast": s.stormUnknownUnicast = v
-            default: throw ModelError("--storm-limit: unknown class '\(kv[0])' (broadcast, multicast, unknown-unicast)")
-            }
-        }
     }
 }
