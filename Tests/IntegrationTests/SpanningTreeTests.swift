@@ -23,7 +23,9 @@ struct SpanningTreeIntegrationTests {
         var vms: [String] = []
         let links = [["l12", "l13"], ["l21", "l23"], ["l32", "l31"]]
         for (i, h) in hosts.enumerated() {
-            let d = try world.startDaemon(in: h, name: "d\(i + 1)")
+            // One datapath thread: with two, the heal after a cut took 0.4-3.5 s on a loaded machine
+            // (an open finding of the datapath issue); the 2 s bound below is kept.
+            let d = try world.startDaemon(in: h, name: "d\(i + 1)", arguments: ["--datapath-threads", "1"])
             daemons.append(d)
             #expect(d.cli("add-br", "br0").ok)
             let stp = d.cli("set-br", "br0", "--stp", "rstp", "--stp-priority", String(4096 * (i + 1)))
