@@ -293,6 +293,11 @@ public final class SpanningTree {
             }
             if role != p.role {
                 event(i, "stp-role", "\(p.name): \(p.role.rawValue) → \(role.rawValue)")
+                // Topology change INACTIVE (17.25): what a port learned goes when it stops being root or
+                // designated (an edge port's stations stay where they are).
+                if (p.role == .root || p.role == .designated) && role != .root && role != .designated && p.learn && !p.operEdge {
+                    output.flushes.append(i)
+                }
                 if role == .designated && !p.forward { p.proposing = false }
                 if role != .root && role != .designated { p.newInfo = p.newInfo || (role == .alternate && rstp) }
                 p.role = role

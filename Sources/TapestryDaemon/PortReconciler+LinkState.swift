@@ -59,6 +59,7 @@ extension PortReconciler {
         for l in links where byName[l.name] == nil { byName[l.name] = l }
         var changes: [LinkChange] = []
         var changed = false
+        var wentDown: [(bridge: String, id: UInt32)] = []
         for b in state.bridges {
             for p in b.ports where p.type.hasNetdev && PortReconciler.linkNamespace(of: p) == netns {
                 let seen = byName[p.name]
@@ -78,6 +79,7 @@ extension PortReconciler {
                     rp.link = now
                     guard was != now.isRunning else { continue }
                     changed = true
+                    if !now.isRunning { wentDown.append((b.name, rp.id)) }
                     linkChanges[p.name, default: 0] += 1
                     changes.append(LinkChange(bridge: b.name, port: p.name, up: now.isRunning, detail: PortReconciler.describe(now)))
                 } else if p.type == .system, let seen, vanished.contains(p.name) || failures[p.name] != nil {
@@ -90,6 +92,13 @@ extension PortReconciler {
             }
         }
         if changed { publish(state) }
+        // What was learned behind a port whose link went down is gone with it (as the kernel bridge
+        // does): frames for those addresses flood until they are learned where they are now.
+        if !wentDown.isEmpty {
+            datapath.perform { access in
+                for (bridge, id) in wentDown { access.engine(bridge)?.table.flush(port: id) }
+            }
+        }
         return changes
     }
 

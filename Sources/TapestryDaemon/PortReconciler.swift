@@ -11,7 +11,7 @@ import VhostUser
 /// setting changes in place, and publish the result to the datapath. A port that fails records
 /// its error and the rest still applies.
 final class PortReconciler {
-    private let datapath: Datapath
+    let datapath: Datapath
     private let owned: OwnedDevices
     let log: Logger
     var ports: [String: RealizedPort] = [:]

@@ -18,6 +18,7 @@ struct LinkStateTests {
         #expect(world.ping(from: vm2, "10.57.0.1"), "VMs cannot talk before the link change")
         #expect(try d.portStatus("br0", "vm1")?.state == "up")
 
+        let learnedOnVM1 = try d.json(FDBShowResult.self, "fdb-show", "br0").entries.filter { $0.port == "vm1" }
         // Down inside the VM's namespace: the event is recorded within 100 ms of the change.
         let cursor = try d.eventCursor()
         let before = Date().timeIntervalSince1970
@@ -30,6 +31,10 @@ struct LinkStateTests {
         }
         let status = try d.portStatus("br0", "vm1")
         #expect(status?.state == "down" && status?.operState == "down", "\(String(describing: status))")
+        // What was learned behind the port is forgotten with its link (known before the change).
+        #expect(!learnedOnVM1.isEmpty, "vm1's MAC was not learned before its link went down")
+        let fdbAfter = try d.json(FDBShowResult.self, "fdb-show", "br0").entries
+        #expect(!fdbAfter.contains { $0.port == "vm1" }, "entries still on the down port: \(fdbAfter)")
 
         // The datapath no longer floods to it: broadcasts from vm2 reach nobody and no write fails on vm1.
         let tx1 = try d.counters("br0", "vm1"), rx2 = try d.counters("br0", "vm2")

@@ -23,9 +23,7 @@ struct SpanningTreeIntegrationTests {
         var vms: [String] = []
         let links = [["l12", "l13"], ["l21", "l23"], ["l32", "l31"]]
         for (i, h) in hosts.enumerated() {
-            // One datapath thread: with two, the heal after a cut took 0.4-3.5 s on a loaded machine
-            // (an open finding of the datapath issue); the 2 s bound below is kept.
-            let d = try world.startDaemon(in: h, name: "d\(i + 1)", arguments: ["--datapath-threads", "1"])
+            let d = try world.startDaemon(in: h, name: "d\(i + 1)", arguments: ["--datapath-threads", "2"])
             daemons.append(d)
             #expect(d.cli("add-br", "br0").ok)
             let stp = d.cli("set-br", "br0", "--stp", "rstp", "--stp-priority", String(4096 * (i + 1)))
@@ -112,6 +110,10 @@ struct SpanningTreeIntegrationTests {
             if world.exec(vms[2], "ping -c 1 -W 0.2 10.59.0.1").ok { back = true; break }
         }
         let healed = Date().timeIntervalSince(cut)
+        if !(back && healed < 2) {  // what each daemon saw, to tell a slow tree from a stale MAC table
+            print("cut at \(cut.timeIntervalSince1970)")
+            for (i, d) in daemons.enumerated() { print("--- d\(i + 1) events\n" + d.cli("events").stdout.split(separator: "\n").suffix(40).joined(separator: "\n")) }
+        }
         #expect(back && healed < 2, "traffic back after \(healed) s; \(daemons[2].cli("stp-show", "br0").stdout)")
         let after = try Self.linkPorts(daemons[2])
         #expect(after.first { $0.name == "l32" }?.state == "forwarding" && after.first { $0.name == "l32" }?.role == "root")

@@ -25,6 +25,7 @@ struct SpanningTreeTests {
         #expect(lab.blockedLinkPorts == [.init(bridge: 2, port: 1)], "\(lab.blockedLinkPorts) \(lab.events)")
         #expect(lab.role(2, 1) == .alternate && lab.role(1, 1) == .designated)
         // Cut root – b2: b2's alternate becomes its root port and forwards at once.
+        lab.flushes.removeAll()
         lab.cut(0, 1)
         lab.run(for: 500)
         #expect(lab.role(2, 1) == .root, "\(lab.events)")
@@ -33,6 +34,26 @@ struct SpanningTreeTests {
         #expect(lab.bridges[2].rootVector.rootPathCost == 40000)
         // The topology change flushed MACs learned on the other ports.
         #expect(!lab.flushes.isEmpty)
+        // The old root port's stations are forgotten on both ends of the cut (17.25 INACTIVE):
+        // frames for them flood over the new path instead of going to the dead port.
+        #expect(lab.flushes.contains(.init(bridge: 2, port: 0)), "\(lab.flushes)")
+        #expect(lab.flushes.contains(.init(bridge: 0, port: 1)), "\(lab.flushes)")
+    }
+
+    @Test func aDesignatedPortThatBecomesAlternateForgetsItsStations() {
+        let lab = STPLab()
+        lab.bridge(1, ports: 2); lab.bridge(2, ports: 2)
+        lab.link(0, 0, 1, 0)
+        // Bridge 1's second port has no peer yet: designated, forwarding after 2 × forward delay
+        // (then the topology change that caused has ended: no flush below comes from it).
+        lab.run(for: 40_000)
+        #expect(lab.role(1, 1) == .designated && lab.state(1, 1) == .forwarding, "\(lab.events.suffix(10))")
+        lab.flushes.removeAll()
+        // A second link between the two bridges: that port hears the root and becomes an alternate.
+        lab.link(0, 1, 1, 1)
+        lab.run(for: 3000)
+        #expect(lab.role(1, 1) == .alternate && lab.state(1, 1) == .discarding, "\(lab.events.suffix(10))")
+        #expect(lab.flushes.contains(.init(bridge: 1, port: 1)), "\(lab.flushes)")
     }
 
     @Test func lowerPriorityWinsAndPathCostChoosesTheRootPort() {
