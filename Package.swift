@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C: what Swift cannot import (TUN ioctls, epoll/eventfd, setns, AF_PACKET helpers).
@@ -81,6 +84,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // etcd's v3 API through its JSON gateway: KV, transactions, leases, watches, failover, TLS and auth.
+        .target(
+            name: "EtcdClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The cluster, pure: key layout in etcd, records, the fabric from a topology file, plans,
+        // what a host converges to, which MACs it publishes.
+        .target(name: "ClusterModel", dependencies: ["TapestryModel", "Topology"]),
         // libvirt-style networks: XML read/write and pure renderers (dnsmasq, radvd, nftables).
         .target(name: "NetworkController", dependencies: ["TapestryModel"]),
         // Topology files: YAML → model with file positions, validation, the plan as a pure diff.
@@ -99,6 +114,8 @@ let package = Package(
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.
         .target(name: "TestSupport", dependencies: ["SwitchCore", "TapestryModel", "HostSystem"]),
         .testTarget(name: "SwitchCoreTests", dependencies: ["SwitchCore", "TestSupport", "TapestryModel"]),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient"]),
+        .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "Topology", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
         .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
@@ -107,7 +124,11 @@ let package = Package(
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),
         .testTarget(name: "TopologyTests", dependencies: ["Topology", "TapestryModel", "NetworkController", "ControlProtocol"]),
         .testTarget(name: "OVSCompatTests", dependencies: ["OVSCompat", "ControlProtocol", "TapestryModel"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "ControlProtocol", "TapestryModel", "HostSystem"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "ControlProtocol", "TapestryModel", "HostSystem", "EtcdClient",
+                           .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // The control plane without root: the method registry (daemon and CLI read one declaration), the
         // one commit path, config.json compatibility.
         .testTarget(

@@ -1,0 +1,36 @@
+import TapestryModel
+
+/// What a host should hold, given the cluster: pure, so the daemon, the simulated hosts of the
+/// benchmark and the tests compute it the same way.
+public enum ClusterConvergence {
+    /// `current` with the bridges the cluster manages on `host` replaced by its part of the fabric
+    /// (bridges it managed before and no longer has are removed; the host's own other bridges stay),
+    /// and every MAC another host published on a segment this host carries installed as a static
+    /// entry behind the segment's tunnel port, to that host's VTEP. Returns the new managed set.
+    public static func desired(current: DesiredState, host: String, view: ClusterView,
+                               managed: Set<String>) -> (state: DesiredState, managed: Set<String>) {
+        let part = view.hostFabrics[host]
+        var bridges = part?.bridges ?? []
+        let nowManaged = Set(bridges.map(\.name))
+        for i in bridges.indices {
+            for s in view.segments(of: host) where s.bridge == bridges[i].name {
+                install(view.macs, of: s, on: &bridges[i], host: host, underlay: part?.underlay)
+            }
+            bridges[i].staticMACs.sort { ($0.vlan, $0.mac) < ($1.vlan, $1.mac) }
+        }
+        var state = current
+        state.bridges = current.bridges.filter { !managed.contains($0.name) && !nowManaged.contains($0.name) } + bridges
+        return (state, nowManaged)
+    }
+
+    private static func install(_ macs: [ClusterMACKey: ClusterMACRecord], of s: ClusterSegment, on bridge: inout BridgeConfig,
+                                host: String, underlay: IPv4Address?) {
+        guard let tunnel = bridge.port(named: s.port), let remotes = tunnel.vxlan?.remotes else { return }
+        let local = Set(bridge.ports.filter { $0.type != .vxlan }.compactMap(\.mac))
+        for (k, r) in macs where k.segment == s.name && r.host != host && r.vtep != underlay {
+            guard !local.contains(k.mac), remotes.contains(r.vtep), s.vlan == nil || s.vlan == k.vlan else { continue }
+            bridge.staticMACs.removeAll { $0.mac == k.mac && $0.vlan == k.vlan }
+            bridge.staticMACs.append(StaticMAC(mac: k.mac, vlan: k.vlan, port: s.port, remote: r.vtep))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import TapestryModel
+
+/// A live member as it registers itself under `hosts/<host>` (bound to its lease).
+public struct ClusterHostRecord: Codable, Sendable, Equatable {
+    /// The address its tunnels use (its VTEP).
+    public var underlay: IPv4Address
+    /// tapestryd's version.
+    public var version: String
+    /// The revision of the fabric (`fabric/meta`'s mod revision) it last converged to; 0: not yet.
+    public var appliedRevision: Int64
+    /// The error of its last convergence, if it failed.
+    public var error: String?
+
+    public init(underlay: IPv4Address, version: String, appliedRevision: Int64 = 0, error: String? = nil) {
+        self.underlay = underlay; self.version = version; self.appliedRevision = appliedRevision; self.error = error
+    }
+}
+
+/// A VXLAN segment of the fabric: which bridge it stretches, its VNI and tunnel port, its hosts.
+public struct ClusterSegment: Codable, Sendable, Equatable {
+    public var name: String
+    public var vni: Int
+    public var bridge: String
+    /// The tunnel port each of its hosts has on `bridge`.
+    public var port: String
+    /// Carries only this VLAN; nil: every VLAN.
+    public var vlan: VLANID?
+    public var dstPort: Int
+    public var hosts: [String]
+
+    public init(name: String, vni: Int, bridge: String, port: String, vlan: VLANID? = nil, dstPort: Int = 4789, hosts: [String]) {
+        self.name = name; self.vni = vni; self.bridge = bridge; self.port = port; self.vlan = vlan
+        self.dstPort = dstPort; self.hosts = hosts
+    }
+}
+
+/// One host's part of the fabric: its underlay and its bridges with their ports (tunnel ports included).
+public struct HostFabric: Codable, Sendable, Equatable {
+    public var host: String
+    public var underlay: IPv4Address
+    public var bridges: [BridgeConfig]
+
+    public init(host: String, underlay: IPv4Address, bridges: [BridgeConfig]) {
+        self.host = host; self.underlay = underlay; self.bridges = bridges
+    }
+}
+
+/// Written by every `cluster apply`: where the fabric came from and what it holds.
+public struct ClusterFabricMeta: Codable, Sendable, Equatable {
+    public var source: String
+    public var hosts: [String]
+    public var segments: [String]
+
+    public init(source: String, hosts: [String], segments: [String]) {
+        self.source = source; self.hosts = hosts; self.segments = segments
+    }
+}
+
+/// A MAC published by the host it sits on (bound to that host's lease): its VTEP, and the IPv4
+/// addresses seen from it (for ARP suppression).
+public struct ClusterMACRecord: Codable, Sendable, Equatable {
+    public var host: String
+    public var vtep: IPv4Address
+    public var ips: [IPv4Address]
+
+    public init(host: String, vtep: IPv4Address, ips: [IPv4Address] = []) {
+        self.host = host; self.vtep = vtep; self.ips = ips
+    }
+
+    private enum CodingKeys: String, CodingKey { case host, vtep, ips }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decode(String.self, forKey: .host)
+        vtep = try c.decode(IPv4Address.self, forKey: .vtep)
+        ips = try c.decodeIfPresent([IPv4Address].self, forKey: .ips) ?? []
+    }
+}
+
+/// The key of a published MAC: segment, VLAN and MAC.
+public struct ClusterMACKey: Hashable, Sendable, Comparable {
+    public var segment: String
+    public var vlan: VLANID
+    public var mac: MACAddress
+    public init(segment: String, vlan: VLANID, mac: MACAddress) { self.segment = segment; self.vlan = vlan; self.mac = mac }
+
+    public static func < (a: ClusterMACKey, b: ClusterMACKey) -> Bool {
+        (a.segment, a.vlan, a.mac) < (b.segment, b.vlan, b.mac)
+    }
+}

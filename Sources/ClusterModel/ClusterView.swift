@@ -1,0 +1,83 @@
+/// What a host or the CLI knows of the cluster: the records under `/tapestry/<cluster>/`, read
+/// once and kept current from a watch. A record that does not decode (a key written by hand with
+/// garbage) is left out and named in `problems`, never fatal.
+public struct ClusterView: Sendable, Equatable {
+    public let keys: ClusterKeys
+    public var hosts: [String: ClusterHostRecord] = [:]
+    /// The lease each host's record is bound to.
+    public var hostLeases: [String: Int64] = [:]
+    public var meta: ClusterFabricMeta?
+    /// `fabric/meta`'s mod revision: the revision of the last apply (0: never applied).
+    public var fabricRevision: Int64 = 0
+    public var segments: [String: ClusterSegment] = [:]
+    public var hostFabrics: [String: HostFabric] = [:]
+    public var macs: [ClusterMACKey: ClusterMACRecord] = [:]
+    /// Problems with records, by key (the latest for each key).
+    public var problems: [String: String] = [:]
+
+    public init(keys: ClusterKeys) { self.keys = keys }
+
+    /// What one change touched.
+    public enum Change: Sendable, Equatable { case none, hosts, fabric, macs }
+
+    /// Applies a put (`value` non-nil) or a delete of `key`; `modRevision` and `lease` as etcd says.
+    @discardableResult
+    public mutating func apply(key: String, value: [UInt8]?, modRevision: Int64 = 0, lease: Int64 = 0) -> Change {
+        problems[key] = nil
+        do throws(ClusterError) {
+            switch keys.parse(key) {
+            case .host(let h):
+                hosts[h] = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterHostRecord.self, v, key: key) }
+                hostLeases[h] = value == nil ? nil : lease
+                return .hosts
+            case .fabricMeta:
+                meta = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterFabricMeta.self, v, key: key) }
+                fabricRevision = value == nil ? 0 : modRevision
+                return .fabric
+            case .segment(let s):
+                let seg = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterSegment.self, v, key: key) }
+                if let seg, seg.name != s { throw ClusterError("key \(key): holds segment '\(seg.name)'") }
+                segments[s] = seg
+                return .fabric
+            case .hostFabric(let h):
+                let f = try value.map { v throws(ClusterError) in try ClusterCodec.decode(HostFabric.self, v, key: key) }
+                if let f, f.host != h { throw ClusterError("key \(key): holds host '\(f.host)'") }
+                if let f { try HostFabricCheck.validate(f, key: key) }
+                hostFabrics[h] = f
+                return .fabric
+            case .mac(let segment, let vlan, let mac):
+                let k = ClusterMACKey(segment: segment, vlan: vlan, mac: mac)
+                macs[k] = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterMACRecord.self, v, key: key) }
+                return .macs
+            case .unknown:
+                if value != nil { problems[key] = "key \(key): not a key of the cluster layout (ignored)" }
+                return .none
+            }
+        } catch {
+            problems[key] = error.description
+            // The bad record counts as absent.
+            _ = apply(key: key, value: nil)
+            problems[key] = error.description
+            return .fabric
+        }
+    }
+
+    /// The fabric as stored (for plans and status).
+    public var fabric: ClusterFabric {
+        ClusterFabric(segments: segments, hosts: hostFabrics)
+    }
+
+    /// The segments `host` carries.
+    public func segments(of host: String) -> [ClusterSegment] {
+        segments.values.filter { $0.hosts.contains(host) }.sorted { $0.name < $1.name }
+    }
+}
+
+/// Checks a host's part as read from etcd before it goes near the reconciler.
+enum HostFabricCheck {
+    static func validate(_ f: HostFabric, key: String) throws(ClusterError) {
+        for b in f.bridges {
+            do { try b.validate() } catch { throw ClusterError("key \(key): bridge \(b.name): \(error)") }
+        }
+    }
+}
