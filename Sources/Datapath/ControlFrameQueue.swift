@@ -30,10 +30,4 @@ public final class ControlFrameQueue: @unchecked Sendable {
 
     /// Frames dropped because the queue was full.
     public var dropped: UInt64 { droppedBox.get() }
-
-    /// Whether `frame` goes to the spanning tree group address 01:80:C2:00:00:00.
-    @inline(__always)
-    static func isSpanningTree(_ frame: UnsafeRawBufferPointer) -> Bool {
-        frame.count >= 6 && frame[0] == 0x01 && frame[1] == 0x80 && frame[2] == 0xC2 && frame[3] == 0 && frame[4] == 0 && frame[5] == 0
-    }
 }

@@ -76,6 +76,7 @@ public final class Datapath: Sendable {
                 if let r = state.runtimes[name] { r.engine.install(bridge.forwarding); runtime = r } else {
                     runtime = BridgeRuntime(engine: BridgeEngine(snapshot: bridge.forwarding))
                 }
+                runtime.engine.trapsSpanningTree = bridge.controlFrames != nil
                 next[name] = runtime
                 list.append(runtime)
             }

@@ -397,7 +397,7 @@ final class DatapathWorker: @unchecked Sendable {
             // The ingress rate and an impairment on frames from this port (--impair-direction in|both):
             // dropped, or held before they go on.
             var ingressPlan: EgressPlan? = nil
-            if planIn, decision.action != .drop, let inPolicy {
+            if planIn, decision.isForwarded, let inPolicy {
                 let plan = inPolicy.planIngress(length: frame.count, now: clock)
                 if let reason = plan.drop { inPort.lane.dropped(reason); continue }
                 if plan.releaseAt > clock || plan.copies > 1 { ingressPlan = plan }
@@ -427,15 +427,13 @@ final class DatapathWorker: @unchecked Sendable {
                     let (kind, tci) = o.edit.shim
                     sessions[Int(o.target)].deliver(frame, direction: o.kind == .captureIncoming ? .incoming : .outgoing,
                                                     edit: kind, tci: tci)
+                case .control:
+                    bridge.controlFrames?.push(port: inPort.name, frame: frame)
                 }
             }
             switch decision.action {
             case .drop:
-                if decision.reason == .reservedGroup, let q = bridge.controlFrames, ControlFrameQueue.isSpanningTree(frame) {
-                    q.push(port: inPort.name, frame: frame)  // to the spanning tree, not a drop
-                } else {
-                    inPort.lane.dropped(decision.reason)
-                }
+                inPort.lane.dropped(decision.reason)
             case .flood where forwards == 0:
                 inPort.lane.dropped(.noOutput)
             default: break

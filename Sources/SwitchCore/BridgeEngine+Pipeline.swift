@@ -1,7 +1,8 @@
 // The decision pipeline: one batch of frames of one port in, per frame a decision and the list of
 // outputs out. In order, per frame:
 //
-//   parse (Ethernet + outer 802.1Q) → filter (runt, bad source, reserved group, mirror output) →
+//   parse (Ethernet + outer 802.1Q) → filter (runt, bad source, reserved group — a BPDU is trapped for
+//   the control plane when the bridge runs spanning tree —, mirror output) →
 //   classify into a VLAN (VLANPolicy.classify over the packed port facts) → learn the source
 //   (MACLearningTable; trace passes learning: false) → look up the destination (unicast, or flood
 //   when unknown / multicast / hub) → filter the egress (isolation, VLAN membership, mirror outputs)
@@ -10,6 +11,8 @@
 //
 // The caller walks `FrameBatch.outputs(i)` front to back and does the I/O. Nothing here allocates:
 // the batch's storage is the caller's and reused; the snapshot is read once per batch.
+
+import TapestryModel
 
 extension BridgeEngine {
     /// Decides every frame of `batch`, which arrived on slot `inSlot` at `now` (ms): fills the
@@ -20,6 +23,7 @@ extension BridgeEngine {
         precondition(inSlot >= 0 && inSlot < portCount, "slot \(inSlot) is not a port of bridge \(snap.bridge)")
         let watches = slotWatches
         let mirrors = snap.mirrors
+        let trap = trapsSpanningTree
         // The most outputs one frame can have: every port, every mirror, and per capture one copy
         // in and one per port out.
         let perFrame = portCount + mirrors.count + watches.count * (portCount + 1)
@@ -31,12 +35,18 @@ extension BridgeEngine {
         for i in 0..<n {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
             batch.bounds[i] = Int32(truncatingIfNeeded: o)
-            let d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
+            var d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
                                 nanos: nanos, policy: policy, learning: learning)
+            if trap && d.action == .drop && d.reason == .reservedGroup && d.header.destination == MACAddress.spanningTreeGroup {
+                d.action = .control
+            }
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
             switch d.action {
             case .drop: break
+            case .control:
+                out[o] = FrameOutput(kind: .control, target: Int32(truncatingIfNeeded: inSlot))
+                o += 1
             case .unicast:
                 forward(d, snap, watches, to: d.outSlot, remote: d.outRemote, out, &o)
             case .flood:
@@ -44,7 +54,7 @@ extension BridgeEngine {
                     forward(d, snap, watches, to: slot, remote: 0, out, &o)
                 }
             }
-            if !mirrors.isEmpty && d.action != .drop {
+            if !mirrors.isEmpty && d.isForwarded {
                 mirror(d, mirrors, inSlot: inSlot, out, first: Int(batch.bounds[i]), &o)
             }
         }
@@ -75,7 +85,7 @@ extension BridgeEngine {
                 guard w.incoming && (w.vlan == 0 || w.vlan == d.vlan) else { continue }
                 out[o] = FrameOutput(kind: .captureIncoming, target: Int32(k))
                 o += 1
-            } else if w.slot == SlotWatch.anySlot && d.action != .drop && w.vlan == d.vlan {
+            } else if w.slot == SlotWatch.anySlot && d.isForwarded && w.vlan == d.vlan {
                 out[o] = FrameOutput(kind: .captureIncoming, target: Int32(k),
                                      edit: EgressEdit.forEgress(vlan: d.vlan, header: d.header, tagged: true))
                 o += 1

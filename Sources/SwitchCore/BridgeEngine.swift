@@ -20,6 +20,10 @@ public final class BridgeEngine {
     /// `captureWatches` with ports resolved to slots of `snapshot`.
     private(set) var slotWatches: [SlotWatch] = []
 
+    /// Whether spanning tree BPDUs (to 01:80:C2:00:00:00) go to the control plane (the bridge runs
+    /// STP) instead of being dropped as reserved-group.
+    public var trapsSpanningTree = false
+
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot
         self.table = MACLearningTable(capacity: snapshot.tableSize, agingMillis: snapshot.agingMillis)

@@ -3,6 +3,9 @@
 public struct ForwardingDecision: Sendable, Equatable {
     public enum Action: UInt8, Sendable {
         case drop, unicast, flood
+        /// Taken out of the fast path for the bridge's control plane (a spanning tree BPDU while
+        /// the bridge runs STP); listed as one `.control` output.
+        case control
     }
 
     public var action: Action
@@ -18,6 +21,10 @@ public struct ForwardingDecision: Sendable, Equatable {
     /// The learning update the frame made: its source (`header.source`, `vlan`) was learned on the
     /// ingress port (behind the remote VTEP it came from), or refreshed there.
     public var learned: Bool = false
+
+    /// Whether the frame is switched (sent on to ports), as opposed to dropped or trapped.
+    @inline(__always)
+    public var isForwarded: Bool { action == .unicast || action == .flood }
 
     @inline(__always)
     static func drop(_ reason: DropReason, _ header: FrameHeader, vlan: UInt16 = 0, learned: Bool = false) -> ForwardingDecision {

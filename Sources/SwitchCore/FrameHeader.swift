@@ -53,4 +53,7 @@ extension MACAddress {
     /// 01:80:c2:00:00:00 to 01:80:c2:00:00:0f, which 802.1D bridges must not forward.
     @inline(__always)
     public var isReservedGroup: Bool { rawValue & ~0xF == 0x0180_C200_0000 }
+
+    /// 01:80:c2:00:00:00, where spanning tree BPDUs go.
+    public static let spanningTreeGroup = MACAddress(rawValue: 0x0180_C200_0000)
 }

@@ -13,6 +13,8 @@ public struct FrameOutput: Sendable, Equatable {
         case captureIncoming
         /// A copy of the frame as it leaves (with `edit`) goes to capture watch `target`.
         case captureOutgoing
+        /// The frame goes to the bridge's control plane (a spanning tree BPDU); `target` is the ingress slot.
+        case control
     }
 
     /// The port slot (forward, mirror) or the index of the capture watch (captures), as given to

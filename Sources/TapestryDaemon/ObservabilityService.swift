@@ -91,6 +91,10 @@ final class ObservabilityService: @unchecked Sendable {
                 return TraceResult(steps: steps, action: "drop", dropReason: decision.reason.name,
                                    vlan: VLANID(Int(decision.vlan)), outputs: [], mirroredTo: [])
             }
+            if decision.action == .control {
+                steps.append("spanning tree BPDU: to the bridge's control plane")
+                return TraceResult(steps: steps, action: "control", dropReason: nil, vlan: nil, outputs: [], mirroredTo: [])
+            }
             steps.append("classified into VLAN \(decision.vlan)")
             let forwards = listed.filter { $0.kind == .forward }
             if decision.action == .unicast {

@@ -383,6 +383,7 @@ public final class FrameFuzzer {
             if seen != expected { violation("flood-set", "reached \(String(seen, radix: 2)), expected \(String(expected, radix: 2))", n) }
             if forwardCount == 0 { floodsWithNoOutput += 1 }
         case .drop: break
+        case .control: violation("control-without-stp", "\(d.header.destination)", n)  // no bridge here runs STP
         }
         // Learning: a forwarded frame's source is now on its ingress port (unless pinned by a static entry).
         if e.snapshot.mode == .learning, d.header.source != Self.staticMAC,
@@ -440,9 +441,11 @@ public final class FrameFuzzer {
             case .captureOutgoing:
                 copiesOut += 1
                 if o.target != 0 { violation("capture-out-target", "\(o.target)", n) }
+            case .control:
+                violation("control-output", "no bridge here runs STP", n)
             }
         }
-        let forwarded = d.action != .drop
+        let forwarded = d.isForwarded
         if copiesA1 != (inSlot == a1 ? 1 : 0) { violation("capture-in-port", "\(copiesA1) copies, in on \(ports[inSlot].name)", n) }
         if copiesV30 != (forwarded && d.vlan == 30 ? 1 : 0) { violation("capture-in-vlan", "\(copiesV30) copies of VLAN \(d.vlan)", n) }
         if copiesOut != forwardsToA1 { violation("capture-out-count", "\(copiesOut) copies, \(forwardsToA1) forwards to a1", n) }

@@ -9,7 +9,8 @@ public final class InMemorySwitch {
     /// One thing that left the switch for a frame.
     public struct Delivery: Equatable, Sendable {
         public var kind: FrameOutput.Kind
-        /// The port it left by (forwards and mirror copies), or the capture's name (captures).
+        /// The port it left by (forwards and mirror copies), the capture's name (captures), or the
+        /// port it came in by (a frame for the control plane).
         public var port: String
         /// The bytes as they leave (as captured, for a capture copy).
         public var frame: [UInt8]
@@ -104,7 +105,7 @@ public final class InMemorySwitch {
             for o in batch.outputs(i) {
                 let bytes = o.edit.apply(to: frame)
                 switch o.kind {
-                case .forward, .mirror:
+                case .forward, .mirror, .control:
                     out.append(Delivery(kind: o.kind, port: ports[Int(o.target)].name, frame: bytes, remote: o.remote))
                 case .captureIncoming, .captureOutgoing:
                     let capture = captureNames[Int(o.target)]

@@ -59,6 +59,28 @@ struct PipelineBatchTests {
         }
     }
 
+    @Test func spanningTreeBPDUsGoToTheControlPlaneOnlyWhenTheBridgeRunsSTP() {
+        let sw = InMemorySwitch(BridgeConfig(name: "br0", ports: [T.access("a", 10), T.access("b", 10), T.plain("span")],
+                                             mirrors: [MirrorConfig(name: "m", selectAll: true, output: "span")]))
+        sw.startCapture("cap", port: "a")
+        let bpdu = FrameBuilder.ethernet(dst: .spanningTreeGroup, src: T.mac(1), ethertype: 0x0026)
+        let lldp = FrameBuilder.ethernet(dst: MACAddress(rawValue: 0x0180_C200_000E), src: T.mac(1), ethertype: 0x88CC)
+        // Without STP: a reserved-group drop (the capture still sees it arrive).
+        #expect(sw.deliveries(bpdu, on: "a").map(\.kind) == [.captureIncoming])
+        #expect(sw.dropCount("a", .reservedGroup) == 1)
+        // With STP: to the control plane, not a drop, not mirrored, not learned.
+        sw.engine.trapsSpanningTree = true
+        let out = sw.deliveries(bpdu, on: "a")
+        #expect(out.map { "\($0.kind):\($0.port)" } == ["captureIncoming:cap", "control:a"])
+        #expect(out.last?.frame == bpdu)
+        #expect(sw.lastDecision?.action == .control)
+        #expect(sw.dropCount("a", .reservedGroup) == 1)
+        #expect(sw.engine.table.learnedCount == 0)
+        // Other reserved groups (LLDP) are still dropped.
+        #expect(sw.deliveries(lldp, on: "a").map(\.kind) == [.captureIncoming])
+        #expect(sw.dropCount("a", .reservedGroup) == 2)
+    }
+
     @Test func aFullBatchRefusesMoreFrames() {
         let batch = FrameBatch(capacity: 2)
         let f: [UInt8] = Array(repeating: 0, count: 60)
