@@ -65,6 +65,7 @@ let package = Package(
             name: "TapestryDaemon",
             dependencies: [
                 "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree", "VhostUser",
+                "EtcdClient", "ClusterModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -72,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "tapestryd",
             dependencies: [
-                "TapestryDaemon", "Datapath",
+                "TapestryDaemon", "Datapath", "EtcdClient", "TapestryModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +82,7 @@ let package = Package(
             name: "tapestry",
             dependencies: [
                 "ControlProtocol", "TapestryModel", "HostSystem", "Topology", "NetworkController", "CPcap",
+                "EtcdClient", "ClusterModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -25,6 +25,14 @@ public enum ClusterFabricBuilder {
         if let n = file.nodes.first {
             throw ClusterError("\(file.path): node \(n.name): nodes are lab namespaces; in a cluster give the port netns: (an existing namespace)")
         }
+        // The file's MACs pinned behind tunnel ports are left to the hosts: each publishes what it has,
+        // bound to its lease, so the MACs of a host that dies vanish from the others.
+        let tunnels = Set(file.segments.map { file.tunnelPortName(of: $0) })
+        for h in fabric.hosts.keys {
+            for i in fabric.hosts[h]!.bridges.indices {
+                fabric.hosts[h]!.bridges[i].staticMACs.removeAll { tunnels.contains($0.port) && $0.remote != nil }
+            }
+        }
         for s in file.segments {
             fabric.segments[s.name] = ClusterSegment(name: s.name, vni: file.vni(of: s), bridge: s.bridge, port: file.tunnelPortName(of: s),
                                                      vlan: s.vlan, dstPort: s.dstPort, hosts: file.hosts(of: s))

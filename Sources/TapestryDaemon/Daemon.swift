@@ -19,10 +19,13 @@ public final class Daemon: Sendable {
     let methods: MethodTable
     private let datapath: Datapath
     private let stopping = LockedBox(false)
+    /// The cluster agent, when the daemon is a cluster member (`--cluster`).
+    let cluster: ClusterAgent?
 
     /// Loads the desired state, removes leftovers of a previous run, and reconciles the host to it.
     public init(stateDirectory: String, logger: Logger, spinMicros: UInt64 = Datapath.defaultSpinMicros,
-                datapathThreads: Int = 1, runDirectory: String = "/run/tapestry", socketGroup: gid_t? = nil) throws {
+                datapathThreads: Int = 1, runDirectory: String = "/run/tapestry", socketGroup: gid_t? = nil,
+                cluster clusterSettings: ClusterSettings? = nil) throws {
         let events = EventLog()
         datapath = try Datapath(threads: datapathThreads, spinMicros: spinMicros)
         bridges = try BridgeService(stateDirectory: stateDirectory, datapath: datapath, events: events, logger: logger,
@@ -32,6 +35,11 @@ public final class Daemon: Sendable {
         let table = MethodTable()
         methods = table
         dispatcher = ControlDispatcher(table: table, bridges: bridges)
+        if let settings = clusterSettings {
+            cluster = try ClusterAgent(settings: settings, bridges: bridges, stateDirectory: stateDirectory, logger: logger)
+        } else {
+            cluster = nil
+        }
         bridges.register(in: table)
         networks.register(in: table)
         observability.register(in: table)
@@ -41,6 +49,7 @@ public final class Daemon: Sendable {
         startEventDrain()
         bridges.startLinkMonitor()
         bridges.startSpanningTree()
+        cluster?.start()
     }
 
     /// Moves MAC table changes into the event log once a second, so that they keep their order
@@ -62,6 +71,7 @@ public final class Daemon: Sendable {
     /// Stops the networks and the datapath and takes ports down (owned taps are deleted unless `keepDevices`).
     public func shutdown(keepDevices: Bool) {
         stopping.set(true)
+        cluster?.stop()
         bridges.stopSpanningTree()
         bridges.stopLinkMonitor()  // before the bridges' lock is taken for shutdown: its thread may wait for it
         networks.shutdown()

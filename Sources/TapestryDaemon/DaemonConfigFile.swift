@@ -9,7 +9,9 @@ public struct DaemonConfigFile: Sendable {
     public static let defaultPath = "/etc/tapestry/tapestryd.conf"
 
     /// Options that take a value.
-    public static let valueKeys: Set<String> = ["run-dir", "state-dir", "socket", "socket-group", "spin-us", "poll-us", "datapath-threads", "log-level", "metrics"]
+    public static let valueKeys: Set<String> = ["run-dir", "state-dir", "socket", "socket-group", "spin-us", "poll-us", "datapath-threads", "log-level", "metrics",
+                                                  "cluster", "cluster-name", "host-name", "underlay", "cluster-ttl",
+                                                  "etcd-ca", "etcd-cert", "etcd-key", "etcd-user", "etcd-password-file"]
     /// Options that are on/off flags (`--x` / `--no-x`).
     public static let flagKeys: Set<String> = ["keep-ports-on-exit"]
 

@@ -3,7 +3,8 @@
 /// the subcommand's name, so the leading global options are moved to just after the verb.
 enum ArgumentOrder {
     /// The options that take a value and belong to every verb.
-    static let globalOptions = ["--socket", "--format", "--connect"]
+    static let globalOptions = ["--socket", "--format", "--connect",
+                                "--cluster", "--cluster-name", "--etcd-ca", "--etcd-cert", "--etcd-key", "--etcd-user", "--etcd-password-file"]
 
     /// `arguments` without the program name. Leading `--socket X`, `--socket=X`, `--format X` and
     /// `--format=X` go after the first word that follows them. When only options such as `--help` or

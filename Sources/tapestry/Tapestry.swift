@@ -23,7 +23,7 @@ struct Tapestry: ParsableCommand {
             NetDHCPLeases.self,
             Capture.self, MirrorAdd.self, MirrorDelete.self, MirrorList.self, Trace.self, Events.self, Graph.self,
             Validate.self, Plan.self, Apply.self, Destroy.self, Export.self,
-            Doctor.self, Proxy.self,
+            Doctor.self, Proxy.self, ClusterCommand.self,
         ])
 
     /// The verbs' names, for wording errors.

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Datapath
+import EtcdClient
 import Foundation
 import HostSystem
 import Logging
 import TapestryDaemon
+import TapestryModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,6 +59,9 @@ struct TapestryDaemonCommand: ParsableCommand {
                                valueName: "host:port"))
     var metrics: String?
 
+    @OptionGroup(title: "Cluster")
+    var cluster: ClusterOptions
+
     func validate() throws {
         if let n = datapathThreads, !(1...Datapath.maxThreads).contains(n) {
             throw ValidationError("invalid --datapath-threads \(n): expected 1-\(Datapath.maxThreads)")
@@ -91,7 +96,7 @@ struct TapestryDaemonCommand: ParsableCommand {
         let threads = datapathThreads ?? Datapath.defaultThreads
         do {
             service = try Daemon(stateDirectory: stateDir, logger: log, spinMicros: pollUs ?? spinUs, datapathThreads: threads,
-                                 runDirectory: runDir, socketGroup: group)
+                                 runDirectory: runDir, socketGroup: group, cluster: try cluster.settings())
         } catch {
             log.critical("\(error)")
             Foundation.exit(1)

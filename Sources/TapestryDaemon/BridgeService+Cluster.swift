@@ -1,0 +1,28 @@
+import ClusterModel
+import TapestryModel
+
+/// What the cluster agent needs of the bridges: the MACs learned on local ports, and commits of
+/// the state the cluster wants.
+extension BridgeService {
+    /// MACs learned (not static) on ports of `bridges` that are not tunnel or patch ports.
+    func learnedMACs(on bridges: Set<String>) -> [LocalMAC] {
+        read { state, reconciler in
+            let names = reconciler.namesByID
+            var local: [String: Set<String>] = [:]
+            for b in state.bridges where bridges.contains(b.name) {
+                local[b.name] = Set(b.ports.filter { $0.type != .vxlan && $0.type != .patch }.map(\.name))
+            }
+            return datapath.perform { access -> [LocalMAC] in
+                var out: [LocalMAC] = []
+                for (bridge, ports) in local {
+                    guard let engine = access.engine(bridge) else { continue }
+                    for e in engine.table.entries() where !e.isStatic && e.remote == 0 {
+                        guard let port = names[e.port], ports.contains(port), let vlan = VLANID(Int(e.vlan)) else { continue }
+                        out.append(LocalMAC(bridge: bridge, port: port, vlan: vlan, mac: e.mac))
+                    }
+                }
+                return out
+            }
+        }
+    }
+}

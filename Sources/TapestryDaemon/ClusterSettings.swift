@@ -1,0 +1,21 @@
+import EtcdClient
+import TapestryModel
+
+/// How a daemon joins a cluster (`tapestryd --cluster … --cluster-name … --host-name … --underlay …`).
+public struct ClusterSettings: Sendable {
+    public var etcd: EtcdConfiguration
+    public var cluster: String
+    public var host: String
+    /// The address this host's tunnels use (its VTEP), as registered.
+    public var underlay: IPv4Address
+    /// Seconds of the host's lease: its registration and MACs vanish that long after it dies.
+    public var leaseTTL: Int64
+    /// How often locally learned MACs are looked at and published (seconds).
+    public var publishInterval: Double
+
+    public init(etcd: EtcdConfiguration, cluster: String, host: String, underlay: IPv4Address, leaseTTL: Int64 = 3,
+                publishInterval: Double = 0.1) {
+        self.etcd = etcd; self.cluster = cluster; self.host = host; self.underlay = underlay
+        self.leaseTTL = leaseTTL; self.publishInterval = publishInterval
+    }
+}

@@ -1,0 +1,210 @@
+import ControlProtocol
+import Foundation
+import TapestryModel
+import TestSupport
+import Testing
+
+/// A cluster of tapestryd hosts sharing their fabric through a real 3-member etcd, all in
+/// namespaces joined by one underlay bridge: `cluster apply`, convergence, MAC publishing (known
+/// unicast goes to one VTEP), hosts that die and come back, etcd that goes away.
+@Suite(.serialized, .enabled(if: NetnsWorld.isAvailable && EtcdTestCluster.isAvailable, "needs root, ip netns and etcd-server"))
+struct ClusterTests {
+    final class Lab: @unchecked Sendable {
+        let world: NetnsWorld
+        let etcd: EtcdTestCluster
+        var hosts: [String] = []
+        var daemons: [NetnsWorld.Daemon] = []
+        var vms: [String: String] = [:]
+        let file: String
+
+        /// `hostCount` hosts at 10.77.0.21…, each with a tapestryd in cluster `t`; VMs per `layout`
+        /// (vm name → (host index 1-based, segment)). Segment blue is br0/VNI 100, red is br1/VNI 200.
+        init(_ tag: String, hosts hostCount: Int, layout: [(String, Int, String)], ttl: Int = 2) throws {
+            world = NetnsWorld(tag)
+            etcd = try EtcdTestCluster(world: world, size: 3)
+            try etcd.startAll()
+            for i in 1...hostCount {
+                let h = world.namespace("h\(i)")
+                try etcd.attach(h, address: "10.77.0.\(20 + i)")
+                hosts.append(h)
+                daemons.append(try world.startDaemon(in: h, name: "d\(i)", arguments: [
+                    "--cluster", etcd.clusterURL, "--cluster-name", "t", "--host-name", "h\(i)",
+                    "--underlay", "10.77.0.\(20 + i)", "--cluster-ttl", String(ttl), "--datapath-threads", "1"]))
+            }
+            var yaml = "version: 1\nname: c\nhosts:\n"
+            for i in 1...hostCount { yaml += "  h\(i): {underlay: 10.77.0.\(20 + i)/24}\n" }
+            yaml += "bridges:\n"
+            let used = Set(layout.map(\.2))
+            for (bridge, segment) in [("br0", "blue"), ("br1", "red")] where used.contains(segment) {
+                yaml += "  \(bridge):\n    ports:\n"
+                for (vm, host, s) in layout where s == segment {
+                    let ns = world.namespace(vm)
+                    vms[vm] = ns
+                    yaml += "      \(vm): {host: h\(host), mtu: 1450, netns: \(ns)}\n"
+                }
+            }
+            yaml += "segments:\n  blue: {bridge: br0, vni: 100}\n"
+            if used.contains("red") { yaml += "  red: {bridge: br1, vni: 200}\n" }
+            file = world.tempDirectory + "/fabric.yaml"
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        }
+
+        /// `tapestry --cluster … cluster ARGS` run in host 1's namespace (any host reaches etcd).
+        @discardableResult
+        func cluster(_ args: String...) -> Shell.Output {
+            world.exec(hosts[0], "\(NetnsWorld.binDirectory)/tapestry --cluster \(etcd.clusterURL) --cluster-name t cluster "
+                       + args.map(Shell.quote).joined(separator: " "), timeout: 30)
+        }
+
+        /// Gives each VM its address 192.168.77.<n> (n from its name: vmN).
+        func addresses() throws {
+            for (vm, ns) in vms {
+                let n = vm.dropFirst(2)
+                let out = world.exec(ns, "ip addr replace 192.168.77.\(n)/24 dev \(vm) && ip link set \(vm) up")
+                guard out.ok else { throw TestWorldError("address of \(vm): \(out)") }
+            }
+        }
+
+        func mac(_ vm: String) -> String {
+            world.exec(vms[vm]!, "cat /sys/class/net/\(vm)/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func fdb(_ host: Int, _ bridge: String) throws -> FDBShowResult {
+            try daemons[host - 1].json(FDBShowResult.self, "fdb-show", bridge)
+        }
+
+        func status() throws -> StatusJSON {
+            let out = cluster("--format", "json", "status")
+            guard out.ok else { throw TestWorldError("cluster status: \(out)") }
+            return try JSONDecoder().decode(StatusJSON.self, from: Data(out.stdout.utf8))
+        }
+
+        func close() { world.close() }
+    }
+
+    struct StatusJSON: Decodable {
+        struct Host: Decodable { var host: String; var alive: Bool; var converged: Bool; var appliedRevision: Int64 }
+        struct Segment: Decodable { var segment: String; var vni: Int; var vteps: [String] }
+        var fabricRevision: Int64
+        var hosts: [Host]
+        var segments: [Segment]
+        var problems: [String]
+    }
+
+    /// Polls `condition` every 50 ms for at most `seconds`; returns how long it took, or nil.
+    static func within(_ seconds: Double, _ condition: () throws -> Bool) rethrows -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if try condition() { return Date().timeIntervalSince(start) }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    static let layout: [(String, Int, String)] = [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm5", 3, "blue"),
+                                                  ("vm3", 1, "red"), ("vm4", 2, "red")]
+
+    @Test func applyConvergesAndKnownUnicastGoesToOneVTEP() throws {
+        let lab = try Lab("clu", hosts: 3, layout: Self.layout)
+        defer { lab.close() }
+        let plan = lab.cluster("plan", lab.file)
+        #expect(plan.ok && plan.stdout.contains("+ segment blue: VNI 100"), "\(plan)")
+        let apply = lab.cluster("apply", lab.file, "--wait", "2")
+        try #require(apply.ok, "cluster apply: \(apply)\n\(lab.daemons.map(\.log).joined(separator: "\n"))")
+        let status = try lab.status()
+        #expect(status.hosts.count == 3 && status.hosts.allSatisfy { $0.alive && $0.converged }, "\(status)")
+        #expect(status.segments.first { $0.segment == "blue" }?.vteps.sorted() == ["10.77.0.21", "10.77.0.22", "10.77.0.23"])
+        #expect(lab.cluster("plan", lab.file).stdout.contains("no changes"))
+        try lab.addresses()
+        // Within a segment every pair pings; across segments none.
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.5"))
+        #expect(lab.world.ping(from: lab.vms["vm3"]!, "192.168.77.4"))
+        #expect(!lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.3", count: 2))
+        #expect(!lab.world.ping(from: lab.vms["vm2"]!, "192.168.77.4", count: 2))
+        // h1 knows vm2's MAC behind h2's VTEP, from h2's record.
+        let vm2 = lab.mac("vm2")
+        let entry = try lab.fdb(1, "br0").entries.first { $0.mac.description == vm2 }
+        #expect(entry?.isStatic == true && entry?.remote == IPv4Address("10.77.0.22"), "\(String(describing: entry))")
+        let fdb = lab.cluster("fdb", "blue")
+        #expect(fdb.ok && fdb.stdout.contains(vm2) && fdb.stdout.contains("10.77.0.22"), "\(fdb)")
+        // Unicast between known MACs: nothing reaches h3's underlay link, while h2's sees the pings.
+        let toH3 = lab.world.capture(lab.hosts[2], "eth0", filter: "udp port 4789") {
+            _ = lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2", count: 10)
+        }
+        let toH2 = lab.world.capture(lab.hosts[1], "eth0", filter: "udp port 4789") {
+            _ = lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2", count: 5)
+        }
+        // (Broadcast and multicast — ARP requests, router solicitations — are replicated, as they should be.)
+        let echoes = { (lines: [String]) in lines.filter { $0.contains("192.168.77.1 > 192.168.77.2: ICMP echo") } }
+        #expect(echoes(toH2).count >= 5, "the capture on h2 saw \(echoes(toH2).count) of vm1's pings: \(toH2.prefix(6))")
+        #expect(echoes(toH3).isEmpty, "h3 received flooded unicast: \(echoes(toH3).prefix(5))")
+    }
+
+    @Test func deadHostsLoseTheirMACsAndComeBack() throws {
+        let lab = try Lab("cld", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")], ttl: 2)
+        defer { lab.close() }
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        let vm2 = lab.mac("vm2")
+        func h1KnowsVM2() throws -> Bool { try lab.fdb(1, "br0").entries.contains { $0.mac.description == vm2 && $0.isStatic } }
+        #expect(try h1KnowsVM2())
+        lab.daemons[1].kill9()
+        let gone = try Self.within(4) { !(try h1KnowsVM2()) && !lab.cluster("fdb", "blue").stdout.contains(vm2) }
+        #expect(gone != nil && gone! <= 3.0, "h2's MACs were still known \(gone ?? -1) s after its death (TTL 2)")
+        #expect(try lab.status().hosts.first { $0.host == "h2" }?.alive == false)
+        // Restarted, it registers again, converges and publishes: traffic flows again.
+        try lab.daemons[1].start()
+        try lab.addresses()
+        let back = try Self.within(5) { try h1KnowsVM2() && (try lab.status().hosts.allSatisfy { $0.alive && $0.converged }) }
+        #expect(back != nil, "h2 did not come back")
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+
+    @Test func losingEtcdKeepsForwardingAndRefusesChanges() throws {
+        let lab = try Lab("cle", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
+        defer { lab.close() }
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        lab.etcd.stopAll()
+        // The hosts go on forwarding with what they knew; a change is refused with a clear message.
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        let refused = lab.cluster("apply", lab.file)
+        #expect(!refused.ok && refused.stderr.contains("could not apply") && refused.stderr.contains("etcd is unavailable"), "\(refused)")
+        sleep(3)
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"), "forwarding stopped without etcd")
+        // Back: the hosts register again and converge.
+        try lab.etcd.startAll()
+        let back = Self.within(10) { (try? lab.status())?.hosts.allSatisfy { $0.alive && $0.converged } == true }
+        #expect(back != nil, "the hosts did not reconverge after etcd came back")
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+
+    @Test func garbageAndConflictsAreRefusedOrIgnored() throws {
+        let lab = try Lab("clg", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm3", 1, "red")])
+        defer { lab.close() }
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        // A host that is not a member.
+        let text = try String(contentsOfFile: lab.file, encoding: .utf8)
+        let extra = lab.world.tempDirectory + "/extra.yaml"
+        try text.replacingOccurrences(of: "hosts:\n", with: "hosts:\n  h9: {underlay: 10.77.0.99/24}\n").write(toFile: extra, atomically: true, encoding: .utf8)
+        let unknown = lab.cluster("apply", extra)
+        #expect(!unknown.ok && unknown.stderr.contains("host h9 is not a member of cluster t"), "\(unknown)")
+        // A VNI used twice.
+        let twice = lab.world.tempDirectory + "/twice.yaml"
+        try text.replacingOccurrences(of: "vni: 200", with: "vni: 100").write(toFile: twice, atomically: true, encoding: .utf8)
+        let dup = lab.cluster("apply", twice)
+        #expect(!dup.ok && dup.stderr.contains("100"), "\(dup)")
+        // Garbage written by hand: named by status, the hosts keep running and still converge.
+        #expect(lab.etcd.etcdctl("put /tapestry/t/fabric/hosts/h2 'not json'").ok)
+        #expect(lab.etcd.etcdctl("put /tapestry/t/macs/blue/1/zz:zz 'x'").ok)
+        let status = try lab.status()
+        #expect(status.problems.contains { $0.contains("/tapestry/t/fabric/hosts/h2") }, "\(status.problems)")
+        #expect(lab.daemons.allSatisfy { $0.isAlive })
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+}
