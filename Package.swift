@@ -111,6 +111,8 @@ let package = Package(
         .executableTarget(name: "tapestry-ovs-vsctl", dependencies: ["OVSCompat", "ControlProtocol", "HostSystem"]),
         // In-process benchmark of the switching core (run by Tools/bench).
         .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
+        // Simulated cluster hosts against a real etcd (run by Tools/bench's cluster scenario).
+        .executableTarget(name: "tapestry-clusterbench", dependencies: ["EtcdClient", "ClusterModel", "TapestryModel"]),
         // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).
         .executableTarget(name: "tapestry-fuzz", dependencies: ["SwitchCore", "TapestryModel", "TestSupport"]),
         // Test helpers: in-memory ports, manual clock, frame builders, netns world.

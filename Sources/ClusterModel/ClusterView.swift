@@ -14,8 +14,11 @@ public struct ClusterView: Sendable, Equatable {
     public var macs: [ClusterMACKey: ClusterMACRecord] = [:]
     /// Problems with records, by key (the latest for each key).
     public var problems: [String: String] = [:]
+    /// When set, only this host's part of the fabric is decoded (a host needs no other part: at
+    /// hundreds of hosts decoding every part on every host is most of the work of an apply).
+    public let onlyHost: String?
 
-    public init(keys: ClusterKeys) { self.keys = keys }
+    public init(keys: ClusterKeys, onlyHost: String? = nil) { self.keys = keys; self.onlyHost = onlyHost }
 
     /// What one change touched.
     public enum Change: Sendable, Equatable { case none, hosts, fabric, macs }
@@ -39,6 +42,8 @@ public struct ClusterView: Sendable, Equatable {
                 if let seg, seg.name != s { throw ClusterError("key \(key): holds segment '\(seg.name)'") }
                 segments[s] = seg
                 return .fabric
+            case .hostFabric(let h) where onlyHost != nil && onlyHost != h:
+                return .none
             case .hostFabric(let h):
                 let f = try value.map { v throws(ClusterError) in try ClusterCodec.decode(HostFabric.self, v, key: key) }
                 if let f, f.host != h { throw ClusterError("key \(key): holds host '\(f.host)'") }

@@ -32,6 +32,9 @@ public final class EtcdClient: Sendable {
         unary.httpVersion = .http1Only
         var watching = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: connect))
         watching.httpVersion = .http1Only
+        // One connection per watch (a streamed POST holds its connection): many watches, many connections.
+        watching.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
+        unary.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         let group = eventLoopGroup ?? HTTPClient.defaultEventLoopGroup
         http = HTTPClient(eventLoopGroup: group, configuration: unary)
         streaming = HTTPClient(eventLoopGroup: group, configuration: watching)

@@ -35,7 +35,7 @@ final class ClusterAgent: @unchecked Sendable {
         self.bridges = bridges
         log = logger
         managedFile = stateDirectory + "/cluster-managed.json"
-        view = ClusterView(keys: keys)
+        view = ClusterView(keys: keys, onlyHost: settings.host)
         let data = FileManager.default.contents(atPath: managedFile) ?? Data()
         managed = Set((try? JSONDecoder().decode([String].self, from: data)) ?? [])
     }
@@ -66,9 +66,12 @@ final class ClusterAgent: @unchecked Sendable {
             do {
                 let revision = try await connect()
                 backoff = 0.2
+                // Changes seen by the watch wake the converger; many changes while it works make one more round.
+                let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.keepAlive() }
-                    group.addTask { try await self.watch(from: revision + 1) }
+                    group.addTask { try await self.watch(from: revision + 1, wake: wake) }
+                    group.addTask { for await _ in wakeups { await self.converge() } }
                     group.addTask { try await self.publishLoop() }
                     defer { group.cancelAll() }
                     try await group.next()
@@ -90,7 +93,7 @@ final class ClusterAgent: @unchecked Sendable {
         lock.withLock { lease = granted.id; recentPuts = [:] }
         try await register()
         let (kvs, revision) = try await client.getPrefix(keys.root)
-        var fresh = ClusterView(keys: keys)
+        var fresh = ClusterView(keys: keys, onlyHost: settings.host)
         for kv in kvs { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }
         for p in fresh.problems.values.sorted() { log.error("cluster: \(p)") }
         lock.withLock { view = fresh }
@@ -124,7 +127,7 @@ final class ClusterAgent: @unchecked Sendable {
         }
     }
 
-    private func watch(from revision: Int64) async throws {
+    private func watch(from revision: Int64, wake: AsyncStream<Void>.Continuation) async throws {
         for try await update in client.watch(prefix: keys.root, startRevision: revision) {
             switch update {
             case .events(let events, _):
@@ -137,7 +140,7 @@ final class ClusterAgent: @unchecked Sendable {
                         if c == .fabric || c == .macs { changed = true }
                     }
                 }
-                if changed { await converge() }
+                if changed { wake.yield() }
             case .disconnected(let why):
                 log.notice("cluster: watch lost (\(why)); resuming")
             case .connected(let endpoint, _):

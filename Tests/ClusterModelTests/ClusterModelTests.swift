@@ -104,6 +104,12 @@ struct ClusterModelTests {
         bad.bridges[0].ports.append(bad.bridges[0].ports[0])
         v.apply(key: Self.keys.hostFabric("h1"), value: ClusterCodec.encode(bad))
         #expect(v.hostFabrics["h1"] == nil && v.problems[Self.keys.hostFabric("h1")] != nil)
+        // A host's own view decodes only its own part.
+        var mine = ClusterView(keys: Self.keys, onlyHost: "h1")
+        for (k, value) in try Self.fabric().keyValues(Self.keys, meta: ClusterFabricMeta(source: "x", hosts: [], segments: [])) {
+            mine.apply(key: k, value: value)
+        }
+        #expect(Array(mine.hostFabrics.keys) == ["h1"] && mine.segments.count == 1)
         // Fixing the key clears the problem.
         v.apply(key: Self.keys.hostFabric("h2"), value: ClusterCodec.encode(try Self.fabric().hosts["h2"]!))
         #expect(v.hostFabrics["h2"] != nil && v.problems[Self.keys.hostFabric("h2")] == nil)

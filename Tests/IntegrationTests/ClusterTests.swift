@@ -162,6 +162,34 @@ struct ClusterTests {
         #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
     }
 
+    @Test func aVMThatMovesIsFollowed() throws {
+        let lab = try Lab("clm", hosts: 3, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm5", 3, "blue")])
+        defer { lab.close() }
+        // vm2 keeps its MAC wherever it goes.
+        let text = try String(contentsOfFile: lab.file, encoding: .utf8)
+            .replacingOccurrences(of: "vm2: {host: h2,", with: "vm2: {host: h2, mac: \"52:54:00:00:77:02\",")
+        try text.write(toFile: lab.file, atomically: true, encoding: .utf8)
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        // The VM moves to h3: its port is deleted on h2 and added on h3 with the same MAC (into the
+        // namespace standing for the VM on h3), and it keeps its address.
+        let there = lab.world.namespace("vm2b")
+        let moved = lab.world.tempDirectory + "/moved.yaml"
+        try text.replacingOccurrences(of: "vm2: {host: h2,", with: "vm2: {host: h3,")
+            .replacingOccurrences(of: "netns: \(lab.vms["vm2"]!)}", with: "netns: \(there)}")
+            .write(toFile: moved, atomically: true, encoding: .utf8)
+        let apply = lab.cluster("apply", moved, "--wait", "3")
+        try #require(apply.ok, "\(apply)")
+        let start = Date()
+        try #require(lab.world.exec(there, "ip addr add 192.168.77.2/24 dev vm2 && ip link set vm2 up").ok)
+        let followed = Self.within(3) { lab.world.exec(lab.vms["vm1"]!, "ping -c 1 -W 0.2 192.168.77.2").ok }
+        #expect(followed != nil && Date().timeIntervalSince(start) <= 1.5, "traffic followed after \(followed ?? -1) s")
+        let entry = try lab.fdb(1, "br0").entries.first { $0.mac.description == "52:54:00:00:77:02" }
+        #expect(entry?.remote == IPv4Address("10.77.0.23"), "\(String(describing: entry))")
+        #expect(lab.cluster("fdb", "blue").stdout.contains("10.77.0.23"))
+    }
+
     @Test func losingEtcdKeepsForwardingAndRefusesChanges() throws {
         let lab = try Lab("cle", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
         defer { lab.close() }

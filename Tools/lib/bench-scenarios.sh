@@ -5,6 +5,9 @@
 #   macs      10k-MAC learning: 100,000 frames from 10,000 source MACs sent from ns1 (python AF_PACKET);
 #             how fast the switch takes them in and how many entries it holds afterwards.
 #   control   1,000 tap ports in one transaction; 100 ports one CLI call each; daemon RSS with 100 / 1,000 ports.
+#   cluster   a 3-member etcd on the loopback of namespace bench-etcd and tapestry-clusterbench: CLUSTER_HOSTS
+#             (200) simulated hosts × CLUSTER_MACS (50) MACs — registration, convergence of all hosts after a
+#             cluster apply, MAC propagation p50/p99, etcd write and watch-event rates.
 # Each prints its lines and records "scenario<TAB>metric<TAB>value" into $OUT/bench-scenarios.tsv.
 
 SC_TSV=""
@@ -132,6 +135,33 @@ scenario_control() {
     sc_record control rss_1100_ports_mib "$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
     tp_stop_pidfile "$d.pid" tapestryd
     tp_ns_del "$NS_SW"
+}
+
+# ------------------------------------------------------------------------ cluster
+scenario_cluster() {
+    local ns=bench-etcd d=$WORK/etcd i port peers="" urls="" pids=() line
+    command -v etcd >/dev/null || { tp_warn "etcd not installed (etcd-server): cluster scenario skipped"; return 0; }
+    [ -x "$TP_BIN/tapestry-clusterbench" ] || { tp_warn "tapestry-clusterbench not built in $TP_BIN"; return 1; }
+    tp_ns_del "$ns"; tp_ns_add "$ns" || return 1
+    for i in 1 2 3; do
+        port=$((2379 + 10000 * (i - 1)))
+        peers+="${peers:+,}b$i=http://127.0.0.1:$((port + 1))"; urls+="${urls:+,}127.0.0.1:$port"
+    done
+    for i in 1 2 3; do
+        port=$((2379 + 10000 * (i - 1)))
+        ip netns exec "$ns" etcd --name b$i --data-dir "$d/b$i" \
+            --listen-client-urls http://127.0.0.1:$port --advertise-client-urls http://127.0.0.1:$port \
+            --listen-peer-urls http://127.0.0.1:$((port + 1)) --initial-advertise-peer-urls http://127.0.0.1:$((port + 1)) \
+            --initial-cluster "$peers" --initial-cluster-state new --max-txn-ops 1024 \
+            --logger zap --log-level warn >>"$d.log" 2>&1 &
+        pids+=($!)
+    done
+    sleep 3
+    ip netns exec "$ns" "$TP_BIN/tapestry-clusterbench" --cluster "etcd://$urls" \
+        --hosts "${CLUSTER_HOSTS:-200}" --macs "${CLUSTER_MACS:-50}" >"$d.out" 2>>"$d.log"
+    while read -r line; do sc_record cluster ${line% *} ${line##* }; done <"$d.out"
+    kill "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null
+    tp_ns_del "$ns"
 }
 
 run_scenarios() {
