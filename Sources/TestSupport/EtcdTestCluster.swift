@@ -145,18 +145,17 @@ public final class EtcdTestCluster: @unchecked Sendable {
         throw TestWorldError("etcd did not become healthy; logs:\n" + logs)
     }
 
-    /// The index of the current leader, from `etcdctl endpoint status`.
+    /// The index of the current leader, from `etcdctl endpoint status` (ids compared as text: they
+    /// exceed what a JSON number keeps exactly).
     public func leader() -> Int? {
+        func field(_ name: String, in text: String) -> String? {
+            guard let r = text.range(of: "\"\(name)\":") else { return nil }
+            return String(text[r.upperBound...].prefix { $0.isNumber })
+        }
         for (i, m) in members.enumerated() where m.pid > 0 {
             let out = etcdctl("endpoint status --endpoints \(clientURL(m)) -w json", via: i)
-            if out.ok, out.stdout.contains("\"leader\""),
-               let data = out.stdout.data(using: .utf8),
-               let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
-               let status = list.first?["Status"] as? [String: Any],
-               let header = status["header"] as? [String: Any],
-               let leader = (status["leader"] as? NSNumber)?.uint64Value,
-               let member = (header["member_id"] as? NSNumber)?.uint64Value,
-               leader == member {
+            if out.ok, let leader = field("leader", in: out.stdout), let member = field("member_id", in: out.stdout),
+               !leader.isEmpty, leader == member {
                 return i
             }
         }

@@ -210,6 +210,52 @@ struct ClusterTests {
         #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
     }
 
+    @Test func killingTheEtcdLeaderDuringAnApplyLeavesAConsistentCluster() throws {
+        let lab = try Lab("cll", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
+        defer { lab.close() }
+        let leader = try #require(lab.etcd.leader(), "no etcd leader found")
+        let out = lab.world.tempDirectory + "/apply.out"
+        let pid = lab.world.spawn(lab.hosts[0], "\(NetnsWorld.binDirectory)/tapestry --cluster \(lab.etcd.clusterURL) --cluster-name t cluster apply \(lab.file) > \(out) 2>&1; echo rc=$? >> \(out)")
+        #expect(pid > 0)
+        lab.etcd.kill9(leader)
+        let finished = Self.within(30) { ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").contains("rc=") }
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(finished != nil, "cluster apply did not end: \(text)")
+        // Either it completed, or it failed with one line naming why; never a half-written fabric.
+        #expect(text.contains("rc=0") || text.contains("could not apply"), "\(text)")
+        let settled = Self.within(10) {
+            guard let s = try? lab.status() else { return false }
+            return s.hosts.allSatisfy { $0.alive && $0.converged } && (s.fabricRevision == 0) == s.segments.isEmpty
+        }
+        #expect(settled != nil, "the hosts did not converge to what etcd holds")
+        // Applying again (with the leader still dead) works and converges.
+        let again = lab.cluster("apply", lab.file, "--wait", "5")
+        #expect(again.ok, "\(again)")
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+
+    @Test func aHostCutFromTheUnderlayComesBackCleanly() throws {
+        let lab = try Lab("clp", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")], ttl: 2)
+        defer { lab.close() }
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        let vm2 = lab.mac("vm2")
+        // h2 loses the underlay (etcd and tunnels) for 10 s: its lease expires, h1 drops its MACs.
+        #expect(lab.world.exec(lab.hosts[1], "ip link set eth0 down").ok)
+        let dropped = try Self.within(5) { !(try lab.fdb(1, "br0").entries.contains { $0.mac.description == vm2 && $0.isStatic }) }
+        #expect(dropped != nil, "h1 kept the MACs of a host cut off for longer than its TTL")
+        sleep(7)
+        #expect(lab.world.exec(lab.hosts[1], "ip link set eth0 up").ok)
+        let back = try Self.within(10) {
+            try lab.fdb(1, "br0").entries.contains { $0.mac.description == vm2 && $0.isStatic }
+                && ((try? lab.status())?.hosts.allSatisfy { $0.alive && $0.converged } ?? false)
+        }
+        #expect(back != nil, "h2 did not come back after its underlay returned")
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+
     @Test func garbageAndConflictsAreRefusedOrIgnored() throws {
         let lab = try Lab("clg", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm3", 1, "red")])
         defer { lab.close() }
