@@ -145,19 +145,20 @@ public final class EtcdTestCluster: @unchecked Sendable {
         throw TestWorldError("etcd did not become healthy; logs:\n" + logs)
     }
 
-    /// The index of the current leader, from `etcdctl endpoint status` (ids compared as text: they
-    /// exceed what a JSON number keeps exactly).
+    /// The index of the current leader, from one `etcdctl endpoint status` of the running members
+    /// (ids compared as text: they exceed what a JSON number keeps exactly).
     public func leader() -> Int? {
-        func field(_ name: String, in text: String) -> String? {
+        func field(_ name: String, in text: Substring) -> String? {
             guard let r = text.range(of: "\"\(name)\":") else { return nil }
             return String(text[r.upperBound...].prefix { $0.isNumber })
         }
-        for (i, m) in members.enumerated() where m.pid > 0 {
-            let out = etcdctl("endpoint status --endpoints \(clientURL(m)) -w json", via: i)
-            if out.ok, let leader = field("leader", in: out.stdout), let member = field("member_id", in: out.stdout),
-               !leader.isEmpty, leader == member {
-                return i
-            }
+        guard let via = members.firstIndex(where: { $0.pid > 0 }) else { return nil }
+        let running = members.filter { $0.pid > 0 }.map(clientURL).joined(separator: ",")
+        let out = etcdctl("endpoint status --endpoints \(running) -w json", via: via)
+        for entry in out.stdout.components(separatedBy: "{\"Endpoint\":").dropFirst() {
+            let e = Substring(entry)
+            guard let leader = field("leader", in: e), let member = field("member_id", in: e), leader == member else { continue }
+            if let i = members.firstIndex(where: { entry.hasPrefix("\"\(clientURL($0))\"") }) { return i }
         }
         return nil
     }

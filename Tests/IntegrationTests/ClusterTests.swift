@@ -213,7 +213,9 @@ struct ClusterTests {
     @Test func killingTheEtcdLeaderDuringAnApplyLeavesAConsistentCluster() throws {
         let lab = try Lab("cll", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
         defer { lab.close() }
-        let leader = try #require(lab.etcd.leader(), "no etcd leader found")
+        var found: Int?
+        _ = Self.within(20) { found = lab.etcd.leader(); return found != nil }
+        let leader = try #require(found, "no etcd leader found:\n\(lab.etcd.etcdctl("endpoint status -w json"))")
         let out = lab.world.tempDirectory + "/apply.out"
         let pid = lab.world.spawn(lab.hosts[0], "\(NetnsWorld.binDirectory)/tapestry --cluster \(lab.etcd.clusterURL) --cluster-name t cluster apply \(lab.file) > \(out) 2>&1; echo rc=$? >> \(out)")
         #expect(pid > 0)
