@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "Datapath",
             dependencies: [
-                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel", "VhostUser",
+                "SwitchCore", "HostSystem", "CTapestryShims", "TapestryModel", "VhostUser", "Bonding",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -65,7 +65,7 @@ let package = Package(
             name: "TapestryDaemon",
             dependencies: [
                 "Datapath", "HostSystem", "ControlProtocol", "TapestryModel", "SwitchCore", "NetworkController", "SpanningTree", "VhostUser",
-                "EtcdClient", "ClusterModel",
+                "EtcdClient", "ClusterModel", "Bonding",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -20,6 +20,8 @@ public struct PortStatus: Codable, Sendable {
     public var stpState: String?
     /// For vhost-user ports: the socket and the connection.
     public var vhostUser: VhostUserPortStatus?
+    /// For bonds: each member (enabled, carrier, LACP).
+    public var bondMembers: [BondMemberStatus]?
     public init(config: PortConfig, state: String, error: String? = nil, ifindex: Int32? = nil, mac: MACAddress? = nil,
                 operState: String? = nil, carrier: Bool? = nil, vhostUser: VhostUserPortStatus? = nil) {
         self.config = config; self.state = state; self.error = error; self.ifindex = ifindex; self.mac = mac

@@ -26,23 +26,30 @@ public final class PacketBackend: PortBackend, @unchecked Sendable {
     public func receiveFD(queue: Int) -> Int32 { queue < fds.count ? fds[queue] : -1 }
 
     public func receive(queue: Int, into batch: ReceiveBatch, counters: CounterLane) -> Int {
+        receive(queue: queue, into: batch, from: 0)
+    }
+
+    /// Reads frames of `queue` into `batch` from index `first` on (a bond reads its members one after another).
+    func receive(queue: Int, into batch: ReceiveBatch, from first: Int) -> Int {
         let rx = slots[queue]
-        let n = min(batch.bufferCount, 64)
-        for k in 0..<n {
-            rx[k].buf = batch.data[k]
-            rx[k].cap = UInt32(batch.room(k))
+        let n = min(batch.bufferCount - first, 64)
+        guard n > 0 else { return 0 }
+        for j in 0..<n {
+            rx[j].buf = batch.data[first + j]
+            rx[j].cap = UInt32(batch.room(first + j))
         }
         let got = Int(tp_packet_recv_batch(fds[queue], rx, Int32(n)))
         let vnetLength = PacketBackend.vnetLength
-        for k in 0..<max(got, 0) {
-            var length = Int(rx[k].len)
-            if rx[k].vlan_valid != 0 && length >= vnetLength + 12 {
+        for j in 0..<max(got, 0) {
+            let k = first + j
+            var length = Int(rx[j].len)
+            if rx[j].vlan_valid != 0 && length >= vnetLength + 12 {
                 // The kernel took the 802.1Q tag off into metadata: put it back after the MACs.
                 let moved = vnetLength + 12
                 let vnet = batch.data[k] - 4
                 vnet.copyMemory(from: batch.data[k], byteCount: moved)
                 let tag = vnet + moved
-                let tpid = rx[k].vlan_tpid, tci = rx[k].vlan_tci
+                let tpid = rx[j].vlan_tpid, tci = rx[j].vlan_tci
                 tag.storeBytes(of: tpid.bigEndian, as: UInt16.self)
                 (tag + 2).storeBytes(of: tci.bigEndian, as: UInt16.self)
                 VirtioNetHeader.shiftChecksumStart(vnet, by: 4)

@@ -48,8 +48,25 @@ public final class ReceiveBatch: @unchecked Sendable {
     /// The start of buffer `i` (its headroom included).
     @inline(__always) public func buffer(_ i: Int) -> UnsafeMutableRawPointer { pool + i * bufferSize }
 
-    /// Bytes from `data[i]` to the end of buffer `i` (for a frame that has buffer `i` to itself).
-    @inline(__always) public func room(_ i: Int) -> Int { buffer(i) + bufferSize - data[i] }
+    /// Bytes from `data[i]` to the end of the buffer it points into (for a frame that has that buffer to itself).
+    @inline(__always) public func room(_ i: Int) -> Int { start(of: data[i]) + bufferSize - data[i] }
+
+    /// The start of the buffer `p` points into.
+    @inline(__always) func start(of p: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        pool + ((p - pool) / bufferSize) * bufferSize
+    }
+
+    /// Frame `j` takes place `i` and the other way round (their buffers go with them; a source that
+    /// drops frames after reading keeps the batch packed this way).
+    @inline(__always) func swapFrames(_ i: Int, _ j: Int) {
+        let d = data[i]; data[i] = data[j]; data[j] = d
+        let l = length[i]; length[i] = length[j]; length[j] = l
+    }
+
+    /// Puts `data[i]` back `headroom` bytes into the buffer it points into, for every i in `range`.
+    @inline(__always) func rebase(_ range: Range<Int>) {
+        for i in range { data[i] = start(of: data[i]) + ReceiveBatch.headroom }
+    }
 
     /// Puts `data[i]` of the first `count` frames back `headroom` bytes into their own buffers.
     @inline(__always) public func reset(_ count: Int) {

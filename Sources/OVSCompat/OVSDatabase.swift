@@ -96,6 +96,7 @@ extension OVSDatabase.PortRow {
         case .patch: interfaceType = "patch"
         case .vhostUser: interfaceType = "dpdkvhostuser"
         case .vhostUserClient: interfaceType = "dpdkvhostuserclient"
+        case .bond: interfaceType = ""  // a bond's members are system netdevs
         }
         switch p.vlanMode {
         case .access(let v): tag = Int(v.value); trunks = []; vlanMode = nil

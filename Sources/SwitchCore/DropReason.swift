@@ -74,6 +74,10 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
     case guestNoBuffers
     /// vhost-user: no guest is connected, or its receive queue is not started and enabled.
     case guestNotReady
+    /// A bond: the frame arrived on a member that does not carry traffic (disabled, or not the active one for its kind).
+    case bondInactiveMember
+    /// A balance-slb bond: a frame of ours the peer switch sent back on another member (its source MAC just left by the bond).
+    case bondReflection
 
     /// The name shown by `tapestry stats`.
     public var name: String {
@@ -114,6 +118,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable, Error {
         case .guestBadDescriptor: "guest-bad-descriptor"
         case .guestNoBuffers: "guest-no-buffers"
         case .guestNotReady: "guest-not-ready"
+        case .bondInactiveMember: "bond-inactive-member"
+        case .bondReflection: "bond-reflection"
         }
     }
 

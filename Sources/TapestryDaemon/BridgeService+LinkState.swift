@@ -36,6 +36,7 @@ extension BridgeService {
             for c in reconciler.applyLinkReport(netns: netns, links: links, readAt: readAt) {
                 events.record(c.kind, bridge: c.bridge, port: c.port, c.detail)
             }
+            if netns == nil { runBondsNow() }  // a member's carrier moves its traffic at once, not at the next tick
         }
     }
 }

@@ -58,6 +58,7 @@ extension BridgeService {
         table.handle(Methods.FDBFlush.self, by: .bridges) { [unowned self] p in try locked { try fdbFlush(p) } }
         table.handle(Methods.Stats.self, by: .bridges) { [unowned self] p in try locked { try stats(p) } }
         table.handle(Methods.STPShow.self, by: .bridges) { [unowned self] p in try locked { try stpShow(p) } }
+        registerBonds(in: table)
     }
 
     /// The port of an `add-port --network NAME`: a VM's port, so a spanning-tree edge port unless

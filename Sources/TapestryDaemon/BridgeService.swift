@@ -166,6 +166,11 @@ final class BridgeService: @unchecked Sendable {
                                         connections: s.connections, lastError: s.lastError)
             return PortStatus(config: p, state: s.connected ? "up" : "down", vhostUser: v)
         }
+        if let bond = rp.bond {
+            var status = PortStatus(config: p, state: bond.controller.enabled.contains(true) ? "up" : "down")
+            status.bondMembers = BridgeService.memberStatus(bond)
+            return status
+        }
         if !p.type.hasNetdev { return PortStatus(config: p, state: "up") }
         return PortStatus(config: p, state: rp.link.isRunning ? "up" : "down", ifindex: rp.link.ifindex, mac: rp.link.mac.flatMap(MACAddress.init),
                           operState: rp.link.operState, carrier: rp.link.carrier)

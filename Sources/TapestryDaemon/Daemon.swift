@@ -49,6 +49,7 @@ public final class Daemon: Sendable {
         startEventDrain()
         bridges.startLinkMonitor()
         bridges.startSpanningTree()
+        bridges.startBonds()
         cluster?.start()
     }
 
@@ -73,6 +74,7 @@ public final class Daemon: Sendable {
         stopping.set(true)
         cluster?.stop()
         bridges.stopSpanningTree()
+        bridges.stopBonds()
         bridges.stopLinkMonitor()  // before the bridges' lock is taken for shutdown: its thread may wait for it
         networks.shutdown()
         bridges.shutdown(keepDevices: keepDevices)

@@ -44,7 +44,7 @@ extension ObservabilityService {
                 for p in b.ports {
                     let labels = [("bridge", b.name), ("port", p.name)]
                     let realized = reconciler.ports[p.name]
-                    gauge(Metric.portUp, labels, realized.map { $0.link.isRunning || !p.type.hasNetdev ? 1 : 0 } ?? 0)
+                    gauge(Metric.portUp, labels, realized.map { rp in (rp.bond.map { $0.controller.enabled.contains(true) } ?? (rp.link.isRunning || !p.type.hasNetdev)) ? 1 : 0 } ?? 0)
                     counter(Metric.linkChanges, labels, reconciler.linkChanges[p.name] ?? 0)
                     guard let c = reconciler.counters(of: p.name) else { continue }
                     counter(Metric.rxPackets, labels, c.rxPackets)
@@ -57,6 +57,7 @@ extension ObservabilityService {
                 }
             }
             reconciler.spanningTree.samples(gauge: gauge, counter: counter)
+            reconciler.bondSamples(gauge: gauge, counter: counter)
             let bridges = state.bridges.map(\.name)
             let tables = datapath.perform { access -> [(String, Int, Int, UInt64, UInt64, UInt64, UInt64)] in
                 bridges.compactMap { name in

@@ -30,6 +30,7 @@ extension PortReconciler {
         var result = Set<String?>()
         for b in state.bridges {
             for p in b.ports where p.type.hasNetdev { result.insert(linkNamespace(of: p)) }
+            if b.ports.contains(where: { $0.type == .bond }) { result.insert(nil) }  // members live in the daemon's namespace
         }
         return result
     }
@@ -40,6 +41,7 @@ extension PortReconciler {
     func forwardingStates(of ports: [RealizedPort]) -> [String: PortForwardingState] {
         var states: [String: PortForwardingState] = [:]
         for rp in ports where rp.config.type.hasNetdev && !rp.link.isRunning { states[rp.config.name] = .discarding }
+        for rp in ports where rp.bond.map({ !$0.controller.enabled.contains(true) }) ?? false { states[rp.config.name] = .discarding }
         return states
     }
 
@@ -60,6 +62,7 @@ extension PortReconciler {
         var changes: [LinkChange] = []
         var changed = false
         var wentDown: [(bridge: String, id: UInt32)] = []
+        if netns == nil { applyBondMemberLinks(byName, readAt: readAt) }
         for b in state.bridges {
             for p in b.ports where p.type.hasNetdev && PortReconciler.linkNamespace(of: p) == netns {
                 let seen = byName[p.name]

@@ -28,6 +28,8 @@ final class PortReconciler {
     var linkChanges: [String: UInt64] = [:]
     /// Spanning tree instances of the bridges that run STP.
     let spanningTree = SpanningTreeRunner()
+    /// Set when the daemon stops: the bonds thread ends.
+    let bondsStopped = LockedBox(false)
     /// Shared VXLAN endpoints by "local:port".
     private var tunnels: [String: VXLANTunnel] = [:]
 
@@ -212,6 +214,11 @@ final class PortReconciler {
             log.info("\(p.name): attached system interface to \(bridge) with \(h.fds.count) socket(s)")
             return RealizedPort(config: p, bridge: bridge, id: id, fds: h.fds, backend: PacketBackend(fds: h.fds), counters: counters,
                                 link: h.link)
+        case .bond:
+            let (bond, fds) = try BondRuntime.realize(p, id: id, threads: datapath.threadCount)
+            log.info("\(p.name): bond of \(bond.backend.memberNames.joined(separator: ", ")) on \(bridge) (\(p.bond?.mode.rawValue ?? "?"), LACP \(p.bond?.lacp.rawValue ?? "off"))")
+            let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
+            return RealizedPort(config: p, bridge: bridge, id: id, fds: fds, backend: bond.backend, counters: counters, link: link, bond: bond)
         case .patch:
             guard let peer = p.peer else { throw SystemError("add patch port \(p.name)", cause: "no peer") }
             let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)
@@ -251,7 +258,7 @@ final class PortReconciler {
 
     private func rebuilt(_ rp: RealizedPort, with p: PortConfig) -> RealizedPort {
         RealizedPort(config: p, bridge: rp.bridge, id: rp.id, fds: rp.fds, backend: rp.backend, counters: rp.counters, link: rp.link,
-                     vhost: rp.vhost)
+                     vhost: rp.vhost, bond: rp.bond)
     }
 
     /// Closes the ports' fds and deletes the devices Tapestry owns (unless kept); one owned.json write.

@@ -19,18 +19,20 @@ final class RealizedPort {
     let realizedAt = LinkMonitor.now()
     /// For vhost-user ports: the socket endpoint (stopped when the port goes).
     let vhost: VhostUserEndpoint?
+    /// For bonds: the members and their controller.
+    let bond: BondRuntime?
 
     init(config: PortConfig, bridge: String, id: UInt32, fds: [Int32], backend: (any PortBackend)?, counters: PortCounters,
-         link: LinkInfo, vhost: VhostUserEndpoint? = nil) {
+         link: LinkInfo, vhost: VhostUserEndpoint? = nil, bond: BondRuntime? = nil) {
         self.config = config; self.bridge = bridge; self.id = id; self.fds = fds; self.backend = backend
-        self.counters = counters; self.link = link; self.vhost = vhost
+        self.counters = counters; self.link = link; self.vhost = vhost; self.bond = bond
     }
 
     /// Whether `next` can be applied without re-creating the device (only VLAN/isolation differ).
     func canAdopt(_ next: PortConfig, on bridgeName: String) -> Bool {
         bridgeName == bridge && next.type == config.type && next.netns == config.netns
             && next.mtu == config.mtu && next.mac == config.mac && next.vxlan == config.vxlan && next.peer == config.peer
-            && next.socketPath == config.socketPath
+            && next.socketPath == config.socketPath && next.bond == config.bond
     }
 
     /// Where the netdev lives: its namespace for taps, the daemon's own otherwise.

@@ -64,9 +64,24 @@ public struct DesiredState: Codable, Sendable, Equatable {
                 guard names.insert(p.name).inserted || p.name == b.name else { throw ModelError("duplicate name \(p.name)") }
             }
         }
+        try validateBondMembers(names: names)
         try validatePatchPeers()
         try validateNetworks()
         try validateOVSRecords()
+    }
+
+    /// A bond's member is a netdev of its own: no port, bridge or other bond's member has its name.
+    func validateBondMembers(names: Set<String>) throws(ModelError) {
+        var owner: [String: String] = [:]
+        for b in bridges {
+            for p in b.ports {
+                for m in p.bond?.members ?? [] {
+                    if names.contains(m) { throw ModelError("bond \(p.name): member \(m) is also a port or bridge") }
+                    if let other = owner[m] { throw ModelError("bond \(p.name): member \(m) is already a member of bond \(other)") }
+                    owner[m] = p.name
+                }
+            }
+        }
     }
 
     /// A patch port's peer, when it exists, is a patch port on another bridge whose peer is this

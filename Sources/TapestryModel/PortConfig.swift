@@ -16,12 +16,14 @@ public enum PortType: String, Codable, Sendable, CaseIterable {
     case vhostUser = "vhost-user"
     /// A vhost-user port where the VM's side listens and the daemon connects (and reconnects).
     case vhostUserClient = "vhost-user-client"
+    /// A bond: one port over several system netdevs (its `bond` members), with LACP or without.
+    case bond
 
     /// Whether the port is a vhost-user port (either side listening).
     public var isVhostUser: Bool { self == .vhostUser || self == .vhostUserClient }
 
     /// Whether the port has a netdev whose link the daemon watches (not vxlan, patch or vhost-user ports).
-    public var hasNetdev: Bool { self != .vxlan && self != .patch && !isVhostUser }
+    public var hasNetdev: Bool { self != .vxlan && self != .patch && !isVhostUser && self != .bond }
 }
 
 /// The tunnel settings of a vxlan port.
@@ -102,6 +104,8 @@ public struct PortConfig: Codable, Sendable, Equatable {
     /// Free-form key/value pairs about the port (Open vSwitch's Interface `external_ids`): libvirt
     /// stores `attached-mac`, `iface-id`, `vm-id` (the domain's UUID) and `iface-status` here.
     public var externalIDs: [String: String]?
+    /// For bond ports: the members and how they are used.
+    public var bond: BondConfig?
     /// Further Open vSwitch columns kept for the ovs-vsctl front end (QoS, ingress policing).
     public var ovs: OVSColumns?
 
@@ -179,6 +183,13 @@ public struct PortConfig: Codable, Sendable, Equatable {
             }
         } else if socketPath != nil {
             throw ModelError("port \(name): --socket-path applies to vhost-user ports only")
+        }
+        if type == .bond {
+            guard let bond else { throw ModelError("port \(name): a bond port needs members (add-bond)") }
+            guard mtu == nil, mac == nil else { throw ModelError("port \(name): --mtu and --mac do not apply to bonds") }
+            try bond.validate(port: name)
+        } else if bond != nil {
+            throw ModelError("port \(name): bond settings apply to bonds only")
         }
         if type == .vxlan {
             guard let vxlan else { throw ModelError("port \(name): a vxlan port needs --vni and --remote") }

@@ -41,3 +41,6 @@ extension FDBDelete: MethodCommand { typealias Method = Methods.FDBDelete }
 extension FDBFlush: MethodCommand { typealias Method = Methods.FDBFlush }
 extension MirrorAdd: MethodCommand { typealias Method = Methods.MirrorAdd }
 extension MirrorDelete: MethodCommand { typealias Method = Methods.MirrorDelete }
+extension AddBond: MethodCommand { typealias Method = Methods.AddBond }
+extension DeleteBond: MethodCommand { typealias Method = Methods.DeleteBond }
+extension SetBond: MethodCommand { typealias Method = Methods.SetBond }

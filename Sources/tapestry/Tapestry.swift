@@ -18,6 +18,7 @@ struct Tapestry: ParsableCommand {
             Show.self, ListBridges.self, ListPorts.self,
             FDBShow.self, FDBFlush.self, FDBAdd.self, FDBDelete.self,
             Stats.self, STPShowCommand.self,
+            AddBond.self, DeleteBond.self, SetBond.self, BondShowCommand.self,
             NetDefine.self, NetCreate.self, NetStart.self, NetDestroy.self, NetUndefine.self, NetAutostart.self,
             NetList.self, NetInfo.self, NetUUID.self, NetName.self, NetDumpXML.self, NetEdit.self, NetUpdate.self,
             NetDHCPLeases.self,

@@ -23,6 +23,7 @@ enum ShowTable {
             if let policy = status.config.policy, !policy.isEmpty { out.append("  Policy \(status.config.name): \(policy.summary)") }
         }
         for status in bridge.ports { out += details(status.config) }
+        for status in bridge.ports { out += bondLines(status) }
         var statics = TextTable([.left, .left, .left])
         for entry in bridge.staticMACs {
             statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"
@@ -49,6 +50,15 @@ enum ShowTable {
             if !parts.isEmpty { out.append("  Port \(port.name) " + parts.joined(separator: ", ") + " (stored, not enforced)") }
         }
         return out
+    }
+
+    /// A bond's mode and each member: `  Bond bond0 balance-slb lacp off: eth0 enabled (active), eth1 disabled`.
+    private static func bondLines(_ status: PortStatus) -> [String] {
+        guard let c = status.config.bond else { return [] }
+        let members = status.bondMembers.map { list in
+            list.map { "\($0.name) \($0.enabled ? "enabled" : "disabled")\($0.active ? " (active)" : "")" }
+        } ?? c.members
+        return ["  Bond \(status.config.name) \(c.mode.rawValue) lacp \(c.lacp.rawValue): " + members.joined(separator: ", ")]
     }
 
     /// `Port NAME  TYPE  VLAN-ROLE  [isolated]  [netns N]  [mtu N]  [mac M]  STATE`; the MAC only when configured

@@ -27,16 +27,29 @@ enum TopologyDot {
                 if c.isolated { lines.append("isolated") }
                 if let ns = c.netns { lines.append("netns \(ns)") }
                 if let v = c.vxlan { lines.append("VNI \(v.vni)") }
+                if let bond = c.bond { lines.append("\(bond.mode.rawValue)\(bond.lacp == .off ? "" : ", LACP \(bond.lacp.rawValue)")") }
                 if let m = outputs[c.name] { lines.append("mirror \(m) output") }
                 if p.state != "up" { lines.append(p.state) }
                 let blocked = p.stpState.map { $0 != "forwarding" } ?? false
                 if let role = p.stpRole, let s = p.stpState { lines.append("stp \(role) \(s)\(blocked ? " (blocked)" : "")") }
                 var color = p.state == "error" ? ", color=red" : (p.state == "up" ? "" : ", color=gray50, fontcolor=gray50")
                 if blocked && p.state == "up" { color = ", color=orange, style=dashed" }
-                let shape = c.type == .vxlan ? "cds" : (c.type == .system ? "component" : "ellipse")
+                let shape = c.type == .vxlan ? "cds" : (c.type == .system ? "component" : c.type == .bond ? "doubleoctagon" : "ellipse")
                 out.append("    \(quote(portID(b.name, c.name))) [shape=\(shape), label=\(quote(lines.joined(separator: "\n")))\(color)];")
                 out.append("    \(quote(bridgeID(b.name))) -- \(quote(portID(b.name, c.name)))"
                            + (blocked ? " [style=dashed, color=orange, label=\"blocked\"];" : ";"))
+                if let bond = c.bond {
+                    // A bond's members: small boxes hanging off the bond, gray when not carrying traffic.
+                    for name in bond.members {
+                        let m = p.bondMembers?.first { $0.name == name }
+                        let on = m?.enabled ?? false
+                        let label = "\(name)\n\(on ? "enabled" : "disabled")\(m?.active == true ? " (active)" : "")"
+                        out.append("    \(quote(portID(b.name, c.name) + "/" + name)) [shape=component, label=\(quote(label))"
+                                   + (on ? "" : ", color=gray50, fontcolor=gray50") + "];")
+                        out.append("    \(quote(portID(b.name, c.name))) -- \(quote(portID(b.name, c.name) + "/" + name))"
+                                   + (on ? " [style=bold];" : " [style=dashed, color=gray50];"))
+                    }
+                }
                 if let v = c.vxlan {
                     for r in v.remotes.map(\.description) {
                         if !vteps.contains(r) { vteps.append(r) }
