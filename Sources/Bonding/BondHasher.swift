@@ -22,7 +22,8 @@ public struct BondHasher: Sendable {
     public init(mode: BondMode) { self.mode = mode }
 
     /// Re-assigns buckets to `enabled` member indices: buckets on a member still enabled stay; the rest
-    /// go round-robin to the least loaded enabled members.
+    /// go to the least loaded enabled members; a member with less than its share (one that just
+    /// joined) then takes buckets from the members above their share.
     public mutating func setEnabled(_ enabled: [Int]) {
         let set = Set(enabled)
         if !set.contains(activeMember) { activeMember = enabled.min() ?? -1 }
@@ -33,6 +34,17 @@ public struct BondHasher: Sendable {
             let target = enabled.min { (load[$0] ?? 0, $0) < (load[$1] ?? 0, $1) } ?? enabled[0]
             buckets[i] = target
             load[target, default: 0] += 1
+        }
+        // A member that joins takes its share from the most loaded ones (only those buckets move).
+        let fair = BondHasher.bucketCount / enabled.count
+        for newcomer in enabled where (load[newcomer] ?? 0) < fair {
+            for i in buckets.indices where (load[newcomer] ?? 0) < fair {
+                let owner = buckets[i]
+                guard owner != newcomer, (load[owner] ?? 0) > fair else { continue }
+                buckets[i] = newcomer
+                load[owner, default: 0] -= 1
+                load[newcomer, default: 0] += 1
+            }
         }
     }
 

@@ -45,6 +45,14 @@ struct BondControllerTests {
         for b in before.indices where before[b] != 2 { #expect(after[b] == before[b]) }
     }
 
+    @Test func aMemberThatJoinsTakesItsShareOfBuckets() {
+        let c = BondController(mode: .balanceTCP, members: ["e0", "e1"], carrier: [true, false], lacp: nil,
+                               updelay: 0, downdelay: 0, now: 0)
+        #expect(c.hasher.buckets.allSatisfy { $0 == 0 })
+        c.setCarrier(1, up: true)
+        #expect(c.hasher.buckets.filter { $0 == 1 }.count == 128 && c.hasher.buckets.filter { $0 == 0 }.count == 128)
+    }
+
     @Test func withLACPNothingIsEnabledUntilThePartnerIsInSync() {
         let mine = LACPAggregator(mode: .active, fastRate: true, system: [2, 0, 0, 0, 0, 1], key: 1, now: 0)
         let c = BondController(mode: .balanceTCP, members: ["e0", "e1"], carrier: [true, true], lacp: mine,
