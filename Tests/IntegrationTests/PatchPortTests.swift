@@ -35,8 +35,15 @@ struct PatchPortTests {
         let mac2 = world.mac(vm2, "vm2")
         let fdb0 = try d.json(FDBShowResult.self, "fdb-show", "br0")
         #expect(fdb0.entries.contains { $0.mac.description == mac2 && $0.port == "p0" && $0.vlan.value == 10 }, "\(fdb0.entries)")
-        let tx = try d.counters("br0", "p0").txPackets
-        let rx = try d.counters("br1", "p1").rxPackets
+        // Every frame p0 sent, p1 received: compared when no frame is on its way (the VMs' own IPv6
+        // chatter may pass between two reads).
+        var tx: UInt64 = 0, rx: UInt64 = 0
+        for _ in 0..<30 {
+            tx = try d.counters("br0", "p0").txPackets
+            rx = try d.counters("br1", "p1").rxPackets
+            if rx == tx, try d.counters("br0", "p0").txPackets == tx { break }
+            usleep(100_000)
+        }
         #expect(tx > 0 && rx == tx, "p0 sent \(tx), p1 received \(rx)")
 
         // A bad peer is refused with a reason and changes nothing.

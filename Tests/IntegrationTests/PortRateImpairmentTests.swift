@@ -105,7 +105,9 @@ struct PortRateImpairmentTests {
         // Clearing every impairment restores plain forwarding.
         #expect(d.cli("set-port", "br0", "vm1", "--no-impairment").ok)
         let plain = pingTimes(world, from: vm2, to: "10.66.0.1", count: 10, interval: "0.05")
-        #expect(plain.received == 10 && (plain.times.last ?? 99) < 10, "after --no-impairment: \(plain.times)")
+        // The median, not the slowest: one late reply on a loaded machine says nothing about a 20 ms delay.
+        let plainP50 = plain.times.isEmpty ? 99 : plain.times[plain.times.count / 2]
+        #expect(plain.received == 10 && plainP50 < 10, "after --no-impairment: \(plain.times)")
     }
 }
 
