@@ -91,6 +91,13 @@ extension OVSDatabase.PortRow {
         let v = try OVSDatabase.vlanSettings(tag: tag, trunks: trunks, mode: vlanMode, port: name)
         c.vlan = v.vlan; c.trunk = v.trunk; c.native = v.native; c.nativeMode = v.nativeMode
         c.externalIDs = externalIDs.isEmpty ? nil : externalIDs
+        // A VM's tap (libvirt marks it with attached-mac) is a spanning-tree edge port, as ports
+        // added with --network are: it forwards at once, as on an OVS bridge (no STP by default).
+        if externalIDs["attached-mac"] != nil, c.stp?.edge == nil {
+            var stp = c.stp ?? PortSTPConfig()
+            stp.edge = true
+            c.stp = stp
+        }
         let ovs = OVSColumns(portExternalIDs: portExternalIDs, qos: qos, ingressPolicingRate: ingressPolicingRate,
                              ingressPolicingBurst: ingressPolicingBurst)
         c.ovs = ovs.isEmpty ? nil : ovs

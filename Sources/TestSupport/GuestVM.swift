@@ -87,6 +87,11 @@ public final class GuestVM: @unchecked Sendable {
         guard pid > 0 else { throw TestWorldError("could not start QEMU for \(name)") }
     }
 
+    /// A guest whose QEMU someone else started (libvirt): its console file, agent socket and pid.
+    public init(attachedTo name: String, console: String, agentSocket: String, pid: Int32, qemuLog: String) {
+        self.name = name; self.console = console; self.agentSocket = agentSocket; self.pid = pid; self.qemuLog = qemuLog
+    }
+
     deinit { stop() }
 
     /// What the guest printed on its serial console so far.
