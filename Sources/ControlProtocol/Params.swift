@@ -7,11 +7,16 @@ public struct VersionInfo: Codable, Sendable {
     public init(version: String, pid: Int32) { self.version = version; self.pid = pid }
 }
 
-/// `add-br NAME --mode M --mac-aging S --mac-table-size N [--may-exist]`.
+/// `add-br NAME --mode M --mac-aging S --mac-table-size N [--may-exist] [--no-local-port]`.
 public struct AddBridgeParams: Codable, Sendable {
     public var bridge: BridgeConfig
     public var mayExist: Bool
-    public init(bridge: BridgeConfig, mayExist: Bool) { self.bridge = bridge; self.mayExist = mayExist }
+    /// Whether the bridge gets its local port: an internal port named like the bridge (as
+    /// `ovs-vsctl add-br` makes). Absent (older clients, topology files) means no.
+    public var localPort: Bool?
+    public init(bridge: BridgeConfig, mayExist: Bool, localPort: Bool? = nil) {
+        self.bridge = bridge; self.mayExist = mayExist; self.localPort = localPort
+    }
 }
 
 /// `del-br NAME [--if-exists]`.

@@ -19,8 +19,10 @@ public enum TapDevice {
     /// Opens tap `name` in namespace `netns` (nil: the daemon's own), creating it when absent, with
     /// `queues` queues (IFF_MULTI_QUEUE, one fd each). A tap a previous version made single-queue
     /// is re-attached with its one queue. The netdev is made persistent, given `mtu`/`mac` when set,
-    /// marked `tapestry:<bridge>` and brought up. Refuses a netdev of that name that Tapestry did not create.
-    public static func open(name: String, netns: String?, bridge: String, mtu: Int?, mac: [UInt8]?, queues: Int = 1) throws -> Handle {
+    /// marked `tapestry:<bridge>` and brought up (`up`: false leaves it down, nil as it is). Refuses a netdev
+    /// of that name that Tapestry did not create.
+    public static func open(name: String, netns: String?, bridge: String, mtu: Int?, mac: [UInt8]?, queues: Int = 1,
+                            up: Bool? = true) throws -> Handle {
         try NetworkNamespace.run(in: netns) { () throws -> Handle in
             let nl = try Netlink()
             let place = netns.map { " in namespace \($0)" } ?? ""
@@ -42,7 +44,7 @@ public enum TapDevice {
                 }
                 try shimCall("make tap \(name) persistent") { tp_tap_set_persist(fds[0], 1) }
                 try shimCall("enable offloads on tap \(name)") { tp_tap_enable_offloads(fds[0], 1) }
-                try nl.change(name, up: true, mtu: mtu, mac: mac, alias: aliasPrefix + bridge)
+                try nl.change(name, up: up, mtu: mtu, mac: mac, alias: aliasPrefix + bridge)
                 guard let link = try nl.link(named: name) else {
                     throw SystemError("open tap \(name)\(place)", cause: "the netdev vanished")
                 }

@@ -16,7 +16,9 @@ extension OVSDatabase {
             throw OVSError("cannot create a bridge named \(name) because a port named \(name) already exists on bridge \(holder)")
         }
         do { try InterfaceName.validate(name, what: "bridge name") } catch { throw OVSError(error.message) }
-        bridges.append(BridgeRow(name: name, ports: []))
+        // Like Open vSwitch: the bridge's local port, an internal interface named like it.
+        bridges.append(BridgeRow(name: name, ports: [name]))
+        ports[name] = PortRow(localPortOf: name)
         return ""
     }
 

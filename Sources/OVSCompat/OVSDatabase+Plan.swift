@@ -41,7 +41,8 @@ extension OVSDatabase {
             ops.append(try operation(Methods.DeleteBridge.self, DeleteBridgeParams(bridge: b.name, ifExists: false)))
         }
         for b in bridges where !oldBridges.contains(b.name) {
-            ops.append(try operation(Methods.AddBridge.self, AddBridgeParams(bridge: BridgeConfig(name: b.name), mayExist: false)))
+            ops.append(try operation(Methods.AddBridge.self, AddBridgeParams(bridge: BridgeConfig(name: b.name), mayExist: false,
+                                                                             localPort: ports[b.name]?.bridge == b.name)))
         }
         let upserts = records.values.filter { originalState.records[$0.uuid] != $0 }.sorted { $0.uuid < $1.uuid }.map(\.record)
         if !upserts.isEmpty { ops.append(try operation(Methods.OVSRecords.self, OVSRecordsParams(upsert: upserts))) }
@@ -51,8 +52,13 @@ extension OVSDatabase {
             }
         }
         for (name, p) in ports.sorted(by: { $0.key < $1.key }) {
-            if let old = originalState.ports[name], old == self.ports[name], newBridges.contains(old.bridge) { continue }
-            let config = try p.portConfig()
+            // An unchanged row needs nothing, unless the QoS row it names (or that row's queue) changed.
+            let qosRows = p.qos.map { [$0] + (records[$0]?.queues.values.map { $0 } ?? []) } ?? []
+            let qosChanged = qosRows.contains { records[$0] != originalState.records[$0] }
+            if let old = originalState.ports[name], old == self.ports[name], newBridges.contains(old.bridge), !qosChanged { continue }
+            // A new bridge's local port comes with its add-br.
+            if name == p.bridge && !oldBridges.contains(p.bridge) && p == PortRow(localPortOf: name) { continue }
+            let config = try p.portConfig(records: records)
             if let old = originalState.ports[name], old.bridge == p.bridge, oldBridges.contains(p.bridge) {
                 guard config != old.original else { continue }
                 ops.append(try operation(Methods.SetPort.self, SetPortParams(replacingWith: config, bridge: p.bridge)))
@@ -86,7 +92,7 @@ extension OVSDatabase.RecordRow {
 
 extension OVSDatabase.PortRow {
     /// The Tapestry port this row describes.
-    func portConfig() throws(OVSError) -> PortConfig {
+    func portConfig(records: [String: OVSDatabase.RecordRow] = [:]) throws(OVSError) -> PortConfig {
         var c = original ?? PortConfig(name: name, type: interfaceType == "internal" ? .internal : .system)
         let v = try OVSDatabase.vlanSettings(tag: tag, trunks: trunks, mode: vlanMode, port: name)
         c.vlan = v.vlan; c.trunk = v.trunk; c.native = v.native; c.nativeMode = v.nativeMode
@@ -100,6 +106,7 @@ extension OVSDatabase.PortRow {
         }
         let ovs = OVSColumns(portExternalIDs: portExternalIDs, qos: qos, ingressPolicingRate: ingressPolicingRate,
                              ingressPolicingBurst: ingressPolicingBurst)
+        try applyRates(to: &c, was: original?.ovs, records: records)
         c.ovs = ovs.isEmpty ? nil : ovs
         do { try c.validate() } catch { throw OVSError(error.message) }
         return c
@@ -141,12 +148,18 @@ extension OVSDatabase {
 }
 
 extension SetPortParams {
-    /// A `set-port` that gives the port exactly `config`'s VLAN role, external ids and OVS columns.
+    /// A `set-port` that gives the port exactly `config`'s VLAN role, external ids, OVS columns and rates.
     init(replacingWith config: PortConfig, bridge: String) {
         self.init(bridge: bridge, port: config.name, accessVLAN: config.vlan, trunk: config.trunk, native: config.native,
                   nativeMode: config.nativeMode, clearVLAN: true, isolated: config.isolated)
         externalIDs = config.externalIDs ?? [:]
         ovs = config.ovs ?? OVSColumns()
+        // The rates as OVS's columns left them (OVSDatabase+Policy): cleared, then set again.
+        var rates = PortPolicy()
+        rates.ingressRate = config.policy?.ingressRate; rates.ingressBurst = config.policy?.ingressBurst
+        rates.egressRate = config.policy?.egressRate; rates.egressBurst = config.policy?.egressBurst
+        rates.egressPeak = config.policy?.egressPeak
+        policy = PortPolicyEdit(values: rates, clear: [.ingressRate, .egressRate])
     }
 }
 
@@ -156,10 +169,12 @@ extension OVSDatabase {
     func committedShow() throws(OVSError) -> ShowResult {
         _ = try plan()
         var records: [OVSRecord] = []
+        var resolved: [String: RecordRow] = [:]
         for r in self.records.values.sorted(by: { $0.uuid < $1.uuid }) {
             var row = r
             for (k, q) in row.queues { row.queues[k] = symbols[q] ?? q }
             records.append(row.record)
+            resolved[row.uuid] = row
         }
         var bridgeStatuses: [BridgeStatus] = []
         for b in bridges {
@@ -167,7 +182,7 @@ extension OVSDatabase {
             for name in ports.keys.sorted() {
                 guard var p = ports[name], p.bridge == b.name else { continue }
                 if let q = p.qos { p.qos = symbols[q] ?? q }
-                statuses.append(PortStatus(config: try p.portConfig(), state: "up"))
+                statuses.append(PortStatus(config: try p.portConfig(records: resolved), state: "up"))
             }
             bridgeStatuses.append(BridgeStatus(name: b.name, mode: .learning, macAging: 300, macTableSize: 8192, macCount: 0,
                                                ports: statuses, staticMACs: []))

@@ -84,6 +84,12 @@ public struct OVSDatabase: Sendable {
 }
 
 extension OVSDatabase.PortRow {
+    /// The local port `add-br` makes: an internal interface named like the bridge.
+    init(localPortOf bridge: String) {
+        name = bridge; self.bridge = bridge; interfaceType = "internal"; tag = nil; trunks = []; vlanMode = nil
+        externalIDs = [:]; portExternalIDs = [:]; qos = nil; ingressPolicingRate = 0; ingressPolicingBurst = 0; original = nil
+    }
+
     /// The OVS view of a configured port.
     init(config p: PortConfig, bridge: String) {
         name = p.name

@@ -8,7 +8,12 @@ import TapestryModel
 extension BridgeService {
     func register(in table: MethodTable) {
         table.edit(Methods.AddBridge.self, by: .bridges) { p in
-            StateEdit(apply: { s throws(ModelError) in try s.addingBridge(p.bridge, mayExist: p.mayExist) }, touched: [])
+            var bridge = p.bridge
+            if p.localPort == true, bridge.port(named: bridge.name) == nil {
+                bridge.ports.append(PortConfig(name: bridge.name, type: .internal))
+            }
+            return StateEdit(apply: { s throws(ModelError) in try s.addingBridge(bridge, mayExist: p.mayExist) },
+                             touched: p.localPort == true ? [bridge.name] : [])
         }
         table.edit(Methods.DeleteBridge.self, by: .bridges) { p in
             StateEdit(apply: { s throws(ModelError) in try s.removingBridge(p.bridge, ifExists: p.ifExists) }, touched: [])

@@ -189,8 +189,11 @@ final class PortReconciler {
             if let ns = p.netns, !NetworkNamespace.exists(ns) {
                 throw SystemError("create tap \(p.name)", cause: "network namespace \(ns) does not exist")
             }
+            // A bridge's local port (add-br, not a network's) starts down as in Open vSwitch, and
+            // later keeps the link state the host's admin gave it.
+            let local = p.type == .internal && p.name == bridge && current.network(onBridge: bridge) == nil
             let h = try TapDevice.open(name: p.name, netns: p.netns, bridge: bridge, mtu: p.mtu, mac: p.mac?.octets,
-                                       queues: datapath.threadCount)
+                                       queues: datapath.threadCount, up: local ? (isNew ? false : nil) : true)
             log.info("\(p.name): \(isNew ? "created" : "re-attached") tap on \(bridge) with \(h.fds.count) queue(s)\(p.netns.map { " in netns \($0)" } ?? "")")
             return RealizedPort(config: p, bridge: bridge, id: id, fds: h.fds, backend: TapBackend(fds: h.fds), counters: counters,
                                 link: h.link)

@@ -51,6 +51,9 @@ extension DesiredState {
             if ifExists { return self }
             throw ModelError("\(what): no such port")
         }
+        if portName == bridgeName {
+            throw ModelError("\(what): it is the bridge's local port (deleting it requires deleting the bridge)")
+        }
         if let m = bridges[index].mirrors.first(where: { $0.output == portName || $0.selectPorts.contains(portName) }) {
             throw ModelError("\(what): mirror \(m.name) uses it (mirror-del first)")
         }

@@ -1,6 +1,6 @@
 /// A row of Open vSwitch's `QoS` or `Queue` table, kept for the ovs-vsctl front end
 /// (`tapestry-ovs-vsctl`): libvirt creates them for `<bandwidth>` and finds them again by their
-/// external ids. Stored and reported; not enforced by the fast path.
+/// external ids. Stored and reported; the rates of a port's QoS row become its `PortPolicy`.
 public struct OVSRecord: Codable, Sendable, Equatable {
     /// The Open vSwitch table the row belongs to.
     public enum Table: String, Codable, Sendable, CaseIterable {
@@ -50,8 +50,8 @@ public struct OVSRecord: Codable, Sendable, Equatable {
 }
 
 /// Open vSwitch columns of a port that Tapestry keeps for the ovs-vsctl front end: the Port
-/// table's external ids and QoS reference, and the Interface table's ingress policing (stored and
-/// reported as not enforced until per-port policy exists).
+/// table's external ids and QoS reference, and the Interface table's ingress policing (kept as
+/// written; tapestry-ovs-vsctl also turns the rates into the port's `PortPolicy`).
 public struct OVSColumns: Codable, Sendable, Equatable {
     /// The Port row's `external_ids` (the Interface row's are `PortConfig.externalIDs`).
     public var portExternalIDs: [String: String]

@@ -5,9 +5,11 @@ enum ArgumentOrder {
     /// The options that take a value and belong to every verb.
     static let globalOptions = ["--socket", "--format", "--connect",
                                 "--cluster", "--cluster-name", "--etcd-ca", "--etcd-cert", "--etcd-key", "--etcd-user", "--etcd-password-file"]
+    /// ovs-vsctl's command options that may also stand before the verb (`tapestry --may-exist add-br br0`).
+    static let leadingFlags = ["--may-exist", "--if-exists"]
 
-    /// `arguments` without the program name. Leading `--socket X`, `--socket=X`, `--format X` and
-    /// `--format=X` go after the first word that follows them. When only options such as `--help` or
+    /// `arguments` without the program name. Leading `--socket X`, `--socket=X`, `--format X`,
+    /// `--format=X`, `--may-exist` and `--if-exists` go after the first word that follows them. When only options such as `--help` or
     /// `--version` follow, the global options are dropped since nothing would use them; when nothing
     /// follows, the arguments stay as they are and the parse fails (see `ParseFailure`).
     static func movingGlobalOptionsAfterVerb(_ arguments: [String]) -> [String] {
@@ -18,7 +20,7 @@ enum ArgumentOrder {
             if globalOptions.contains(word), index + 1 < arguments.count {
                 moved += [word, arguments[index + 1]]
                 index += 2
-            } else if globalOptions.contains(where: { word.hasPrefix($0 + "=") }) {
+            } else if leadingFlags.contains(word) || globalOptions.contains(where: { word.hasPrefix($0 + "=") }) {
                 moved.append(word)
                 index += 1
             } else {

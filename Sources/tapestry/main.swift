@@ -5,7 +5,7 @@ import Foundation
 // Every failure, a parse error included, is one line on stderr of the form `could not <verb> ...: <cause>`
 // and exit status 1; --help and --version go through ArgumentParser as usual.
 
-let arguments = ArgumentOrder.movingGlobalOptionsAfterVerb(Array(CommandLine.arguments.dropFirst()))
+let arguments = VirshArguments.positional(ArgumentOrder.movingGlobalOptionsAfterVerb(Array(CommandLine.arguments.dropFirst())))
 
 /// Prints `line` on stderr and exits with status 1.
 func fail(_ line: String) -> Never {

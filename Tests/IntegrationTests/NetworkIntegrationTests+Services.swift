@@ -144,8 +144,12 @@ extension NetworkIntegrationTests {
             #expect(d.cli("net-name", info.uuid).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "auto")
             let xml = d.cli("net-dumpxml", "auto").stdout
             #expect(xml.contains("<uuid>\(info.uuid)</uuid>") && xml.contains("<mac address='52:54:00:"), "\(xml)")
-            #expect(d.cli("net-list").stdout.split(separator: "\n").count == 1, "net-list shows only active networks")
+            let list = d.cli("net-list").stdout.split(separator: "\n")
+            #expect(list.count == 2 && list[0].hasPrefix(" Name") && list[1].allSatisfy { $0 == "-" }, "net-list shows only active networks, as virsh does: \(list)")
             #expect(d.cli("net-list", "--inactive").stdout.contains("auto"))
+            // virsh's named arguments.
+            #expect(d.cli("net-info", "--network", "auto").stdout.contains("virbr0"))
+            #expect(d.cli("net-uuid", "--network=auto").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == info.uuid)
 
             // net-edit: the edited XML is checked first; a bad edit stores nothing.
             let editBad = Shell.run("EDITOR=\(Shell.quote("sed -i s/192.168.190.1/999.1.1.1/")) ip netns exec \(lab.host) \(NetnsWorld.binDirectory)/tapestry --socket \(d.socket) net-edit auto")

@@ -84,7 +84,10 @@ struct OVSVsctlTests {
             if args.contains("ingress_policing_rate=4800") {
                 let p = try #require(try config(d, "vnet0"))
                 #expect(p.ovs?.ingressPolicingRate == 4800 && p.ovs?.qos != nil, "\(String(describing: p.ovs))")
-                #expect(d.cli("show").stdout.contains("(stored, not enforced)"))
+                // Enforced as the port's policy: 4800 kbit/s policing of what the VM sends, the QoS max-rate shaping.
+                #expect(p.policy?.ingressRate == 4_800_000, "\(String(describing: p.policy))")
+                #expect(p.policy?.egressRate != nil, "\(String(describing: p.policy))")
+                #expect(d.cli("show").stdout.contains("ingress policing 4800 kbit/s"))
             }
             if action.hasPrefix("define+start lvprobe3") {
                 #expect(try config(d, "ovsp3")?.vlanMode == .trunk(allowed: VLANSet([VLANID(42)!, VLANID(48)!, VLANID(456)!]), native: VLANID(42), nativeMode: .tagged))
@@ -124,5 +127,35 @@ struct OVSVsctlTests {
         }
         let after = try d.configView()
         #expect(after == before, "config changed: \(before) → \(after)")
+    }
+
+    @Test func addBrMakesTheLocalPortNetdevUnlessTold() throws {
+        let world = NetnsWorld("ovslocal")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let d = try world.startDaemon(in: host)
+        try #require(d.cli("add-br", "br0").ok)
+        // Like ovs-vsctl add-br: an internal port br0 with a netdev the host (and libvirt) can use.
+        #expect(try config(d, "br0")?.type == .internal)
+        #expect(world.exec(host, "ip link show br0").ok)
+        try #require(world.exec(host, "ip addr add 10.77.0.1/24 dev br0 && ip link set br0 up").ok)
+        let vm = try world.tapVM(d, "br0", "lp1", address: "10.77.0.2/24")
+        #expect(world.ping(from: vm, "10.77.0.1"), "the host's address on the local port does not answer")
+        #expect(!world.ping(from: vm, "10.77.0.9", count: 1), "an address nobody holds answered")
+        let del = d.cli("del-port", "br0", "br0")
+        #expect(!del.ok && del.stderr.contains("local port"), "\(del)")
+        try #require(d.cli("add-br", "br1", "--no-local-port").ok)
+        #expect(try config(d, "br1") == nil)
+        #expect(!world.exec(host, "ip link show br1").ok)
+        // The compat command's add-br makes one too; del-br removes the netdev with the bridge.
+        try #require(ovs(d, ["add-br", "br2"]).ok)
+        #expect(world.exec(host, "ip link show br2").ok)
+        #expect(ovs(d, ["list-ports", "br2"]).stdout == "")
+        try #require(ovs(d, ["del-br", "br2"]).ok)
+        #expect(!world.exec(host, "ip link show br2").ok)
+        // A global option before the verb, as ovs-vsctl takes it: no change, no error.
+        let before = try d.configView()
+        #expect(d.cli("--may-exist", "add-br", "br0").ok)
+        #expect(try d.configView() == before)
     }
 }

@@ -76,7 +76,7 @@ struct ObservabilityMetricsTests {
         #expect(d.cli("add-br", "br0").ok)
         let vm1 = try world.tapVM(d, "br0", "vm1", address: "10.66.0.1/24", ["--max-macs", "3"])
         _ = try world.tapVM(d, "br0", "vm2", address: "10.66.0.2/24")
-        #expect(try d.configView().bridges[0].ports[0].maxMACs == 3)
+        #expect(try d.configView().bridges[0].ports.first { $0.name == "vm1" }?.maxMACs == 3)
 
         // events --follow prints new events as they happen, one JSON object per line.
         let follow = world.backgroundCLI(d, ["--format", "json", "events", "--follow"], name: "follow")
@@ -105,10 +105,10 @@ struct ObservabilityMetricsTests {
         usleep(200_000)
         let limited = try d.json(FDBShowResult.self, "fdb-show", "br0").entries.filter { $0.port == "vm1" }
         #expect(limited.count <= 2 && !limited.isEmpty, "\(limited)")
-        #expect(try d.configView().bridges[0].ports[0].maxMACs == 2)
+        #expect(try d.configView().bridges[0].ports.first { $0.name == "vm1" }?.maxMACs == 2)
         // --max-macs 0 removes the limit.
         #expect(d.cli("set-port", "br0", "vm1", "--max-macs", "0").ok)
-        #expect(try d.configView().bridges[0].ports[0].maxMACs == nil)
+        #expect(try d.configView().bridges[0].ports.first { $0.name == "vm1" }?.maxMACs == nil)
         #expect(world.sendFromMACs(vm1, "vm1", count: 5, tag: 0x20).ok)
         usleep(200_000)
         let unlimited = try d.json(FDBShowResult.self, "fdb-show", "br0").entries.filter { $0.port == "vm1" }

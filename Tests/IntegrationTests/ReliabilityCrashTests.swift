@@ -60,7 +60,7 @@ struct ReliabilityCrashTests {
         let freePorts = portNames.filter { s.bridge(holdingPort: $0) == nil }
         let r = rng.below(100)
         if (s.bridges.isEmpty || r < 10), let b = freeBridges.first.map({ _ in rng.pick(freeBridges) }) {
-            return Change(args: ["add-br", b]) { try $0.addingBridge(BridgeConfig(name: b)) }
+            return Change(args: ["add-br", b, "--no-local-port"]) { try $0.addingBridge(BridgeConfig(name: b)) }
         }
         if r < 16, s.bridges.count > 1 {
             let b = rng.pick(s.bridges).name

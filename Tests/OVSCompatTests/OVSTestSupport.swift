@@ -72,5 +72,5 @@ func run(_ db: inout OVSDatabase, _ args: [String]) throws(OVSError) -> (output:
 /// The port `name` as the committed state holds it.
 func port(_ db: OVSDatabase, _ name: String) -> PortConfig? {
     guard let row = db.ports[name] else { return nil }
-    return try? row.portConfig()
+    return try? row.portConfig(records: db.records)
 }

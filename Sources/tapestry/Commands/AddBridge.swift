@@ -2,7 +2,7 @@ import ArgumentParser
 import ControlProtocol
 import TapestryModel
 
-/// `tapestry add-br BRIDGE [--mode learning|hub] [--mac-aging S] [--mac-table-size N] [--may-exist]`.
+/// `tapestry add-br BRIDGE [--mode learning|hub] [--mac-aging S] [--mac-table-size N] [--may-exist] [--no-local-port]`.
 struct AddBridge: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add-br", abstract: "Create a bridge.")
 
@@ -24,6 +24,9 @@ struct AddBridge: ParsableCommand {
     @Flag(help: "Succeed without change if the bridge already exists.")
     var mayExist = false
 
+    @Flag(help: "Make no local port (by default the bridge gets an internal port named like it, as with ovs-vsctl add-br).")
+    var noLocalPort = false
+
     var context: CommandContext { CommandContext(verb: "add-br", object: bridge) }
 
     func makeParams() throws(CLIError) -> AddBridgeParams {
@@ -34,7 +37,7 @@ struct AddBridge: ParsableCommand {
             macAging: macAging ?? BridgeConfig.defaultMACAging,
             macTableSize: macTableSize ?? BridgeConfig.defaultMACTableSize)
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "bridge \(name): ") }
-        return AddBridgeParams(bridge: config, mayExist: mayExist)
+        return AddBridgeParams(bridge: config, mayExist: mayExist, localPort: !noLocalPort)
     }
 
     func validate() throws { _ = try makeParams() }

@@ -125,6 +125,8 @@ struct DaemonProbe {
                 out.append(.ok(area, "netdev", "\(name) present in \(whereText)"))
                 if link.up {
                     out.append(.ok(area, "up", "\(name) is up (operstate \(link.operstate))"))
+                } else if p.config.type == .internal && name == b.name {
+                    out.append(.ok(area, "up", "\(name) is down (a bridge's local port starts down: ip link set \(name) up to use it)"))
                 } else {
                     let ns = expected.map { "-n \($0) " } ?? ""
                     out.append(.warning(area, "up", "\(name) is down", fix: "ip \(ns)link set \(name) up (inside the VM for a tap it owns)"))

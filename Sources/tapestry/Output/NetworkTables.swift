@@ -9,7 +9,10 @@ enum NetworkTables {
         var t = TextTable([.left, .left, .left, .left])
         t.append(["Name", "State", "Autostart", "Persistent"])
         for n in networks { t.append([n.name, n.active ? "active" : "inactive", yesNo(n.autostart), yesNo(n.persistent)]) }
-        return t.lines()
+        // As virsh prints it: one space in, a dashed rule under the heading.
+        let lines = t.lines(indent: " ")
+        let rule = String(repeating: "-", count: (lines.map(\.count).max() ?? 0) + 1)
+        return [lines[0], rule] + lines.dropFirst()
     }
 
     static func info(_ n: NetworkInfo) -> [String] {

@@ -35,7 +35,7 @@ enum ShowTable {
     }
 
     /// The external ids of a port (libvirt's `attached-mac`, `vm-id` = the domain's UUID, …) and its
-    /// Open vSwitch QoS settings, which are kept but not enforced.
+    /// Open vSwitch QoS columns (enforced through the port's policy, shown with the port).
     private static func details(_ port: PortConfig) -> [String] {
         var out: [String] = []
         if let ids = port.externalIDs, !ids.isEmpty {
@@ -47,7 +47,7 @@ enum ShowTable {
             if ovs.ingressPolicingRate > 0 {
                 parts.append("ingress policing \(ovs.ingressPolicingRate) kbit/s burst \(ovs.ingressPolicingBurst) kbit")
             }
-            if !parts.isEmpty { out.append("  Port \(port.name) " + parts.joined(separator: ", ") + " (stored, not enforced)") }
+            if !parts.isEmpty { out.append("  Port \(port.name) " + parts.joined(separator: ", ") + " (OVS columns; the rates are the port's policy)") }
         }
         return out
     }
