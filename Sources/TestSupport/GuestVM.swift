@@ -11,8 +11,22 @@ public final class GuestVM: @unchecked Sendable {
         public var mac: String?
         /// More `-device virtio-net-pci` properties (e.g. `vectors=0` for vhost-user).
         public var deviceOptions: String
-        public init(netdev: String, mac: String? = nil, deviceOptions: String = "") {
-            self.netdev = netdev; self.mac = mac; self.deviceOptions = deviceOptions
+        /// A `-chardev` value (without its id) the netdev uses as `chardev=` (vhost-user).
+        public var chardev: String?
+        public init(netdev: String, mac: String? = nil, deviceOptions: String = "", chardev: String? = nil) {
+            self.netdev = netdev; self.mac = mac; self.deviceOptions = deviceOptions; self.chardev = chardev
+        }
+
+        /// A vhost-user NIC on `socket`: QEMU connects to it (a Tapestry `vhost-user` port), or with
+        /// `server` listens there and Tapestry connects (`vhost-user-client`). `queues` > 1 asks for
+        /// multi-queue (the guest uses as many pairs as it has CPUs). MSI-X off (`vectors=0`): QEMU 7.2
+        /// crashes starting a vhost-user NIC with it under TCG. The guest's RAM becomes shared memory.
+        public static func vhostUser(socket: String, mac: String? = nil, server: Bool = false, queues: Int = 1) -> NIC {
+            var netdev = "vhost-user"
+            var device = "vectors=0"
+            if queues > 1 { netdev += ",queues=\(queues)"; device += ",mq=on" }
+            return NIC(netdev: netdev, mac: mac, deviceOptions: device,
+                       chardev: "socket,path=\(socket)" + (server ? ",server=on,wait=off" : ""))
         }
     }
 
@@ -47,6 +61,9 @@ public final class GuestVM: @unchecked Sendable {
     public let qemuLog: String
     private var agentFD: Int32 = -1
 
+    /// The guest's RAM.
+    public static let memoryMiB = 256
+
     /// The QEMU command line (without the namespace and environment) for a guest named `name`
     /// with files under `directory`: what `start` runs; libvirt-free tests and tools may reuse it.
     public static func arguments(name: String, directory: String, nics: [NIC], network: Network, script: String?,
@@ -54,14 +71,23 @@ public final class GuestVM: @unchecked Sendable {
         let images = try TestGuest.images()
         var append = ["console=ttyS0", "quiet", "panic=1", network.parameter, "tapestry.agent=ttyS1"] + extraKernelParameters
         if let script { append.append(TestGuest.scriptParameter(script)) }
-        var args = [TestGuest.qemu, "-accel", "tcg", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
+        var args = [TestGuest.qemu, "-accel", "tcg", "-m", "\(memoryMiB)", "-nodefaults", "-display", "none", "-no-reboot",
                     "-name", name, "-kernel", images.kernel, "-initrd", images.initrd,
                     "-append", append.joined(separator: " "),
                     "-serial", "file:\(directory)/\(name)-console.log",
                     "-chardev", "socket,id=agent,path=\(directory)/\(name)-agent.sock,server=on,wait=off",
                     "-serial", "chardev:agent"]
+        // vhost-user: the back-end maps the guest's RAM, so it is a shared memfd.
+        if nics.contains(where: { $0.chardev != nil }) {
+            args += ["-machine", "pc,memory-backend=mem",
+                     "-object", "memory-backend-memfd,id=mem,size=\(memoryMiB)M,share=on"]
+        }
         for (i, nic) in nics.enumerated() {
-            args += ["-netdev", "\(nic.netdev),id=n\(i)"]
+            if let chardev = nic.chardev {
+                args += ["-chardev", "\(chardev),id=c\(i)", "-netdev", "\(nic.netdev),chardev=c\(i),id=n\(i)"]
+            } else {
+                args += ["-netdev", "\(nic.netdev),id=n\(i)"]
+            }
             var device = "virtio-net-pci,netdev=n\(i),romfile="
             if let mac = nic.mac { device += ",mac=\(mac)" }
             if !nic.deviceOptions.isEmpty { device += "," + nic.deviceOptions }
@@ -171,6 +197,13 @@ public final class GuestVM: @unchecked Sendable {
     public func stop() {
         closeAgent()
         ProcessControl.terminate(pid, grace: 5)
+    }
+
+    /// SIGKILL, as a crash: QEMU runs no downscript and closes nothing in order. Waits until it is gone.
+    public func kill9() {
+        closeAgent()
+        if isRunning { kill(pid, SIGKILL) }
+        _ = ProcessControl.waitGone(pid, seconds: 5)
     }
 
     /// The range of "@@ rc=N\n" at the end of `buffer`, if complete.
