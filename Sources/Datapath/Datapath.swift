@@ -40,7 +40,7 @@ public final class Datapath: Sendable {
             throw DatapathError("datapath threads must be 1-\(Datapath.maxThreads), not \(threads)")
         }
         var list: [DatapathWorker] = []
-        for i in 0..<threads { list.append(try DatapathWorker(index: i, spinMicros: spinMicros)) }
+        for i in 0..<threads { list.append(try DatapathWorker(index: i, threadCount: threads, spinMicros: spinMicros)) }
         workers = list
         for w in list {
             let thread = Thread { w.run() }
@@ -124,8 +124,8 @@ public final class Datapath: Sendable {
         }
     }
 
-    /// Thread 0 serves the guests' transmit queues: it re-reads their kick fds (call inside `quiesce`).
-    func rewatchVhost() { workers[0].rewatchVhost() }
+    /// Every thread serves the guests' transmit queues of its queue pairs: each re-reads their kick fds (call inside `quiesce`).
+    func rewatchVhost() { for w in workers { w.rewatchVhost() } }
 
     /// Stops the threads after their current batch.
     public func stop() {

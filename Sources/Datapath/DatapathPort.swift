@@ -2,8 +2,9 @@
 /// The daemon owns the backend's fds and closes them only after the datapath has dropped the port.
 public final class DatapathPort: Sendable {
 
-    /// Whether frames are written to a device (not a tunnel, patch or vhost-user port); egress policy applies to these.
-    var hasFD: Bool { !(backend is VXLANPortBackend || backend is PatchBackend || backend is VhostUserBackend) }
+    /// Whether egress policy (shaping, impairments) applies: a device or a guest's receive queue, whose send may
+    /// run when a held frame is due (not a tunnel, nor a patch port, whose frames only move inside a batch).
+    var takesEgressPolicy: Bool { !(backend is VXLANPortBackend || backend is PatchBackend) }
     public let name: String
     public let backend: any PortBackend
     public let counters: PortCounters

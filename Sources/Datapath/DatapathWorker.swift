@@ -40,6 +40,8 @@ final class DatapathWorker: @unchecked Sendable {
     static let maxPatchHops = 8
 
     let index: Int
+    /// How many datapath threads there are (queue pair k of a guest goes to thread k mod this).
+    let threadCount: Int
     let epfd: Int32
     let wakefd: Int32
     let running = Atomic<Bool>(true)
@@ -92,16 +94,25 @@ final class DatapathWorker: @unchecked Sendable {
     private var touched: [Int32] = []
     private let events: UnsafeMutablePointer<UInt64>
     private var lastExpire: Int64 = 0
-    /// Thread 0 only: the vhost-user ports, whose guest transmit queues this thread serves.
-    private var vhostPorts: [(backend: VhostUserBackend, source: Source)] = []
-    /// Thread 0 only: the watched kick eventfds of the guests' transmit queues (fd → `vhostPorts` index).
+    /// A vhost-user port whose guest transmit queues this thread serves: those of queue pairs k with
+    /// k mod threadCount == index (the queues as installed, valid until the next `rewatchVhost`).
+    struct VhostSource {
+        let backend: VhostUserBackend
+        let source: Source
+        let queues: VhostUserQueues
+        let transmit: [SplitVirtqueue]
+    }
+    /// The vhost-user ports with transmit queues served by this thread.
+    private var vhostPorts: [VhostSource] = []
+    /// The watched kick eventfds of this thread's guest transmit queues (fd → `vhostPorts` index).
     private var kickFD: [Int32: Int] = [:]
     /// A vhost-user transmit queue still had frames after its batch, or is polled (no kick fd):
     /// the loop does not sleep.
     private var vhostBusy = false
 
-    init(index: Int, spinMicros: UInt64) throws {
+    init(index: Int, threadCount: Int = 1, spinMicros: UInt64) throws {
         self.index = index
+        self.threadCount = max(threadCount, 1)
         self.spinMicros = spinMicros
         epfd = tp_epoll_create()
         wakefd = tp_eventfd_create()
@@ -141,7 +152,7 @@ final class DatapathWorker: @unchecked Sendable {
             let now = Int64(tp_monotonic_ms())
             gate.activity.lock()
             if !egress.isIdle { egress.releaseDue(now: Int64(tp_monotonic_us()) &* 1000) }
-            // vhost-user transmit queues (thread 0) are polled, not just served on kicks, while they
+            // vhost-user transmit queues are polled, not just served on kicks, while they
             // had frames left after a batch (their kicks are then off), while spinning, and after a quiet second.
             let polling = vhostBusy || (spinMicros > 0 && !vhostPorts.isEmpty) || n == 0
             vhostBusy = false
@@ -240,20 +251,21 @@ final class DatapathWorker: @unchecked Sendable {
         setCaptures(captures)
     }
 
-    /// Watches the sources `fds` and, on thread 0, the kick eventfds of every vhost-user transmit
-    /// queue; stops watching the rest.
+    /// Watches the sources `fds` and the kick eventfds of this thread's vhost-user transmit queues
+    /// (queue pair k → thread k mod threadCount); stops watching the rest.
     private func watch(_ fds: [Int32: Int]) {
-        var vhost: [(backend: VhostUserBackend, source: Source)] = []
+        var vhost: [VhostSource] = []
         var kicks: [Int32: Int] = [:]
-        if self.index == 0 {
-            for (g, p) in ports.enumerated() {
-                guard let v = p.backend as? VhostUserBackend else { continue }
-                for q in v.port.queues?.transmit ?? [] {
-                    if q.kickFD >= 0 { kicks[q.kickFD] = vhost.count } else { vhostBusy = true }
-                    q.enableKicks()
-                }
-                vhost.append((v, Source(source: v, ingress: g, routes: [:], lane: p.lane)))
+        for (g, p) in ports.enumerated() {
+            guard let v = p.backend as? VhostUserBackend, let qs = v.port.queues else { continue }
+            let mine = qs.transmit.filter { ($0.index / 2) % threadCount == self.index }
+            guard !mine.isEmpty else { continue }
+            for q in mine {
+                if q.kickFD >= 0 { kicks[q.kickFD] = vhost.count } else { vhostBusy = true }
+                q.enableKicks()
             }
+            vhost.append(VhostSource(backend: v, source: Source(source: v, ingress: g, routes: [:], lane: p.lane),
+                                     queues: qs, transmit: mine))
         }
         let old = Set(fdSource.keys).union(kickFD.keys)
         let new = Set(fds.keys).union(kicks.keys)
@@ -284,13 +296,13 @@ final class DatapathWorker: @unchecked Sendable {
         runLoopback(now: now)
     }
 
-    /// Takes up to a batch from each of the guest's transmit queues of vhost-user port `v` (copied
+    /// Takes up to a batch from each of this thread's transmit queues of vhost-user port `v` (copied
     /// out of guest memory: the guest cannot change them under the switch), switches it, returns the
     /// buffers to the guest, and keeps the loop awake while frames remain.
     private func receiveVhost(_ v: Int, now: Int64) {
-        let (backend, src) = vhostPorts[v]
-        guard let qs = backend.port.queues else { return }
-        for q in qs.transmit {
+        let entry = vhostPorts[v]
+        let backend = entry.backend, src = entry.source, qs = entry.queues
+        for q in entry.transmit {
             batch.reset(batch.bufferCount)
             var k = 0
             var taken = 0
@@ -410,11 +422,11 @@ final class DatapathWorker: @unchecked Sendable {
                     let target = Int(o.target)
                     // Ports with egress shaping or impairments (and frames held by an ingress plan) go
                     // through the thread's egress scheduler; the rest through the send queue.
-                    if let plan = ingressPlan, bridge.ports[target].hasFD {
+                    if let plan = ingressPlan, bridge.ports[target].takesEgressPolicy {
                         let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)
-                    } else if let policy = snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].hasFD {
+                    } else if let policy = snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].takesEgressPolicy {
                         let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)

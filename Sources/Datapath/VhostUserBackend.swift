@@ -3,13 +3,14 @@ import Foundation
 import SwitchCore
 
 /// A vhost-user port as a `PortBackend`: frames sent to it are copied into the guest's receive
-/// queue (`VhostUserPort.transmit`), frames the guest transmits are taken by datapath thread 0.
+/// queue of the sending thread (`VhostUserPort.transmit`), frames the guest transmits on queue pair k
+/// are taken by datapath thread k mod the thread count.
 ///
 /// Any thread may send to the guest, so `send` holds the port's lock (the receive queue and the
 /// port's scratch memory are shared) and publishes what it gave before it lets go: between batches
 /// nothing is left unpublished, so the queues can be replaced while the threads are stopped.
-/// The guest's transmit queues are not polled through `FrameSource` (`queueCount` is 0): thread 0
-/// watches their kick eventfds and serves them itself (see `DatapathWorker.receiveVhost`).
+/// The guest's transmit queues are not polled through `FrameSource` (`queueCount` is 0): each thread
+/// watches the kick eventfds of its queues and serves them itself (see `DatapathWorker.receiveVhost`).
 public final class VhostUserBackend: PortBackend, @unchecked Sendable {
     public let port: VhostUserPort
     /// Serializes sends into the guest's receive queues.
@@ -28,7 +29,8 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
             let s = frames[i]
             guard let vnet = s.vnet else { counters.dropped(.txError); continue }
             let frame = UnsafeRawBufferPointer(start: s.frame, count: Int(s.len))
-            port.transmit(vnet: UnsafeRawPointer(vnet), frame: frame, edit: EgressEdit(shim: s.edit, tci: s.tci), counters: counters)
+            port.transmit(vnet: UnsafeRawPointer(vnet), frame: frame, edit: EgressEdit(shim: s.edit, tci: s.tci),
+                          queue: context.queue, counters: counters)
         }
         port.flush()
     }

@@ -45,12 +45,14 @@ public final class VhostUserPort: @unchecked Sendable {
         if !qs.hostTSO { vnet.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self) }
     }
 
-    /// Gives one frame to the guest (first receive queue); counts it on `counters`.
-    func transmit(vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: EgressEdit, counters: CounterLane) {
-        guard let qs = queues, let q = qs.receive.first, let base = frame.baseAddress else {
+    /// Gives one frame to the guest on receive queue `queue` mod the guest's count (the sending
+    /// datapath thread's index: the threads spread over the guest's queues); counts it on `counters`.
+    func transmit(vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: EgressEdit, queue: Int, counters: CounterLane) {
+        guard let qs = queues, !qs.receive.isEmpty, let base = frame.baseAddress else {
             counters.dropped(.guestNotReady)
             return
         }
+        let q = qs.receive[queue % qs.receive.count]
         let flags = vnet.load(as: UInt8.self)
         let gsoType = vnet.load(fromByteOffset: 1, as: UInt8.self) & 0x7F
         let needsChecksum = flags & VirtioNetHeader.needsChecksum != 0

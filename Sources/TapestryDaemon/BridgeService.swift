@@ -31,7 +31,7 @@ final class BridgeService: @unchecked Sendable {
         store = ConfigStore(stateDirectory: stateDirectory)
         current = try store.load()
         reconciler = PortReconciler(datapath: datapath, owned: OwnedDevices(stateDirectory: stateDirectory), logger: logger,
-                                    runDirectory: runDirectory, socketGroup: socketGroup)
+                                    runDirectory: runDirectory, socketGroup: socketGroup, events: events)
         reconciler.removeLeftovers(keeping: current)
         let failures = reconciler.reconcile(to: current)
         log.info("reconciled \(current.bridges.count) bridge(s), \(current.bridges.reduce(0) { $0 + $1.ports.count }) port(s), \(failures.count) failed")

@@ -2,6 +2,7 @@ import Foundation
 import Prometheus
 import SwitchCore
 import TapestryModel
+import VhostUser
 
 /// The Prometheus exposition of `tapestryd --metrics`: one registry filled at each scrape from the
 /// live counters, rendered by swift-prometheus in the text format (version 0.0.4).
@@ -26,6 +27,9 @@ extension ObservabilityService {
         static let helperRestarts = ("tapestry_network_helper_restarts_total", "Restarts of the network's helper after it died.")
         static let generation = ("tapestry_config_generation", "The desired state's generation.")
         static let captures = ("tapestry_capture_sessions", "Live capture sessions.")
+        static let vhostConnected = ("tapestry_vhost_user_connected", "1 when the vhost-user port's peer (QEMU, DPDK) is connected.")
+        static let vhostQueues = ("tapestry_vhost_user_queues", "The guest's queues the datapath serves, by direction (receive: to the guest).")
+        static let vhostConnections = ("tapestry_vhost_user_connections_total", "Connections of the vhost-user port's peer since the port was made.")
     }
 
     /// The text a scrape of `/metrics` returns.
@@ -44,7 +48,16 @@ extension ObservabilityService {
                 for p in b.ports {
                     let labels = [("bridge", b.name), ("port", p.name)]
                     let realized = reconciler.ports[p.name]
-                    gauge(Metric.portUp, labels, realized.map { rp in (rp.bond.map { $0.controller.enabled.contains(true) } ?? (rp.link.isRunning || !p.type.hasNetdev)) ? 1 : 0 } ?? 0)
+                    if let vhost = realized?.vhost?.status {
+                        // A vhost-user port is up while its peer is connected (the guest's ring errors are drops by reason).
+                        gauge(Metric.portUp, labels, vhost.connected ? 1 : 0)
+                        gauge(Metric.vhostConnected, labels, vhost.connected ? 1 : 0)
+                        gauge(Metric.vhostQueues, labels + [("direction", "receive")], Double(vhost.receiveQueues))
+                        gauge(Metric.vhostQueues, labels + [("direction", "transmit")], Double(vhost.transmitQueues))
+                        counter(Metric.vhostConnections, labels, UInt64(vhost.connections))
+                    } else {
+                        gauge(Metric.portUp, labels, realized.map { rp in (rp.bond.map { $0.controller.enabled.contains(true) } ?? (rp.link.isRunning || !p.type.hasNetdev)) ? 1 : 0 } ?? 0)
+                    }
                     counter(Metric.linkChanges, labels, reconciler.linkChanges[p.name] ?? 0)
                     guard let c = reconciler.counters(of: p.name) else { continue }
                     counter(Metric.rxPackets, labels, c.rxPackets)

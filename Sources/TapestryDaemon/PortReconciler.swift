@@ -36,10 +36,12 @@ final class PortReconciler {
     /// Where vhost-user sockets go by default (`<run-dir>/vhost-user`), and their group.
     private let vhostDirectory: String
     private let socketGroup: gid_t?
+    /// Where vhost-user endpoints record their connections (the daemon's event log).
+    private let events: EventLog?
 
     init(datapath: Datapath, owned: OwnedDevices, logger: Logger, runDirectory: String = "/run/tapestry",
-         socketGroup: gid_t? = nil) {
-        self.datapath = datapath; self.owned = owned; self.log = logger
+         socketGroup: gid_t? = nil, events: EventLog? = nil) {
+        self.datapath = datapath; self.owned = owned; self.log = logger; self.events = events
         vhostDirectory = runDirectory + "/vhost-user"; self.socketGroup = socketGroup
     }
 
@@ -248,10 +250,12 @@ final class PortReconciler {
         let dp = datapath
         let name = p.name
         let log = self.log
+        let events = self.events
         let endpoint = try VhostUserEndpoint(
             path: path, mode: p.type == .vhostUser ? .server(group: socketGroup) : .client(retryMillis: 200),
             install: { body in dp.perform { access in port.queues = body(port.queues); access.rewatchVhost() } },
-            log: { message in log.info("\(name): \(message)") })
+            log: { message in log.info("\(name): \(message)") },
+            notify: { e in events?.record(e.kind, bridge: bridge, port: name, e.detail) })
         endpoint.start()
         log.info("\(p.name): vhost-user \(p.type == .vhostUser ? "listening on" : "connecting to") \(path) on \(bridge)")
         let link = LinkInfo(name: p.name, ifindex: 0, isUp: true, mtu: 0, mac: nil, alias: nil)

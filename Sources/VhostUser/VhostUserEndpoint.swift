@@ -25,11 +25,17 @@ public final class VhostUserEndpoint: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let statusBox = LockedBox(VhostUserStatus())
     private let log: @Sendable (String) -> Void
+    private let notify: @Sendable (VhostUserEvent) -> Void
+    /// The queues and error last notified (touched by the endpoint's thread only).
+    private var notifiedQueues = (receive: 0, transmit: 0)
+    private var notifiedError: String?
 
     /// Prepares the endpoint (a server binds its socket here, so errors show at once); `start` runs it.
+    /// `notify` hears of connections, their ends, the served queues and refused vrings (for `events`).
     public init(path: String, mode: Mode, install: @escaping VhostUserSession.Installer,
-                log: @escaping @Sendable (String) -> Void) throws(SystemError) {
-        self.path = path; self.mode = mode; self.log = log
+                log: @escaping @Sendable (String) -> Void,
+                notify: @escaping @Sendable (VhostUserEvent) -> Void = { _ in }) throws(SystemError) {
+        self.path = path; self.mode = mode; self.log = log; self.notify = notify
         session = VhostUserSession(install: install)
         let e = tp_eventfd_create()
         guard e >= 0 else { throw SystemError("create eventfd for \(path)", errno: -e) }
@@ -69,6 +75,7 @@ public final class VhostUserEndpoint: @unchecked Sendable {
             guard let fd = nextConnection() else { continue }
             statusBox.update { $0.connected = true; $0.connections += 1; $0.lastError = nil }
             log("vhost-user connection on \(path)")
+            notify(.connected(path: path))
             let why = serve(fd)
             close(fd)
             session.reset()
@@ -77,6 +84,9 @@ public final class VhostUserEndpoint: @unchecked Sendable {
                 if let why { s.lastError = why }
             }
             log("vhost-user connection on \(path) ended\(why.map { ": \($0)" } ?? "")")
+            notifiedQueues = (0, 0)
+            notifiedError = nil
+            notify(.disconnected(reason: why))
         }
     }
 
@@ -149,5 +159,11 @@ public final class VhostUserEndpoint: @unchecked Sendable {
             s.features = f; s.protocolFeatures = p; s.receiveQueues = q.receive; s.transmitQueues = q.transmit
             if let e { s.lastError = e }
         }
+        if q != notifiedQueues {
+            notifiedQueues = q
+            notify(.queues(receive: q.receive, transmit: q.transmit, features: f))
+        }
+        if let e, e != notifiedError { notify(.vringRefused(e)) }
+        notifiedError = e
     }
 }

@@ -17,14 +17,15 @@ struct TestPMD {
     /// (or `limit` seconds). Commands go to its command line through a fifo: no signals, and the pid is
     /// testpmd's own. The socket is a file, so testpmd runs in the caller's namespace; it sends nowhere
     /// but the socket.
-    static func start(_ world: NetnsWorld, socket: String, mode: String, server: Bool = false, limit: Int = 120,
+    static func start(_ world: NetnsWorld, socket: String, mode: String, server: Bool = false, queues: Int = 1, limit: Int = 120,
                       tag: String) -> TestPMD {
         let log = world.tempDirectory + "/testpmd-\(tag).log"
         let fifo = world.tempDirectory + "/testpmd-\(tag).cmd"
-        let vdev = "net_virtio_user0,path=\(socket)\(server ? ",server=1" : "")"
+        let vdev = "net_virtio_user0,path=\(socket)\(server ? ",server=1" : "")\(queues > 1 ? ",queues=\(queues)" : "")"
+        let queueArgs = queues > 1 ? "--rxq=\(queues) --txq=\(queues) " : ""
         let cmd = "mkfifo \(fifo) && { (exec sleep \(limit) >\(fifo)) & echo $!; "
             + "stdbuf -oL dpdk-testpmd --lcores '0@0,1@1' --no-pci --no-huge -m 256 --file-prefix \(world.prefix)-\(tag) "
-            + "--vdev '\(vdev)' -- -i --forward-mode=\(mode) --auto-start --nb-cores=1 --total-num-mbufs=16384 "
+            + "--vdev '\(vdev)' -- -i --forward-mode=\(mode) --auto-start --nb-cores=1 --total-num-mbufs=16384 \(queueArgs)"
             + "<\(fifo) >\(log) 2>&1 & echo $!; }"
         let pids = Shell.run(cmd).stdout.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         return TestPMD(log: log, pid: pids.count == 2 ? pids[1] : -1, fifo: fifo, holder: pids.first ?? -1)
@@ -87,6 +88,31 @@ struct TestPMD {
 }
 
 extension NetnsWorld.Daemon {
+    /// A vhost-user port's status as `show` reports it.
+    func vhostStatus(_ port: String) throws -> VhostUserPortStatus? {
+        try json(ShowResult.self, "show").bridges.flatMap(\.ports).first { $0.config.name == port }?.vhostUser
+    }
+
+    /// Waits until the port's peer is connected with at least `queues` receive and transmit queues served.
+    func waitVhostConnected(_ port: String, queues: Int = 1, seconds: Double = 10) throws -> VhostUserPortStatus? {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if let s = try vhostStatus(port), s.connected, s.transmitQueues >= queues, s.receiveQueues >= queues { return s }
+            usleep(100_000)
+        }
+        return try vhostStatus(port)
+    }
+
+    /// Waits until the port reports no connection.
+    func waitVhostDisconnected(_ port: String, seconds: Double = 10) throws -> VhostUserPortStatus? {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if let s = try vhostStatus(port), !s.connected { return s }
+            usleep(100_000)
+        }
+        return try vhostStatus(port)
+    }
+
     /// Waits until a port's rx and tx counters have not moved for `quiet` seconds (at most `limit`).
     func waitCountersSettle(_ bridge: String, _ port: String, quiet: Double = 1, limit: Double = 15) {
         var last: (UInt64, UInt64) = (.max, .max)
@@ -99,6 +125,20 @@ extension NetnsWorld.Daemon {
             usleep(200_000)
         }
     }
+}
+
+/// CPU time (clock ticks, user + system) of each thread of a process, by thread name.
+func threadTicks(_ pid: Int32) -> [String: Int] {
+    var out: [String: Int] = [:]
+    for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+        let name = String(stat[stat.index(after: open)..<close])
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else { continue }
+        out[name, default: 0] += user + system
+    }
+    return out
 }
 
 extension NetnsWorld {

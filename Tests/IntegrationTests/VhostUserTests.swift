@@ -13,7 +13,7 @@ struct VhostUserTests {
     func world(_ tag: String, vhost: [String]) throws -> (NetnsWorld, NetnsWorld.Daemon, String) {
         let world = NetnsWorld(tag)
         let host = world.namespace("host")
-        let d = try world.startDaemon(in: host)
+        let d = try world.startDaemon(in: host, arguments: ["--metrics", "127.0.0.1:9420"])
         guard d.cli("add-br", "br0").ok else { throw TestWorldError("add-br failed") }
         let add = d.cli(["add-port", "br0", "vh0"] + vhost)
         guard add.ok else { throw TestWorldError("add-port vh0 failed: \(add)") }
@@ -27,17 +27,13 @@ struct VhostUserTests {
         return (world, d, vm)
     }
 
-    func vhostStatus(_ d: NetnsWorld.Daemon, _ port: String) throws -> VhostUserPortStatus? {
-        try d.json(ShowResult.self, "show").bridges.flatMap(\.ports).first { $0.config.name == port }?.vhostUser
-    }
+    /// The daemon's namespace of a world made by `world(_:vhost:)`.
+    func host(_ world: NetnsWorld) -> String { "\(world.prefix)-host" }
+
+    func vhostStatus(_ d: NetnsWorld.Daemon, _ port: String) throws -> VhostUserPortStatus? { try d.vhostStatus(port) }
 
     func waitConnected(_ d: NetnsWorld.Daemon, _ port: String, seconds: Double = 10) throws -> VhostUserPortStatus? {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if let s = try vhostStatus(d, port), s.connected, s.transmitQueues > 0, s.receiveQueues > 0 { return s }
-            usleep(100_000)
-        }
-        return try vhostStatus(d, port)
+        try d.waitVhostConnected(port, seconds: seconds)
     }
 
     @Test func testpmdTxonlyReachesTheTapExactly() throws {
@@ -55,6 +51,13 @@ struct VhostUserTests {
         let connected = try waitConnected(d, "vh0")
         #expect(connected?.connected == true, "testpmd did not connect: \(String(describing: connected))")
         #expect(connected?.features.contains("version-1") == true)
+        let live = MetricsDaemon.samples(world.httpGet(host(world), "http://127.0.0.1:9420/metrics").body)
+        let labels = "{bridge=\"br0\",port=\"vh0\"}"
+        #expect(live["tapestry_vhost_user_connected" + labels] == 1, "\(live.filter { $0.key.contains("vhost") })")
+        #expect(live["tapestry_vhost_user_queues{bridge=\"br0\",direction=\"transmit\",port=\"vh0\"}"] == 1
+                    || live["tapestry_vhost_user_queues{bridge=\"br0\",port=\"vh0\",direction=\"transmit\"}"] == 1,
+                "\(live.filter { $0.key.contains("vhost") })")
+        #expect(live["tapestry_port_up" + labels] == 1)
         sleep(3)
         pmd.stopForwarding()
         d.waitCountersSettle("br0", "vh0")
@@ -67,8 +70,16 @@ struct VhostUserTests {
         #expect(vh.rxPackets == totals.tx, "testpmd sent \(totals.tx), vh0 received \(vh.rxPackets); drops \(vh.drops)")
         #expect(tap.txPackets == totals.tx, "t0 sent \(tap.txPackets) of \(totals.tx)")
         #expect(arrived == totals.tx, "the tap's netdev received \(arrived) of \(totals.tx)")
-        let after = try #require(try vhostStatus(d, "vh0"))
+        let after = try #require(try d.waitVhostDisconnected("vh0"))
         #expect(!after.connected && after.transmitQueues == 0, "still connected after testpmd quit: \(after)")
+        let gone = MetricsDaemon.samples(world.httpGet(host(world), "http://127.0.0.1:9420/metrics").body)
+        #expect(gone["tapestry_vhost_user_connected" + labels] == 0 && gone["tapestry_port_up" + labels] == 0
+                    && gone["tapestry_vhost_user_connections_total" + labels] == 1, "\(gone.filter { $0.key.contains("vh0") })")
+        // The connection's life in the event log, in order.
+        let kinds = d.cli("--format", "json", "events").stdout.split(separator: "\n").filter { $0.contains("\"port\":\"vh0\"") }
+            .compactMap { line in ["vhost-user-connected", "vhost-user-queues", "vhost-user-disconnected"].first { line.contains("\"kind\":\"\($0)\"") } }
+        #expect(kinds.first == "vhost-user-connected" && kinds.contains("vhost-user-queues") && kinds.last == "vhost-user-disconnected",
+                "\(kinds)")
     }
 
     @Test func tapFramesReachTestpmdRxonlyExactly() throws {
@@ -107,7 +118,8 @@ struct VhostUserTests {
         #expect(d.cli("add-port", "br0", "vc0", "--type", "vhost-user-client", "--socket-path", socket).ok)
         let first = try waitConnected(d, "vc0")
         #expect(first?.connected == true, "tapestryd did not connect to testpmd: \(String(describing: first)); \(d.log.suffix(1500))")
-        usleep(1_000_000)
+        // testpmd starts sending once it has set up (slow on a loaded machine): wait for traffic.
+        for _ in 0..<100 where world.netdevCounter(vm, "t0", "rx_packets") <= 100 { usleep(100_000) }
         #expect(world.netdevCounter(vm, "t0", "rx_packets") > 100, "no traffic before the kill")
 
         d.kill9()
@@ -126,5 +138,48 @@ struct VhostUserTests {
         let after = try #require(resumedAfter, "traffic did not resume within 10 s; log:\n\(d.log.suffix(3000))")
         #expect(after < 2.0, "traffic resumed only after \(after) s")
         #expect(pmd.isRunning, "testpmd had to be restarted")
+    }
+}
+
+/// Multi-queue: a guest's queue pairs are spread over the datapath threads.
+@Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"),
+       .enabled(if: TestPMD.isAvailable, "needs dpdk-testpmd (package dpdk-dev; Tools/install-deps installs it)"))
+struct VhostUserMultiQueueTests {
+    /// testpmd sends on two transmit queues into a daemon with two datapath threads: each thread
+    /// serves one (both spend CPU on it), and every frame reaches the tap exactly once.
+    @Test func twoQueuePairsAreServedByTwoThreads() throws {
+        let world = NetnsWorld("vhmq")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let d = try world.startDaemon(in: host, arguments: ["--datapath-threads", "2"])
+        try #require(d.cli("add-br", "br0").ok)
+        try #require(d.cli("add-port", "br0", "vh0", "--type", "vhost-user").ok)
+        let vm = world.namespace("vm")
+        try #require(world.exec(vm, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1").ok)
+        try #require(d.cli("add-port", "br0", "t0", "--type", "tap", "--netns", vm).ok)
+        try #require(world.exec(vm, "ip link set t0 up").ok)
+        let socket = try #require(try d.vhostStatus("vh0")).socketPath
+        let before = world.netdevCounter(vm, "t0", "rx_packets")
+        let ticks0 = threadTicks(d.pid)
+        let pmd = TestPMD.start(world, socket: socket, mode: "txonly", queues: 2, tag: "mq")
+        defer { pmd.kill9() }
+        let status = try d.waitVhostConnected("vh0", queues: 2)
+        try #require(status?.transmitQueues == 2 && status?.receiveQueues == 2, "\(String(describing: status)); \(pmd.logText.suffix(2000))")
+        #expect(status?.features.contains("mq") == true && status?.protocolFeatures.contains("mq") == true, "\(String(describing: status))")
+        sleep(3)
+        pmd.stopForwarding()
+        d.waitCountersSettle("br0", "vh0")
+        let ticks1 = threadTicks(d.pid)
+        let log = pmd.finish()
+        let totals = try #require(TestPMD.totals(log), "no totals in testpmd's log:\n\(log.suffix(3000))")
+        #expect(totals.tx > 1000, "testpmd sent only \(totals.tx) frames")
+        usleep(300_000)
+        let vh = try d.counters("br0", "vh0")
+        #expect(vh.rxPackets == totals.tx, "testpmd sent \(totals.tx), vh0 received \(vh.rxPackets); drops \(vh.drops)")
+        #expect(world.netdevCounter(vm, "t0", "rx_packets") - before == totals.tx)
+        let dp0 = (ticks1["tapestry-dp0"] ?? 0) - (ticks0["tapestry-dp0"] ?? 0)
+        let dp1 = (ticks1["tapestry-dp1"] ?? 0) - (ticks0["tapestry-dp1"] ?? 0)
+        print("two queue pairs: tapestry-dp0 \(dp0) ticks, tapestry-dp1 \(dp1) ticks, \(totals.tx) frames")
+        #expect(dp0 >= 20 && dp1 >= 20, "thread CPU: dp0 \(dp0), dp1 \(dp1) ticks (one thread served both queues?)")
     }
 }
