@@ -180,6 +180,8 @@ struct VhostUserMultiQueueTests {
         let dp0 = (ticks1["tapestry-dp0"] ?? 0) - (ticks0["tapestry-dp0"] ?? 0)
         let dp1 = (ticks1["tapestry-dp1"] ?? 0) - (ticks0["tapestry-dp1"] ?? 0)
         print("two queue pairs: tapestry-dp0 \(dp0) ticks, tapestry-dp1 \(dp1) ticks, \(totals.tx) frames")
-        #expect(dp0 >= 20 && dp1 >= 20, "thread CPU: dp0 \(dp0), dp1 \(dp1) ticks (one thread served both queues?)")
+        // Both threads worked, about evenly (with one thread serving both queues dp1 stays near 0).
+        #expect(max(dp0, dp1) >= 5 && min(dp0, dp1) * 4 >= max(dp0, dp1),
+                "thread CPU: dp0 \(dp0), dp1 \(dp1) ticks (one thread served both queues?)")
     }
 }

@@ -168,7 +168,7 @@ run_scenarios() {
     SC_TSV="$OUT/bench-scenarios.tsv"
     printf 'scenario\tmetric\tvalue\n' >"$SC_TSV"
     local s
-    for s in ${SCENARIOS:-vxlan macs control}; do
+    for s in ${SCENARIOS:-vxlan macs control vhost}; do
         tp_heading "Scenario: $s"
         CUR=""
         "scenario_$s" || tp_warn "scenario $s failed"
@@ -188,5 +188,12 @@ t, k = med.get(("vxlan_tapestry", "tcp1_gbps")), med.get(("vxlan_kernel", "tcp1_
 if t and k: print(f"  VXLAN TCP, Tapestry / kernel vxlan + bridge: {t / k:.2f}x")
 t, k = med.get(("vxlan_tapestry", "ping_p50_ms")), med.get(("vxlan_kernel", "ping_p50_ms"))
 if t and k: print(f"  VXLAN ping p50, Tapestry / kernel: {t / k:.2f}x")
+v = lambda s: med.get((f"vhost_{s}", "mpps_per_direction"))
+for name, a, b in [("Tapestry vhost-user (kick) / Open vSwitch-DPDK", "tapestry_kick", "ovs_dpdk"),
+                   ("Tapestry vhost-user (poll) / Open vSwitch-DPDK", "tapestry_poll", "ovs_dpdk"),
+                   ("Tapestry vhost-user (kick) / testpmd as a switch", "tapestry_kick", "testpmd_switch"),
+                   ("Tapestry vhost-user (poll) / kick", "tapestry_poll", "tapestry_kick"),
+                   ("Tapestry vhost-user (kick) / Tapestry tap", "tapestry_kick", "tapestry_tap")]:
+    if v(a) and v(b): print(f"  vhost loop Mpps per direction, {name}: {v(a) / v(b):.2f}x")
 PY
 }
