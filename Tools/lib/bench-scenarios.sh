@@ -168,7 +168,7 @@ run_scenarios() {
     SC_TSV="$OUT/bench-scenarios.tsv"
     printf 'scenario\tmetric\tvalue\n' >"$SC_TSV"
     local s
-    for s in ${SCENARIOS:-vxlan macs control vhost}; do
+    for s in ${SCENARIOS:-vxlan macs control}; do
         tp_heading "Scenario: $s"
         CUR=""
         "scenario_$s" || tp_warn "scenario $s failed"
