@@ -10,7 +10,7 @@ struct VhostUserGuestTests {
     /// A guest on a vhost-user port of a NAT network takes its lease from the network's dnsmasq and
     /// pings its gateway and the wan; killed with SIGKILL it leaves nothing mapped or open in
     /// tapestryd, and a new guest on the same socket is served again.
-    @Test(.disabled("open: passed 2 of 2 before the rebase onto 9162e16, failed 3 of 3 after (no lease once, the restarted guest's pings twice); not yet understood"))
+    @Test
     func guestOnNATNetworkGetsLeasePingsAndSurvivesKill9OfQEMU() throws {
         let lab = try NetworkLab("vhguest")
         defer { lab.close() }
@@ -56,7 +56,7 @@ struct VhostUserGuestTests {
     }
 
     /// After kill -9 of QEMU, a new guest on the same socket and MAC pings its gateway.
-    @Test(.disabled("open: since the rebase onto 9162e16 the restarted guest takes its lease but its pings to the gateway fail (2 of 2 runs; passed before); not yet understood"))
+    @Test
     func restartedGuestPingsItsGateway() throws {
         let lab = try NetworkLab("vhagain")
         defer { lab.close() }
