@@ -23,7 +23,7 @@ public enum ClusterMACPublisher {
             guard let b = part.bridges.first(where: { $0.name == s.bridge }) else { continue }
             let localPorts = Set(b.ports.filter { $0.type != .vxlan && $0.type != .patch }.map(\.name))
             for p in b.ports where localPorts.contains(p.name) {
-                guard let mac = p.mac, let vlan = segmentVLAN(of: p, segmentVLAN: s.vlan) else { continue }
+                guard let mac = p.mac, let vlan = p.segmentVLAN(s.vlan) else { continue }
                 out[ClusterMACKey(segment: s.name, vlan: vlan, mac: mac)] = record
             }
             for m in learned where m.bridge == b.name && localPorts.contains(m.port) && (s.vlan == nil || s.vlan == m.vlan) {
@@ -40,18 +40,6 @@ public enum ClusterMACPublisher {
         let put = wanted.filter { view.macs[$0.key] != $0.value }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let delete = view.macs.filter { $0.value.host == host && wanted[$0.key] == nil }.map(\.key).sorted()
         return (put, delete)
-    }
-
-    /// The VLAN a port's untagged frames belong to when they cross a segment; nil when they do not cross it.
-    static func segmentVLAN(of p: PortConfig, segmentVLAN: VLANID?) -> VLANID? {
-        let own: VLANID?
-        switch p.vlanMode {
-        case .access(let v): own = v
-        case .trunk(_, let native, _): own = native
-        }
-        guard let own else { return nil }
-        if let segmentVLAN { return own == segmentVLAN ? own : nil }
-        return own
     }
 }
 

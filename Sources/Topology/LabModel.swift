@@ -181,24 +181,12 @@ public struct LabModel: Sendable, Equatable {
                 for o in members where o != i {
                     guard let remote = hosts[o].underlay?.address, let ob = hosts[o].bridges.first(where: { $0.name == s.bridge }) else { continue }
                     for p in ob.ports where p.type == .tap {
-                        guard let mac = p.mac, let vlan = LabModel.segmentVLAN(of: p, segmentVLAN: s.vlan) else { continue }
+                        guard let mac = p.mac, let vlan = p.segmentVLAN(s.vlan) else { continue }
                         hosts[i].bridges[bi].staticMACs.append(StaticMAC(mac: mac, vlan: vlan, port: port, remote: remote))
                     }
                 }
             }
         }
-    }
-
-    /// The VLAN a tap port's frames are in when they cross a segment; nil when they do not cross it.
-    static func segmentVLAN(of p: PortConfig, segmentVLAN: VLANID?) -> VLANID? {
-        let own: VLANID?
-        switch p.vlanMode {
-        case .access(let v): own = v
-        case .trunk(_, let native, _): own = native
-        }
-        guard let own else { return nil }
-        if let segmentVLAN { return own == segmentVLAN ? own : nil }
-        return own
     }
 
     /// A stable locally administered MAC for a tap port on a stretched bridge with no MAC given.
