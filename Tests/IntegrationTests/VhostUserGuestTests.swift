@@ -77,6 +77,18 @@ struct VhostUserGuestTests {
         #expect(ping.ok, "\(ping)\nlog:\n\(d.log.suffix(2000))")
     }
 
+    /// The sha256 line the receiving side of a transfer writes to `path` in `guest` (up to 30 s for it).
+    static func receivedSum(_ guest: GuestVM, _ path: String) -> String {
+        var text = ""
+        let end = Date().addingTimeInterval(30)
+        while Date() < end {
+            text = guest.run("cat \(path) 2>/dev/null", timeout: 10).stdout
+            if text.count >= 64 { break }
+            sleep(1)
+        }
+        return text
+    }
+
     /// Two guests on vhost-user ports of one bridge ping each other, and 64 MiB sent from one to the
     /// other over TCP (busybox nc, the guests' offloads on) arrive with the sender's sha256.
     @Test func twoGuestsPingEachOtherAndCarry64MiBIntact() throws {
@@ -113,13 +125,7 @@ struct VhostUserGuestTests {
         let send = a.run("nc -w 10 10.78.0.2 5001 </tmp/blob", timeout: 300)
         let seconds = Date().timeIntervalSince(began)
         #expect(send.ok, "nc in ga: \(send)")
-        var received = ""
-        let end = Date().addingTimeInterval(30)
-        while Date() < end {
-            received = b.run("cat /tmp/rx.sum 2>/dev/null", timeout: 10).stdout
-            if received.count >= 64 { break }
-            sleep(1)
-        }
+        let received = Self.receivedSum(b, "/tmp/rx.sum")
         #expect(sent.count == 64 && received.hasPrefix(sent), "sent \(sent), received \(received)")
         print("vhost-user guest to guest: 64 MiB in \(String(format: "%.1f", seconds)) s "
               + "(\(String(format: "%.1f", 64 * 8 / max(seconds, 0.001))) Mbit/s under TCG)")
@@ -144,13 +150,7 @@ struct VhostUserGuestTests {
         let push = world.exec(vm, "timeout 300 bash -c 'cat \(blob) >/dev/tcp/10.78.0.1/5002'", timeout: 310)
         let tapSeconds = Date().timeIntervalSince(tapBegan)
         #expect(push.ok, "\(push)")
-        var tapReceived = ""
-        let tapEnd = Date().addingTimeInterval(30)
-        while Date() < tapEnd {
-            tapReceived = a.run("cat /tmp/rx2.sum 2>/dev/null", timeout: 10).stdout
-            if tapReceived.count >= 64 { break }
-            sleep(1)
-        }
+        let tapReceived = Self.receivedSum(a, "/tmp/rx2.sum")
         #expect(tapSum.count == 64 && tapReceived.hasPrefix(tapSum), "sent \(tapSum), received \(tapReceived)")
         let t0 = try d.counters("br0", "t0")
         print("tap to vhost-user guest: 64 MiB in \(String(format: "%.1f", tapSeconds)) s; t0 received \(t0.rxPackets) frames")
