@@ -42,9 +42,11 @@ public final class UnixStreamClient {
         let s: Int32
         do { s = try Syscall.run("socket", "for \(path)") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) } }
         catch { throw .io(call: "socket", errno: error.code) }
-        fd = s
         // The send timeout also bounds a connect to a full backlog.
-        setTimeout(SO_SNDTIMEO, timeout)
+        Self.setTimeout(s, SO_SNDTIMEO, timeout)
+        // `fd` is set only once connected: a class whose stored properties are all set runs its
+        // deinit (which closes `fd`) even when its init throws, so setting it earlier closed the
+        // socket twice on a refused connect — and the second close could hit another thread's new fd.
         do {
             try Syscall.run("connect", "to \(path)") {
                 withUnsafePointer(to: &address) {
@@ -60,6 +62,7 @@ public final class UnixStreamClient {
             default: throw .connectFailed(path: path, cause: "\(String(cString: strerror(error.code))) (errno \(error.code))")
             }
         }
+        fd = s
     }
 
     /// Adopts `fd`, a stream already connected (one end of a socketpair whose other end is
@@ -122,7 +125,9 @@ public final class UnixStreamClient {
     }
 
     /// Sets SO_SNDTIMEO or SO_RCVTIMEO to `remaining`, at least one millisecond (zero would mean "forever").
-    private func setTimeout(_ option: Int32, _ remaining: Duration) {
+    private func setTimeout(_ option: Int32, _ remaining: Duration) { Self.setTimeout(fd, option, remaining) }
+
+    private static func setTimeout(_ fd: Int32, _ option: Int32, _ remaining: Duration) {
         let c = remaining.components
         let micros = max(1000, c.seconds * 1_000_000 + c.attoseconds / 1_000_000_000_000)
         var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
