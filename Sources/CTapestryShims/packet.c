@@ -1,5 +1,6 @@
 #include "CTapestryShims.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -11,6 +12,10 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -83,13 +88,18 @@ int tp_packet_recv_batch(int fd, tp_rx_slot *slots, int n) {
 #ifndef PACKET_FANOUT_FLAG_UNIQUEID
 #define PACKET_FANOUT_FLAG_UNIQUEID 0x2000
 #endif
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
+#endif
 #ifndef PACKET_QDISC_BYPASS
 #define PACKET_QDISC_BYPASS 20
 #endif
 
 int tp_packet_join_fanout(int fd, int group) {
-    int arg = group < 0 ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16
-                        : (group & 0xffff) | (PACKET_FANOUT_HASH << 16);
+    // The group's hook replaces the socket's: PACKET_IGNORE_OUTGOING must be said again as a fanout flag,
+    // or every frame sent through the qdisc comes back to the group as received.
+    int flags = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+    int arg = group < 0 ? (flags | PACKET_FANOUT_FLAG_UNIQUEID) << 16 : (group & 0xffff) | (flags << 16);
     if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return -errno;
     if (group >= 0) return group & 0xffff;
     int got = 0;
@@ -101,6 +111,52 @@ int tp_packet_join_fanout(int fd, int group) {
 int tp_packet_bypass_qdisc(int fd) {
     int one = 1;
     return setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0 ? -errno : 0;
+}
+
+/// One ethtool request on netdev `name` through socket fd.
+static int ethtool_request(int fd, const char *name, void *data) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_data = (char *)data;
+    return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+int tp_netdev_has_tso(int fd, int ifindex) {
+    char name[IFNAMSIZ];
+    if (if_indextoname((unsigned)ifindex, name) == NULL) return -errno;
+    // The feature names (ETH_SS_FEATURES) say which bits are tx-tcp-segmentation and tx-tcp6-segmentation
+    // (the legacy ETHTOOL_GTSO answers "on" when any TSO bit is, e.g. a newer kernel's AccECN one).
+    struct { struct ethtool_sset_info info; uint32_t count; } sset;
+    memset(&sset, 0, sizeof sset);
+    sset.info.cmd = ETHTOOL_GSSET_INFO;
+    sset.info.sset_mask = 1ULL << ETH_SS_FEATURES;
+    int r = ethtool_request(fd, name, &sset);
+    if (r < 0) return r;
+    uint32_t n = sset.info.sset_mask ? sset.count : 0;
+    if (n == 0 || n > 4096) return -EOPNOTSUPP;
+    struct ethtool_gstrings *strings = calloc(1, sizeof *strings + (size_t)n * ETH_GSTRING_LEN);
+    uint32_t blocks = (n + 31) / 32;
+    struct ethtool_gfeatures *features = calloc(1, sizeof *features + blocks * sizeof(struct ethtool_get_features_block));
+    if (!strings || !features) { free(strings); free(features); return -ENOMEM; }
+    strings->cmd = ETHTOOL_GSTRINGS;
+    strings->string_set = ETH_SS_FEATURES;
+    strings->len = n;
+    features->cmd = ETHTOOL_GFEATURES;
+    features->size = blocks;
+    r = ethtool_request(fd, name, strings);
+    if (r == 0) r = ethtool_request(fd, name, features);
+    int found = 0, active = 1;
+    for (uint32_t i = 0; r == 0 && i < n && i < blocks * 32; i++) {
+        const char *s = (const char *)strings->data + (size_t)i * ETH_GSTRING_LEN;
+        if (strncmp(s, "tx-tcp-segmentation", ETH_GSTRING_LEN) != 0 && strncmp(s, "tx-tcp6-segmentation", ETH_GSTRING_LEN) != 0) continue;
+        found++;
+        if (!(features->features[i / 32].active & (1U << (i % 32)))) active = 0;
+    }
+    free(strings);
+    free(features);
+    if (r < 0) return r;
+    return found ? active : -EOPNOTSUPP;
 }
 
 /// Fills iov with `vnet header + frame` with the tag edit applied (no copy); returns the iovec count.

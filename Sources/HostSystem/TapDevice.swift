@@ -86,7 +86,11 @@ public enum SystemInterface {
         public var fd: Int32 { fds[0] }
     }
 
-    /// Opens `sockets` AF_PACKET sockets on `name` (PACKET_QDISC_BYPASS; a fanout group when more than one).
+    /// Opens `sockets` AF_PACKET sockets on `name` (a fanout group when more than one). They bypass the
+    /// qdisc (PACKET_QDISC_BYPASS) only when the netdev segments TCP itself: on the bypass path the
+    /// kernel drops a GSO frame it would have to segment in software (ENOBUFS), while the qdisc path
+    /// segments it — a veth with `ethtool -K … tx off` (as a userspace switch reading the other end
+    /// needs: it takes frames with unfinished checksums or oversized as they come) is one such netdev.
     public static func attach(name: String, sockets: Int = 1) throws -> Handle {
         let nl = try Netlink()
         guard var link = try nl.link(named: name) else {
@@ -102,7 +106,7 @@ public enum SystemInterface {
             for _ in 0..<max(sockets, 1) {
                 let fd = try shimCall("open packet socket on \(name)") { tp_packet_open(link.ifindex) }
                 fds.append(fd)
-                _ = tp_packet_bypass_qdisc(fd)
+                if tp_netdev_has_tso(fd, link.ifindex) != 0 { _ = tp_packet_bypass_qdisc(fd) }
                 if sockets > 1 {
                     let g = group
                     group = try shimCall("join packet fanout group on \(name)") { tp_packet_join_fanout(fd, g) }

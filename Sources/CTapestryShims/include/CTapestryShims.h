@@ -50,11 +50,15 @@ int tp_eventfd_drain(int fd);
 /// PACKET_IGNORE_OUTGOING; non-blocking, close-on-exec.
 int tp_packet_open(int ifindex);
 
-/// Joins fd (already bound) to a PACKET_FANOUT group spreading frames by flow hash (PACKET_FANOUT_HASH).
+/// Joins fd (already bound) to a PACKET_FANOUT group spreading frames by flow hash (PACKET_FANOUT_HASH),
+/// ignoring outgoing frames as the group's sockets do (PACKET_FANOUT_FLAG_IGNORE_OUTGOING).
 /// group < 0: asks the kernel for a fresh unique id. Returns the group id or -errno.
 int tp_packet_join_fanout(int fd, int group);
 /// PACKET_QDISC_BYPASS: sends go straight to the driver (no qdisc), as Open vSwitch's AF_PACKET does.
 int tp_packet_bypass_qdisc(int fd);
+/// Whether netdev `ifindex` segments TCP itself (`ethtool -k`'s tx-tcp-segmentation and tx-tcp6-segmentation
+/// both active), asked with SIOCETHTOOL (feature names, then ETHTOOL_GFEATURES) on socket fd: 1 yes, 0 no, -errno.
+int tp_netdev_has_tso(int fd, int ifindex);
 
 /// One receive slot for tp_packet_recv_batch.
 typedef struct {
