@@ -16,21 +16,28 @@ public enum ClusterConvergence {
             for s in view.segments(of: host) where s.bridge == bridges[i].name {
                 install(view.macs, of: s, on: &bridges[i], host: host, underlay: part?.underlay)
             }
-            bridges[i].staticMACs.sort { ($0.vlan, $0.mac) < ($1.vlan, $1.mac) }
+            bridges[i].staticMACs.sort { ($0.vlan.value, $0.mac.rawValue) < ($1.vlan.value, $1.mac.rawValue) }
         }
         var state = current
         state.bridges = current.bridges.filter { !managed.contains($0.name) && !nowManaged.contains($0.name) } + bridges
         return (state, nowManaged)
     }
 
+    /// One pass over the records, a dictionary for the entries (a segment's MACs number in the
+    /// thousands; a list search per record made convergence quadratic).
     private static func install(_ macs: [ClusterMACKey: ClusterMACRecord], of s: ClusterSegment, on bridge: inout BridgeConfig,
                                 host: String, underlay: IPv4Address?) {
         guard let tunnel = bridge.port(named: s.port), let remotes = tunnel.vxlan?.remotes else { return }
         let local = Set(bridge.ports.filter { $0.type != .vxlan }.compactMap(\.mac))
+        let remoteSet = Set(remotes)
+        var entries: [EntryKey: StaticMAC] = [:]
+        for e in bridge.staticMACs { entries[EntryKey(mac: e.mac, vlan: e.vlan)] = e }
         for (k, r) in macs where k.segment == s.name && r.host != host && r.vtep != underlay {
-            guard !local.contains(k.mac), remotes.contains(r.vtep), s.vlan == nil || s.vlan == k.vlan else { continue }
-            bridge.staticMACs.removeAll { $0.mac == k.mac && $0.vlan == k.vlan }
-            bridge.staticMACs.append(StaticMAC(mac: k.mac, vlan: k.vlan, port: s.port, remote: r.vtep))
+            guard !local.contains(k.mac), remoteSet.contains(r.vtep), s.vlan == nil || s.vlan == k.vlan else { continue }
+            entries[EntryKey(mac: k.mac, vlan: k.vlan)] = StaticMAC(mac: k.mac, vlan: k.vlan, port: s.port, remote: r.vtep)
         }
+        bridge.staticMACs = Array(entries.values)
     }
+
+    private struct EntryKey: Hashable { var mac: MACAddress; var vlan: VLANID }
 }

@@ -10,8 +10,8 @@ import TapestryModel
 /// macs/<segment>/<vlan>/<mac>       ClusterMACRecord (bound to the publishing host's lease)
 /// ```
 ///
-/// A host watches the whole `/tapestry/<cluster>/` prefix: the fabric is small, and MAC records
-/// of segments it does not carry are skipped when it converges.
+/// A host watches `fabric/` and `macs/<segment>/` of the segments it carries (`ClusterWatchPlan`);
+/// the CLI reads the whole prefix.
 public struct ClusterKeys: Sendable, Equatable {
     public let cluster: String
     public init(cluster: String) { self.cluster = cluster }
@@ -63,8 +63,11 @@ public struct ClusterKeys: Sendable, Equatable {
 /// Names of clusters, hosts and segments: letters, digits, `-`, `_`, `.`; 1-63 bytes.
 public enum ClusterNames {
     public static func isValid(_ name: String) -> Bool {
+        // Bytes, not Unicode properties: every key a host receives is parsed (thousands per second).
         !name.isEmpty && name.utf8.count <= 63 && name != "." && name != ".."
-            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "-_.".unicodeScalars.contains($0) }
+            && name.utf8.allSatisfy { b in
+                (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E
+            }
     }
 
     /// Throws a clear error naming `what` when `name` is not valid.

@@ -67,6 +67,19 @@ public struct ClusterView: Sendable, Equatable {
         }
     }
 
+    /// Replaces the MAC records of `segment` with `kvs` (a fresh read of `macs/<segment>/`).
+    public mutating func replaceMACs(segment: String, with kvs: [(key: String, value: [UInt8])]) {
+        dropMACs(segment: segment)
+        for kv in kvs { apply(key: kv.key, value: kv.value) }
+    }
+
+    /// Forgets the MAC records of `segment` (a host that no longer carries it stops watching them).
+    public mutating func dropMACs(segment: String) {
+        macs = macs.filter { $0.key.segment != segment }
+        let prefix = keys.macs(segment: segment)
+        problems = problems.filter { !$0.key.hasPrefix(prefix) }
+    }
+
     /// The fabric as stored (for plans and status).
     public var fabric: ClusterFabric {
         ClusterFabric(segments: segments, hosts: hostFabrics)

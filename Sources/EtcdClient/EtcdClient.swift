@@ -121,7 +121,9 @@ public final class EtcdClient: Sendable {
 
     static func decode<Answer: Decodable>(_ bytes: [UInt8], _ type: Answer.Type, path: String) throws -> Answer {
         // A streamed answer (keepalive) holds one `{"result": …}` line; an error may come inside too.
-        if let error = try? JSONDecoder().decode(ErrorOnly.self, from: Data(bytes)), let e = error.error {
+        // Keys and values are base64, so only a field can spell "error": without it, one parse suffices
+        // (watch lines of thousands of events are most of a host's decoding).
+        if EtcdClient.mentionsError(bytes), let error = try? JSONDecoder().decode(ErrorOnly.self, from: Data(bytes)), let e = error.error {
             throw EtcdError.server(code: e.code ?? 2, message: e.message ?? e.error ?? "unknown error")
         }
         do {
@@ -134,6 +136,16 @@ public final class EtcdClient: Sendable {
     }
 
     private struct ErrorOnly: Decodable { var error: ErrorAnswer? }
+
+    /// True when `bytes` hold `"error"` anywhere.
+    static func mentionsError(_ bytes: [UInt8]) -> Bool {
+        let needle = Array("\"error\"".utf8)
+        guard bytes.count >= needle.count else { return false }
+        for i in 0...(bytes.count - needle.count) where bytes[i] == 0x22 && bytes[i + 1] == needle[1] {
+            if bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
 
     static func errorAnswer(_ bytes: [UInt8], status: Int) -> EtcdError {
         if let e = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(bytes)) {

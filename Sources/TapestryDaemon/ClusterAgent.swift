@@ -6,7 +6,8 @@ import Logging
 import TapestryModel
 
 /// The daemon's part in a cluster: keeps a lease (short TTL, renewed), registers the host under
-/// it, reads and then watches `/tapestry/<cluster>/`, converges the bridges to the host's part of
+/// it, reads and then watches `fabric/` and the MACs of the segments it carries (one watch each,
+/// `ClusterWatchPlan`: a MAC change reaches only the hosts of its segment), converges the bridges to the host's part of
 /// the fabric through `BridgeService.commit` (so `config.json` keeps it for a restart without
 /// etcd), publishes the MACs learned on local ports and installs the others' as static entries.
 /// When etcd goes away the host keeps forwarding with what it last knew and tries again; when it
@@ -27,6 +28,8 @@ final class ClusterAgent: @unchecked Sendable {
     /// MAC records put recently whose echo may not have come back yet: not put again meanwhile.
     private var recentPuts: [ClusterMACKey: (ClusterMACRecord, Date)] = [:]
     private var task: Task<Void, Never>?
+    /// One MAC watch per carried segment, under `lock`; cancelled when the session ends.
+    private var segmentWatches: [String: Task<Void, Never>] = [:]
 
     init(settings: ClusterSettings, bridges: BridgeService, stateDirectory: String, logger: Logger) throws {
         self.settings = settings
@@ -64,10 +67,11 @@ final class ClusterAgent: @unchecked Sendable {
         var backoff = 0.2
         while !Task.isCancelled {
             do {
-                let revision = try await connect()
-                backoff = 0.2
-                // Changes seen by the watch wake the converger; many changes while it works make one more round.
+                // Changes seen by the watches wake the converger; many changes while it works make one more round.
                 let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+                defer { stopSegmentWatches() }
+                let revision = try await connect(wake: wake)
+                backoff = 0.2
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.keepAlive() }
                     group.addTask { try await self.watch(from: revision + 1, wake: wake) }
@@ -87,16 +91,22 @@ final class ClusterAgent: @unchecked Sendable {
         }
     }
 
-    /// Grants a lease, registers, reads the cluster and converges; returns the revision read.
-    private func connect() async throws -> Int64 {
+    /// Grants a lease, registers, reads the fabric and the MACs of the segments the host carries (at
+    /// one revision), converges, and starts the segments' MAC watches; returns the revision read.
+    private func connect(wake: AsyncStream<Void>.Continuation) async throws -> Int64 {
         let granted = try await client.grantLease(ttl: settings.leaseTTL)
         lock.withLock { lease = granted.id; recentPuts = [:] }
         try await register()
-        let (kvs, revision) = try await client.getPrefix(keys.root)
+        let (kvs, revision) = try await client.getPrefix(keys.fabricPrefix)
         var fresh = ClusterView(keys: keys, onlyHost: settings.host)
         for kv in kvs { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }
+        for segment in ClusterWatchPlan.segments(host: settings.host, view: fresh) {
+            let (macs, _) = try await client.getPrefix(keys.macs(segment: segment), revision: revision)
+            for kv in macs { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }
+        }
         for p in fresh.problems.values.sorted() { log.error("cluster: \(p)") }
         lock.withLock { view = fresh }
+        syncSegmentWatches(from: revision, wake: wake)
         log.info("cluster \(settings.cluster): host \(settings.host) registered (lease \(String(granted.id, radix: 16)), TTL \(granted.ttl) s), revision \(revision)")
         await converge()
         return revision
@@ -127,25 +137,84 @@ final class ClusterAgent: @unchecked Sendable {
         }
     }
 
+    /// Follows `fabric/`; a change of the segments the host carries starts or stops their MAC watches.
     private func watch(from revision: Int64, wake: AsyncStream<Void>.Continuation) async throws {
-        for try await update in client.watch(prefix: keys.root, startRevision: revision) {
-            switch update {
-            case .events(let events, _):
+        for try await update in client.watch(prefix: keys.fabricPrefix, startRevision: revision) {
+            guard take(update), case .events(_, let at) = update else { continue }
+            syncSegmentWatches(from: at, wake: wake)
+            wake.yield()
+        }
+    }
+
+    /// Applies a watch update to the view; true when it changed what the host converges to.
+    private func take(_ update: EtcdWatchUpdate) -> Bool {
+        switch update {
+        case .events(let events, _):
+            return lock.withLock {
                 var changed = false
-                lock.withLock {
-                    for e in events {
-                        let c = view.apply(key: e.kv.keyString, value: e.kind == .put ? e.kv.value : nil,
-                                           modRevision: e.kv.modRevision, lease: e.kv.lease)
-                        if let p = view.problems[e.kv.keyString] { log.error("cluster: \(p)") }
-                        if c == .fabric || c == .macs { changed = true }
-                    }
+                for e in events {
+                    let c = view.apply(key: e.kv.keyString, value: e.kind == .put ? e.kv.value : nil,
+                                       modRevision: e.kv.modRevision, lease: e.kv.lease)
+                    if let p = view.problems[e.kv.keyString] { log.error("cluster: \(p)") }
+                    if c == .fabric || c == .macs { changed = true }
                 }
-                if changed { wake.yield() }
-            case .disconnected(let why):
-                log.notice("cluster: watch lost (\(why)); resuming")
-            case .connected(let endpoint, _):
-                log.debug("cluster: watching from \(endpoint)")
+                return changed
             }
+        case .disconnected(let why):
+            log.notice("cluster: watch lost (\(why)); resuming")
+        case .connected(let endpoint, _):
+            log.debug("cluster: watching from \(endpoint)")
+        }
+        return false
+    }
+
+    /// Starts a MAC watch for each segment the host carries now (its records read at `revision`:
+    /// a segment just added reads them first) and stops those of segments it no longer carries.
+    private func syncSegmentWatches(from revision: Int64, wake: AsyncStream<Void>.Continuation) {
+        lock.withLock {
+            let wanted = ClusterWatchPlan.segments(host: settings.host, view: view)
+            for (segment, task) in segmentWatches where !wanted.contains(segment) {
+                task.cancel()
+                segmentWatches[segment] = nil
+                view.dropMACs(segment: segment)
+            }
+            for segment in wanted where segmentWatches[segment] == nil {
+                let known = view.macs.keys.contains { $0.segment == segment }
+                segmentWatches[segment] = Task { await self.followMACs(of: segment, from: revision, readFirst: !known, wake: wake) }
+            }
+        }
+    }
+
+    private func stopSegmentWatches() {
+        lock.withLock {
+            for task in segmentWatches.values { task.cancel() }
+            segmentWatches = [:]
+        }
+    }
+
+    /// Follows `macs/<segment>/` from `revision` + 1 (reading the segment's records at `revision`
+    /// first when asked); when the revision is gone (compacted) or a read fails, reads again.
+    private func followMACs(of segment: String, from revision: Int64, readFirst: Bool, wake: AsyncStream<Void>.Continuation) async {
+        let prefix = keys.macs(segment: segment)
+        var start = revision, read = readFirst, backoff = 0.2
+        while !Task.isCancelled {
+            do {
+                if read {
+                    let (kvs, at) = try await client.getPrefix(prefix)
+                    lock.withLock { view.replaceMACs(segment: segment, with: kvs.map { ($0.keyString, $0.value) }) }
+                    start = at
+                    wake.yield()
+                }
+                for try await update in client.watch(prefix: prefix, startRevision: start + 1) where take(update) {
+                    wake.yield()
+                }
+            } catch {
+                if Task.isCancelled { return }
+                log.notice("cluster: MAC watch of segment \(segment): \(error); reading it again")
+                try? await Task.sleep(nanoseconds: UInt64(backoff * 1e9))
+                backoff = min(backoff * 2, 2)
+            }
+            read = true
         }
     }
 
@@ -204,14 +273,25 @@ final class ClusterAgent: @unchecked Sendable {
             for (k, r) in fresh { recentPuts[k] = (r, now) }
             return (lease, fresh)
         }
-        for (k, r) in puts {
-            try await client.put(keys.mac(segment: k.segment, vlan: k.vlan, mac: k.mac), ClusterCodec.encode(r), lease: id)
+        // Puts in batches: one transaction per 128 records (etcd's limit), not one request per MAC.
+        for batch in ClusterTxnLimit.chunks(puts) {
+            let ops = batch.map { k, r in
+                EtcdOperation.put(key: keys.mac(segment: k.segment, vlan: k.vlan, mac: k.mac), value: ClusterCodec.encode(r), lease: id)
+            }
+            _ = try await client.txn(compare: [], success: ops)
         }
-        for k in diff.delete {
-            let key = keys.mac(segment: k.segment, vlan: k.vlan, mac: k.mac)
-            // Only ours: a MAC that moved to another host carries that host's lease now.
-            _ = try await client.txn(compare: [EtcdCompare(key: key, .equal, .lease(id))], success: [.delete(key: key)])
-            _ = lock.withLock { recentPuts.removeValue(forKey: k) }
+        // Deletes of ours only (a MAC that moved to another host carries that host's lease now): one
+        // transaction per batch, its conditions that every record is still ours; if one moved, key by key.
+        for batch in ClusterTxnLimit.chunks(diff.delete) {
+            let named = batch.map { ($0, keys.mac(segment: $0.segment, vlan: $0.vlan, mac: $0.mac)) }
+            let all = try await client.txn(compare: named.map { EtcdCompare(key: $0.1, .equal, .lease(id)) },
+                                           success: named.map { .delete(key: $0.1) })
+            if !all.succeeded {
+                for (_, key) in named {
+                    _ = try await client.txn(compare: [EtcdCompare(key: key, .equal, .lease(id))], success: [.delete(key: key)])
+                }
+            }
+            lock.withLock { for (k, _) in named { recentPuts.removeValue(forKey: k) } }
         }
     }
 }

@@ -4,17 +4,22 @@ import Foundation
 import TapestryModel
 
 // tapestry-clusterbench: simulated cluster hosts (the real EtcdClient, ClusterView and
-// ClusterConvergence, many per process, no taps) against a real etcd. Prints "metric value" lines:
-// registration, convergence after a `cluster apply` of every host, MAC propagation p50/p99 (a MAC
-// put by one host until every host has it in its converged state), etcd write and watch-event rates.
+// ClusterConvergence, many per process, no taps) against a real etcd, each watching what the
+// daemon watches (`ClusterWatchPlan`: `fabric/` and the MACs of its segments) and publishing as
+// the daemon does (batched transactions). Prints "metric value" lines: registration, convergence
+// after a `cluster apply` of every host, MAC propagation p50/p99 (a MAC put by one host until every
+// host of its segment has it in its converged state) when every host publishes its MACs at once
+// ("burst") and when single MACs are learned one after another ("trickle"), etcd write and
+// watch-event rates.
 //
-//   tapestry-clusterbench --cluster etcd://H:P,… [--hosts 200] [--macs 50] [--segment-size 20]
+//   tapestry-clusterbench --cluster etcd://H:P,… [--hosts 200] [--macs 50] [--segment-size 20] [--trickle 200]
 
 struct Options {
     var cluster = ""
     var hosts = 200
     var macs = 50
     var segmentSize = 20
+    var trickle = 200
 
     init(_ args: [String]) {
         var i = 0
@@ -25,6 +30,7 @@ struct Options {
             case "--hosts": hosts = Int(v) ?? hosts
             case "--macs": macs = Int(v) ?? macs
             case "--segment-size": segmentSize = Int(v) ?? segmentSize
+            case "--trickle": trickle = Int(v) ?? trickle
             default: FileHandle.standardError.write(Data("unknown argument \(args[i])\n".utf8)); exit(2)
             }
             i += 2
@@ -32,7 +38,8 @@ struct Options {
     }
 }
 
-/// One simulated host: its view of the cluster, kept current by its own watch, converged on every batch.
+/// One simulated host: its view of the cluster, kept current by its watches (`fabric/` and one
+/// per carried segment, as the daemon's), converged on every batch.
 actor SimHost {
     let name: String
     let keys: ClusterKeys
@@ -75,7 +82,42 @@ actor SimHost {
         return moved && view.hostFabrics[name] != nil
     }
 
+    /// MAC watches of the segments this host carries.
+    var segmentWatches: [String: Task<Void, Never>] = [:]
+
+    /// Starts a MAC watch for each segment the host carries (reading its records first), stops the others'.
+    func syncWatches(_ client: EtcdClient, wake: AsyncStream<Void>.Continuation) {
+        let wanted = ClusterWatchPlan.segments(host: name, view: view)
+        for (segment, task) in segmentWatches where !wanted.contains(segment) {
+            task.cancel(); segmentWatches[segment] = nil; view.dropMACs(segment: segment)
+        }
+        for segment in wanted where segmentWatches[segment] == nil {
+            let prefix = keys.macs(segment: segment)
+            let name = self.name
+            segmentWatches[segment] = Task {
+                do {
+                    let (kvs, at) = try await client.getPrefix(prefix)
+                    await self.replace(segment, kvs)
+                    wake.yield()
+                    for try await u in client.watch(prefix: prefix, startRevision: at + 1) {
+                        if case .events(let batch, _) = u, await self.apply(batch) { wake.yield() }
+                    }
+                } catch { FileHandle.standardError.write(Data("MAC watch of \(name)/\(segment): \(error)\n".utf8)) }
+            }
+        }
+    }
+
+    func replace(_ segment: String, _ kvs: [EtcdKeyValue]) {
+        view.replaceMACs(segment: segment, with: kvs.map { ($0.keyString, $0.value) })
+        for kv in kvs { if case .mac(_, _, let mac) = keys.parse(kv.keyString) { pending.append(mac) } }
+        dirty = true
+    }
+
+    func stopWatches() { for t in segmentWatches.values { t.cancel() }; segmentWatches = [:] }
+
     func arrivals() -> [MACAddress: Date] { macArrivals }
+    /// Those of `macs` that have not arrived yet.
+    func missing(_ macs: Set<MACAddress>) -> Set<MACAddress> { macs.filter { macArrivals[$0] == nil } }
     func eventCount() -> Int { events }
 }
 
@@ -93,7 +135,7 @@ func run(_ o: Options) async throws {
     let client = try EtcdClient(config)
     let keys = ClusterKeys(cluster: "bench\(getpid())")
     let names = (1...o.hosts).map { "h\($0)" }
-    func underlay(_ i: Int) -> IPv4Address { IPv4Address(value: 0x0A64_0000 + UInt32(i)) }   // 10.100.x.y
+    @Sendable func underlay(_ i: Int) -> IPv4Address { IPv4Address(value: 0x0A64_0000 + UInt32(i)) }   // 10.100.x.y
 
     // Register every host under its own lease.
     var t0 = Date()
@@ -110,7 +152,7 @@ func run(_ o: Options) async throws {
     }
     emit("register_\(o.hosts)_hosts_ms \(ms(Date().timeIntervalSince(t0)))")
 
-    // Every host watches the cluster prefix from now.
+    // Every host watches what the daemon watches, from now.
     let start = try await client.getPrefix(keys.root).revision
     let sims = names.map { SimHost(name: $0, keys: keys) }
     let converged = ConvergeClock(count: o.hosts)
@@ -119,8 +161,11 @@ func run(_ o: Options) async throws {
         let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         watchers.append(Task {
             do {
-                for try await u in client.watch(prefix: keys.root, startRevision: start + 1) {
-                    if case .events(let batch, _) = u, await s.apply(batch) { wake.yield() }
+                for try await u in client.watch(prefix: keys.fabricPrefix, startRevision: start + 1) {
+                    if case .events(let batch, _) = u, await s.apply(batch) {
+                        await s.syncWatches(client, wake: wake)
+                        wake.yield()
+                    }
                 }
             } catch { FileHandle.standardError.write(Data("watch of \(s.name): \(error)\n".utf8)) }
         })
@@ -152,55 +197,94 @@ func run(_ o: Options) async throws {
     emit("apply_\(o.hosts)_hosts_txn_ms \(ms(applied.timeIntervalSince(t0)))")
     emit("converge_all_\(o.hosts)_hosts_ms \(all.map { ms($0.timeIntervalSince(t0)) } ?? "timeout")")
 
-    // MAC publishing: every host puts `macs` MACs of its segment under its lease.
-    var putAt: [MACAddress: Date] = [:]
+    // Give the MAC watches a moment to start (each reads its segment first).
+    try await Task.sleep(nanoseconds: 1_000_000_000)
+    let segmentSize = o.segmentSize
+    @Sendable func segmentOf(_ i: Int) -> String { "s\(i / segmentSize)" }
+    let leaseOf = leases
+    let membersOf = { (i: Int) in (0..<o.hosts).filter { $0 / o.segmentSize == i / o.segmentSize }.count }
+    func macOf(_ i: Int, _ m: Int) -> MACAddress { MACAddress(rawValue: 0x0200_0000_0000 | UInt64(i) << 20 | UInt64(m)) }
+    /// Publishes MACs as the daemon does: one transaction per 128 records, under the host's lease.
+    @Sendable func publish(_ i: Int, _ macs: [MACAddress]) async throws {
+        let h = names[i]
+        for batch in ClusterTxnLimit.chunks(macs) {
+            let ops = batch.map { mac in
+                EtcdOperation.put(key: keys.mac(segment: segmentOf(i), vlan: VLANID(1)!, mac: mac),
+                                  value: ClusterCodec.encode(ClusterMACRecord(host: h, vtep: underlay(i + 1))), lease: leaseOf[h] ?? 0)
+            }
+            _ = try await client.txn(compare: [], success: ops)
+        }
+    }
+    /// Waits until every MAC of `sent` is at every host of its segment (or `seconds`); propagation times and how many are missing.
+    func propagation(_ sent: [MACAddress: (Int, Date)], seconds: Double) async throws -> (times: [Double], missing: Int, done: Double, at: Date) {
+        let began = sent.values.map(\.1).min() ?? Date()
+        let deadline = Date().addingTimeInterval(seconds)
+        // Polled cheaply (counts only: the bench shares the CPU with the hosts it measures).
+        var wanted = Array(repeating: Set<MACAddress>(), count: sims.count)
+        for (mac, (i, _)) in sent { for h in sims.indices where h / o.segmentSize == i / o.segmentSize { wanted[h].insert(mac) } }
+        repeat {
+            var complete = true
+            for h in sims.indices where !wanted[h].isEmpty {
+                wanted[h] = await sims[h].missing(wanted[h])
+                if !wanted[h].isEmpty { complete = false; break }
+            }
+            if complete { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        } while Date() < deadline
+        let arrivals = await sims.asyncMap { await $0.arrivals() }
+        let at = Date()
+        var times: [Double] = [], missing = 0
+        for (mac, (i, t)) in sent {
+            let got = arrivals.indices.filter { $0 / o.segmentSize == i / o.segmentSize }.compactMap { arrivals[$0][mac] }
+            if got.count < membersOf(i) { missing += 1; continue }
+            times.append((got.max() ?? t).timeIntervalSince(t))
+        }
+        return (times, missing, (arrivals.flatMap(\.values).max() ?? at).timeIntervalSince(began), at)
+    }
+
+    // Burst: every host publishes its `macs` MACs at once (a host coming up with its VMs, all hosts together).
     let eventsBefore = await sims.asyncMap { await $0.eventCount() }.reduce(0, +)
     t0 = Date()
-    try await withThrowingTaskGroup(of: [(MACAddress, Date)].self) { g in
-        for (i, h) in names.enumerated() {
-            let seg = "s\(i / o.segmentSize)"
-            let lease = leases[h]!
-            let count = o.macs
+    var burst: [MACAddress: (Int, Date)] = [:]
+    try await withThrowingTaskGroup(of: [(MACAddress, Int, Date)].self) { g in
+        for i in names.indices {
             g.addTask {
-                var sentAt: [(MACAddress, Date)] = []
-                for m in 0..<count {
-                    let mac = MACAddress(rawValue: 0x0200_0000_0000 | UInt64(i) << 16 | UInt64(m))
-                    let key = keys.mac(segment: seg, vlan: VLANID(1)!, mac: mac)
-                    let sent = Date()
-                    try await client.put(key, ClusterCodec.encode(ClusterMACRecord(host: h, vtep: underlay(i + 1))), lease: lease)
-                    sentAt.append((mac, sent))
-                }
-                return sentAt
+                let macs = (0..<o.macs).map { macOf(i, $0) }
+                let sent = Date()
+                try await publish(i, macs)
+                return macs.map { ($0, i, sent) }
             }
         }
-        for try await list in g { for (m, t) in list { putAt[m] = t } }
+        for try await list in g { for (m, i, t) in list { burst[m] = (i, t) } }
     }
     let written = Date().timeIntervalSince(t0)
     let total = o.hosts * o.macs
-    emit("mac_writes_per_s \(String(format: "%.0f", Double(total) / written))")
-    // Wait until every host has every MAC (or 30 s).
-    let deadline = Date().addingTimeInterval(30)
-    var arrivals: [[MACAddress: Date]] = []
-    while Date() < deadline {
-        arrivals = await sims.asyncMap { await $0.arrivals() }
-        if arrivals.allSatisfy({ $0.count >= total }) { break }
-        try await Task.sleep(nanoseconds: 100_000_000)
-    }
-    let done = Date().timeIntervalSince(t0)
+    emit("mac_burst_writes_per_s \(String(format: "%.0f", Double(total) / written))")
+    let b = try await propagation(burst, seconds: 30)
     let eventsAfter = await sims.asyncMap { await $0.eventCount() }.reduce(0, +)
-    emit("watch_events_per_s \(String(format: "%.0f", Double(eventsAfter - eventsBefore) / done))")
-    var propagation: [Double] = []
-    var missing = 0
-    for (mac, sent) in putAt {
-        let times = arrivals.compactMap { $0[mac] }
-        if times.count < o.hosts { missing += 1; continue }
-        propagation.append(times.max()!.timeIntervalSince(sent))
-    }
-    emit("mac_propagation_p50_ms \(ms(percentile(propagation, 0.5)))")
-    emit("mac_propagation_p99_ms \(ms(percentile(propagation, 0.99)))")
-    emit("macs_missing_somewhere \(missing)")
-    emit("all_macs_everywhere_ms \(ms(done))")
+    emit("watch_events_per_s \(String(format: "%.0f", Double(eventsAfter - eventsBefore) / b.at.timeIntervalSince(t0)))")
+    emit("mac_burst_propagation_p50_ms \(ms(percentile(b.times, 0.5)))")
+    emit("mac_burst_propagation_p99_ms \(ms(percentile(b.times, 0.99)))")
+    emit("mac_burst_missing_somewhere \(b.missing)")
+    emit("mac_burst_all_everywhere_ms \(ms(b.done))")
 
+    // Trickle: single MACs learned one after another on random hosts, 20 ms apart (a cluster at work).
+    var trickle: [MACAddress: (Int, Date)] = [:]
+    for n in 0..<o.trickle {
+        let i = Int.random(in: 0..<o.hosts)
+        let mac = macOf(i, 0x80000 + n)
+        trickle[mac] = (i, Date())
+        try await publish(i, [mac])
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+    if o.trickle > 0 {
+        let tr = try await propagation(trickle, seconds: 30)
+        emit("mac_trickle_propagation_p50_ms \(ms(percentile(tr.times, 0.5)))")
+        emit("mac_trickle_propagation_p99_ms \(ms(percentile(tr.times, 0.99)))")
+        emit("mac_trickle_missing_somewhere \(tr.missing)")
+    }
+
+    for s in sims { await s.stopWatches() }
     for w in watchers { w.cancel() }
     try? await client.deletePrefix(keys.root)
     for l in leases.values { try? await client.revokeLease(l) }
