@@ -5,6 +5,7 @@ import TapestryModel
 /// ```
 /// hosts/<host>                      ClusterHostRecord (bound to the host's lease: gone when it dies)
 /// fabric/meta                       ClusterFabricMeta (written by every `cluster apply`)
+/// fabric/lock                       held by an apply too large for one transaction (bound to its lease)
 /// fabric/segments/<segment>         ClusterSegment
 /// fabric/hosts/<host>               HostFabric (the host's bridges with their ports and tunnel ports)
 /// macs/<segment>/<vlan>/<mac>       ClusterMACRecord (bound to the publishing host's lease)
@@ -20,6 +21,7 @@ public struct ClusterKeys: Sendable, Equatable {
     public var hostsPrefix: String { root + "hosts/" }
     public var fabricPrefix: String { root + "fabric/" }
     public var fabricMeta: String { fabricPrefix + "meta" }
+    public var fabricLock: String { fabricPrefix + "lock" }
     public var segmentsPrefix: String { fabricPrefix + "segments/" }
     public var hostFabricPrefix: String { fabricPrefix + "hosts/" }
     public var macsPrefix: String { root + "macs/" }
@@ -36,6 +38,7 @@ public struct ClusterKeys: Sendable, Equatable {
     public enum Parsed: Sendable, Equatable {
         case host(String)
         case fabricMeta
+        case fabricLock
         case segment(String)
         case hostFabric(String)
         case mac(segment: String, vlan: VLANID, mac: MACAddress)
@@ -49,6 +52,7 @@ public struct ClusterKeys: Sendable, Equatable {
         switch (parts.first, parts.count) {
         case ("hosts", 2) where ClusterNames.isValid(parts[1]): return .host(parts[1])
         case ("fabric", 2) where parts[1] == "meta": return .fabricMeta
+        case ("fabric", 2) where parts[1] == "lock": return .fabricLock
         case ("fabric", 3) where parts[1] == "segments" && ClusterNames.isValid(parts[2]): return .segment(parts[2])
         case ("fabric", 3) where parts[1] == "hosts" && ClusterNames.isValid(parts[2]): return .hostFabric(parts[2])
         case ("macs", 4):

@@ -12,6 +12,9 @@ public struct ClusterView: Sendable, Equatable {
     public var segments: [String: ClusterSegment] = [:]
     public var hostFabrics: [String: HostFabric] = [:]
     public var macs: [ClusterMACKey: ClusterMACRecord] = [:]
+    /// While an apply holds `fabric/lock` (one too large for one transaction), the segment and
+    /// host-part changes it writes wait here, in order, and take effect together when it ends.
+    public private(set) var held: [HeldChange]?
     /// Problems with records, by key (the latest for each key).
     public var problems: [String: String] = [:]
     /// When set, only this host's part of the fabric is decoded (a host needs no other part: at
@@ -33,6 +36,18 @@ public struct ClusterView: Sendable, Equatable {
                 hosts[h] = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterHostRecord.self, v, key: key) }
                 hostLeases[h] = value == nil ? nil : lease
                 return .hosts
+            case .fabricLock:
+                if value != nil {
+                    if held == nil { held = [] }
+                    return .none
+                }
+                let waiting = held ?? []
+                held = nil
+                for w in waiting { apply(key: w.key, value: w.value, modRevision: w.modRevision) }
+                return .fabric
+            case .segment where held != nil, .hostFabric where held != nil:
+                held?.append(HeldChange(key: key, value: value, modRevision: modRevision))
+                return .none
             case .fabricMeta:
                 meta = try value.map { v throws(ClusterError) in try ClusterCodec.decode(ClusterFabricMeta.self, v, key: key) }
                 fabricRevision = value == nil ? 0 : modRevision
@@ -89,6 +104,13 @@ public struct ClusterView: Sendable, Equatable {
     public func segments(of host: String) -> [ClusterSegment] {
         segments.values.filter { $0.hosts.contains(host) }.sorted { $0.name < $1.name }
     }
+}
+
+/// A change of the fabric written while an apply held the lock.
+public struct HeldChange: Sendable, Equatable {
+    public var key: String
+    public var value: [UInt8]?
+    public var modRevision: Int64
 }
 
 /// Checks a host's part as read from etcd before it goes near the reconciler.

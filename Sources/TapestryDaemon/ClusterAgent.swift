@@ -99,7 +99,9 @@ final class ClusterAgent: @unchecked Sendable {
         try await register()
         let (kvs, revision) = try await client.getPrefix(keys.fabricPrefix)
         var fresh = ClusterView(keys: keys, onlyHost: settings.host)
-        for kv in kvs { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }
+        // An apply's lock first: what it has written so far is held back, as the watch would.
+        let lockFirst = kvs.filter { $0.keyString == keys.fabricLock } + kvs.filter { $0.keyString != keys.fabricLock }
+        for kv in lockFirst { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }
         for segment in ClusterWatchPlan.segments(host: settings.host, view: fresh) {
             let (macs, _) = try await client.getPrefix(keys.macs(segment: segment), revision: revision)
             for kv in macs { fresh.apply(key: kv.keyString, value: kv.value, modRevision: kv.modRevision, lease: kv.lease) }

@@ -190,11 +190,16 @@ func run(_ o: Options) async throws {
     try fabric.validate()
     let kvs = fabric.keyValues(keys, meta: ClusterFabricMeta(source: "bench", hosts: names, segments: fabric.segments.keys.sorted()))
     t0 = Date()
-    let txn = try await client.txn(compare: [.absent(keys.fabricMeta)], success: kvs.map { .put(key: $0.key, value: $0.value, lease: 0) })
+    // As `tapestry cluster apply` writes it: more than one transaction holds (etcd's default 128
+    // operations), so under the fabric lock, meta last.
+    let ordered = kvs.filter { $0.key != keys.fabricMeta } + kvs.filter { $0.key == keys.fabricMeta }
+    let batches = ClusterTxnLimit.chunks(ordered, size: ClusterTxnLimit.maxOps - 1).map { $0.map { EtcdOperation.put(key: $0.key, value: $0.value, lease: 0) } }
+    let txn = try await client.lockedWrite(lock: keys.fabricLock, guards: [.absent(keys.fabricMeta)], batches: batches,
+                                           undo: batches.map { $0.map { op in if case .put(let k, _, _) = op { return .delete(key: k) }; return op } })
     let applied = Date()
-    guard txn.succeeded else { throw ClusterError("apply did not succeed") }
+    guard case .written = txn else { throw ClusterError("apply did not succeed") }
     let all = await converged.wait(seconds: 30)
-    emit("apply_\(o.hosts)_hosts_txn_ms \(ms(applied.timeIntervalSince(t0)))")
+    emit("apply_\(o.hosts)_hosts_\(batches.count)_txns_ms \(ms(applied.timeIntervalSince(t0)))")
     emit("converge_all_\(o.hosts)_hosts_ms \(all.map { ms($0.timeIntervalSince(t0)) } ?? "timeout")")
 
     // Give the MAC watches a moment to start (each reads its segment first).

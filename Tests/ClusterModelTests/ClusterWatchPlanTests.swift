@@ -91,4 +91,25 @@ struct ClusterWatchPlanTests {
         #expect(br0.staticMACs.map(\.mac) == br0.staticMACs.map(\.mac).sorted())
         #expect(br0.staticMACs.allSatisfy { $0.remote == IPv4Address("10.0.0.12")! })
     }
+
+    /// An apply too large for one transaction holds `fabric/lock`: what it writes meanwhile takes
+    /// effect in the view when the lock goes, all at once.
+    @Test func changesUnderTheApplyLockWaitForItsEnd() throws {
+        var v = try Self.twoSegments()
+        let k = Self.keys
+        #expect(k.parse(k.fabricLock) == .fabricLock)
+        let red = try #require(v.segments["red"])
+        var moved = red
+        moved.hosts = ["h3"]
+        #expect(v.apply(key: k.fabricLock, value: Array("1234".utf8), modRevision: 20, lease: 5) == .none)
+        #expect(v.apply(key: k.segment("red"), value: ClusterCodec.encode(moved), modRevision: 21) == .none)
+        #expect(v.apply(key: k.hostFabric("h1"), value: nil, modRevision: 21) == .none)
+        #expect(v.segments["red"] == red)
+        #expect(v.hostFabrics["h1"] != nil)
+        #expect(v.problems.isEmpty)
+        #expect(v.apply(key: k.fabricLock, value: nil, modRevision: 22) == .fabric)
+        #expect(v.segments["red"] == moved)
+        #expect(v.hostFabrics["h1"] == nil)
+        #expect(v.held == nil)
+    }
 }

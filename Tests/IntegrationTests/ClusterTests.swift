@@ -190,6 +190,36 @@ struct ClusterTests {
         #expect(lab.cluster("fdb", "blue").stdout.contains("10.77.0.23"))
     }
 
+    /// 130 hosts (2 real, 128 registered by hand) are more keys than one etcd transaction may hold
+    /// (128 operations, etcd's default, which the test members keep): the apply writes them in
+    /// several under `fabric/lock`, releases it, and the real hosts converge and forward.
+    @Test func anApplyLargerThanOneTransaction() throws {
+        let lab = try Lab("clx", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
+        defer { lab.close() }
+        var yaml = try String(contentsOfFile: lab.file, encoding: .utf8)
+        var extra = ""
+        for i in 1...128 {
+            let record = "{\"appliedRevision\":0,\"underlay\":\"10.77.0.\(100 + i)\",\"version\":\"test\"}"
+            let put = lab.etcd.etcdctl("put /tapestry/t/hosts/f\(i) \(Shell.quote(record))")
+            try #require(put.ok, "registering hand-made host f\(i): \(put)")
+            extra += "  f\(i): {underlay: 10.77.0.\(100 + i)/24}\n"
+        }
+        yaml = yaml.replacingOccurrences(of: "bridges:\n  br0:\n", with: extra + "bridges:\n  br0:\n    hosts: [h1, h2]\n")
+        try yaml.write(toFile: lab.file, atomically: true, encoding: .utf8)
+        let apply = lab.cluster("apply", lab.file)
+        try #require(apply.ok, "cluster apply of 130 hosts: \(apply)")
+        let stored = lab.etcd.etcdctl("get --prefix --keys-only /tapestry/t/fabric/hosts/")
+        #expect(stored.ok && stored.stdout.split(separator: "\n").count == 130, "\(stored)")
+        #expect(lab.etcd.etcdctl("get /tapestry/t/fabric/lock").stdout.isEmpty, "the apply left its lock")
+        let converged = Self.within(5) {
+            (try? lab.status())?.hosts.filter { $0.host.hasPrefix("h") }.allSatisfy { $0.alive && $0.converged } == true
+        }
+        #expect(converged != nil, "the real hosts did not converge: \(String(describing: try? lab.status()))")
+        #expect(lab.cluster("plan", lab.file).stdout.contains("no changes"))
+        try lab.addresses()
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+    }
+
     @Test func losingEtcdKeepsForwardingAndRefusesChanges() throws {
         let lab = try Lab("cle", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")])
         defer { lab.close() }

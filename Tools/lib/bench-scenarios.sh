@@ -152,7 +152,7 @@ scenario_cluster() {
         ip netns exec "$ns" etcd --name b$i --data-dir "$d/b$i" \
             --listen-client-urls http://127.0.0.1:$port --advertise-client-urls http://127.0.0.1:$port \
             --listen-peer-urls http://127.0.0.1:$((port + 1)) --initial-advertise-peer-urls http://127.0.0.1:$((port + 1)) \
-            --initial-cluster "$peers" --initial-cluster-state new --max-txn-ops 1024 \
+            --initial-cluster "$peers" --initial-cluster-state new \
             --logger zap --log-level warn >>"$d.log" 2>&1 &
         pids+=($!)
     done

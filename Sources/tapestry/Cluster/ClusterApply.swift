@@ -33,7 +33,9 @@ enum ClusterApply {
         }
     }
 
-    /// Writes the fabric in one transaction that holds only if nobody applied meanwhile.
+    /// Writes the fabric in one transaction that holds only if nobody applied meanwhile; a fabric
+    /// too large for one (etcd's 128 operations) is written under `fabric/lock` in several, which
+    /// the hosts hold back until the last (`EtcdClient.lockedWrite`); a failure half-way undoes them.
     static func run(file path: String, etcd: ClusterCLIOptions, wait: Double?, format: OutputFormat) throws {
         let new = try fabric(path, verb: "apply")
         let what = "apply \(path) to cluster \(etcd.name)"
@@ -46,15 +48,44 @@ enum ClusterApply {
             let stale = (view.segments.keys.map(s.keys.segment) + view.hostFabrics.keys.map(s.keys.hostFabric)).filter { !keep.contains($0) }
             let guardMeta = view.fabricRevision == 0 ? EtcdCompare.absent(s.keys.fabricMeta)
                                                     : EtcdCompare(key: s.keys.fabricMeta, .equal, .modRevision(view.fabricRevision))
-            let ops = wanted.map { EtcdOperation.put(key: $0.key, value: $0.value, lease: 0) } + stale.sorted().map { EtcdOperation.delete(key: $0) }
-            let result = try await s.client.txn(compare: [guardMeta], success: ops)
-            guard result.succeeded else {
-                throw CLIError(message: "could not \(what): the fabric changed while it was being applied (another apply); run it again")
+            // What the undo of a failed multi-transaction apply writes back (a key absent before is deleted).
+            let before = view.fabric.keyValues(s.keys, meta: view.meta ?? meta).filter { view.meta != nil || $0.key != s.keys.fabricMeta }
+            let old = Dictionary(before.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let writes = wanted.map { ($0.key, Optional($0.value)) } + stale.sorted().map { ($0, [UInt8]?.none) }
+            let revision: Int64
+            do {
+                revision = try await write(writes, old: old, guard: guardMeta, s, what: what)
+            } catch let e as EtcdLockedWriteError {
+                throw CLIError(message: "could not \(what): \(e)")
             }
-            if let wait { try await waitConverged(s, hosts: Set(new.hosts.keys), revision: result.revision, seconds: wait, what: what) }
-            return result.revision
+            if let wait { try await waitConverged(s, hosts: Set(new.hosts.keys), revision: revision, seconds: wait, what: what) }
+            return revision
         }
         if format == .json { print("{\"revision\": \(revision)}") }
+    }
+
+    /// One transaction when it fits, else several under the fabric lock (meta last); the revision written.
+    static func write(_ writes: [(String, [UInt8]?)], old: [String: [UInt8]], guard guardMeta: EtcdCompare, _ s: ClusterSession,
+                      what: String) async throws -> Int64 {
+        func op(_ key: String, _ value: [UInt8]?) -> EtcdOperation {
+            value.map { EtcdOperation.put(key: key, value: $0, lease: 0) } ?? .delete(key: key)
+        }
+        let refused = CLIError(message: "could not \(what): the fabric changed while it was being applied (another apply); run it again")
+        if writes.count <= ClusterTxnLimit.maxOps {
+            let result = try await s.client.txn(compare: [guardMeta], success: writes.map(op))
+            guard result.succeeded else { throw refused }
+            return result.revision
+        }
+        // Records first, meta last (its revision is what hosts report as applied); room for the lock's delete.
+        let ordered = writes.filter { $0.0 != s.keys.fabricMeta } + writes.filter { $0.0 == s.keys.fabricMeta }
+        let batches = ClusterTxnLimit.chunks(ordered, size: ClusterTxnLimit.maxOps - 1)
+        let result = try await s.client.lockedWrite(lock: s.keys.fabricLock, guards: [guardMeta],
+                                                    batches: batches.map { $0.map(op) },
+                                                    undo: batches.map { $0.map { op($0.0, old[$0.0]) } })
+        switch result {
+        case .written(let revision): return revision
+        case .refused: throw refused
+        }
     }
 
     /// Waits until every host in `hosts` reports `revision` applied (or fails naming those that did not).
