@@ -101,27 +101,29 @@ struct ClusterTests {
         return nil
     }
 
-    static let layout: [(String, Int, String)] = [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm5", 3, "blue"),
-                                                  ("vm3", 1, "red"), ("vm4", 2, "red")]
+    /// The shape: 4 hosts with 2 VMs each, one on each segment.
+    static let layout: [(String, Int, String)] = [("vm1", 1, "blue"), ("vm2", 2, "blue"), ("vm5", 3, "blue"), ("vm7", 4, "blue"),
+                                                  ("vm3", 1, "red"), ("vm4", 2, "red"), ("vm6", 3, "red"), ("vm8", 4, "red")]
 
     @Test func applyConvergesAndKnownUnicastGoesToOneVTEP() throws {
-        let lab = try Lab("clu", hosts: 3, layout: Self.layout)
+        let lab = try Lab("clu", hosts: 4, layout: Self.layout)
         defer { lab.close() }
         let plan = lab.cluster("plan", lab.file)
         #expect(plan.ok && plan.stdout.contains("+ segment blue: VNI 100"), "\(plan)")
         let apply = lab.cluster("apply", lab.file, "--wait", "2")
         try #require(apply.ok, "cluster apply: \(apply)\n\(lab.daemons.map(\.log).joined(separator: "\n"))")
         let status = try lab.status()
-        #expect(status.hosts.count == 3 && status.hosts.allSatisfy { $0.alive && $0.converged }, "\(status)")
-        #expect(status.segments.first { $0.segment == "blue" }?.vteps.sorted() == ["10.77.0.21", "10.77.0.22", "10.77.0.23"])
+        #expect(status.hosts.count == 4 && status.hosts.allSatisfy { $0.alive && $0.converged }, "\(status)")
+        #expect(status.segments.first { $0.segment == "blue" }?.vteps.sorted() == ["10.77.0.21", "10.77.0.22", "10.77.0.23", "10.77.0.24"])
         #expect(lab.cluster("plan", lab.file).stdout.contains("no changes"))
         try lab.addresses()
-        // Within a segment every pair pings; across segments none.
-        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
-        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.5"))
-        #expect(lab.world.ping(from: lab.vms["vm3"]!, "192.168.77.4"))
-        #expect(!lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.3", count: 2))
-        #expect(!lab.world.ping(from: lab.vms["vm2"]!, "192.168.77.4", count: 2))
+        // Within a segment every VM reaches the others (every host pair crossed); across segments
+        // none, neither to another host nor between the two VMs of one host.
+        for (from, to) in [("vm1", [2, 5, 7]), ("vm2", [5, 7]), ("vm5", [7]), ("vm3", [4, 6, 8]), ("vm4", [6, 8]), ("vm6", [8])] {
+            for n in to { #expect(lab.world.ping(from: lab.vms[from]!, "192.168.77.\(n)"), "\(from) → vm\(n)") }
+        }
+        #expect(!lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.4", count: 2))
+        #expect(!lab.world.ping(from: lab.vms["vm7"]!, "192.168.77.8", count: 2))
         // h1 knows vm2's MAC behind h2's VTEP, from h2's record.
         let vm2 = lab.mac("vm2")
         let entry = try lab.fdb(1, "br0").entries.first { $0.mac.description == vm2 }
