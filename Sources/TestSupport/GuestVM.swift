@@ -193,6 +193,16 @@ public final class GuestVM: @unchecked Sendable {
         run("ping -c \(count) -W 1 \(address)", timeout: Double(count) * 2 + 10).ok
     }
 
+    /// Pings `address` from the guest once at a time until one reply comes back or `timeout`
+    /// seconds passed (a starved TCG guest may miss its first seconds); true when one came back.
+    public func pings(_ address: String, within timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if run("ping -c 1 -W 2 \(address)", timeout: 15).ok { return true }
+        } while Date() < deadline && isRunning
+        return false
+    }
+
     /// SIGTERM (QEMU runs its downscripts), SIGKILL after 5 s.
     public func stop() {
         closeAgent()
