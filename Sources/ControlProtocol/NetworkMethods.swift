@@ -143,6 +143,8 @@ public struct NetworkInfo: Codable, Sendable, Equatable {
     public var radvdRestarts: Int?
     /// Where the network's dnsmasq/radvd configs, pid files and leases live.
     public var stateDirectory: String?
+    /// `net-define`/`net-create`: what the definition holds that Tapestry keeps but does not act on.
+    public var notes: [String]?
     public init(name: String, uuid: String, active: Bool, persistent: Bool, autostart: Bool, bridge: String?,
                 forwardMode: String, dnsmasqPID: Int32? = nil, radvdPID: Int32? = nil, dnsmasqRestarts: Int? = nil,
                 radvdRestarts: Int? = nil, stateDirectory: String? = nil) {

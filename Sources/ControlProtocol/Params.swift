@@ -50,8 +50,10 @@ public struct AddPortParams: Codable, Sendable {
     public var mayExist: Bool
     /// `--network NAME`: add the port to that network's bridge (then `bridge` may be empty).
     public var network: String?
-    public init(bridge: String, port: PortConfig, mayExist: Bool, network: String? = nil) {
-        self.bridge = bridge; self.port = port; self.mayExist = mayExist; self.network = network
+    /// `--portgroup NAME`: the network's portgroup whose VLAN and bandwidth the port takes (nil: the default one).
+    public var portGroup: String?
+    public init(bridge: String, port: PortConfig, mayExist: Bool, network: String? = nil, portGroup: String? = nil) {
+        self.bridge = bridge; self.port = port; self.mayExist = mayExist; self.network = network; self.portGroup = portGroup
     }
 }
 

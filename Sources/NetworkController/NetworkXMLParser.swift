@@ -253,8 +253,13 @@ public enum NetworkXMLParser {
             if (def.bridge.delay ?? 0) != 0 || rawBridge?.attribute("stp") != nil || def.bridge.zone != nil {
                 throw NetworkXMLError.invalid(here, "bridge delay/stp/zone options only allowed in route, nat, and isolated mode")
             }
-            if def.bridge.name != nil && (!def.forward.interfaces.isEmpty || def.forward.pf != nil) {
-                throw NetworkXMLError.invalid(here, "a bridge name and a forward dev cannot both be given")
+            // libvirt refuses both; Tapestry takes one forward dev beside a bridge name as that
+            // bridge's uplink (a system port while the network runs).
+            if def.bridge.name != nil && (mode != .bridge || def.forward.interfaces.count > 1 || def.forward.pf != nil)
+                && (!def.forward.interfaces.isEmpty || def.forward.pf != nil) {
+                throw NetworkXMLError.invalid(here, mode == .bridge
+                    ? "a bridge name takes at most one forward dev (its uplink), and no <pf>"
+                    : "a bridge name and a forward dev cannot both be given")
             }
         }
         if def.mtu != nil && !mode.hasOwnBridge {

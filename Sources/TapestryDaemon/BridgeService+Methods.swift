@@ -66,24 +66,39 @@ extension BridgeService {
         registerBonds(in: table)
     }
 
-    /// The port of an `add-port --network NAME`: a VM's port, so a spanning-tree edge port unless
-    /// told otherwise (libvirt's networks run STP with `delay='0'`: a VM's port forwards at once; a
-    /// BPDU arriving on it still makes it a normal port), with the network's libvirt `<bandwidth>`
-    /// (its default portgroup's, else its own) as its rates where the port sets none itself.
+    /// The port of an `add-port --network NAME [--portgroup PG]`: a VM's port, so a spanning-tree edge
+    /// port unless told otherwise (libvirt's networks run STP with `delay='0'`: a VM's port forwards at
+    /// once; a BPDU arriving on it still makes it a normal port), with what the network's XML gives its
+    /// ports (`NetworkPortSettings`): isolated with `<port isolated='yes'/>`, the portgroup's (else the
+    /// network's) VLAN unless the port sets its own, and its `<bandwidth>` as rates the port sets none of.
     func portForNetwork(_ p: AddPortParams) throws -> PortConfig {
         var port = p.port
-        if p.network != nil && port.stp?.edge == nil {
+        guard let network = p.network else {
+            if p.portGroup != nil {
+                throw RPCError(code: RPCError.invalidParams, message: "could not add port \(port.name): --portgroup needs --network")
+            }
+            return port
+        }
+        if port.stp?.edge == nil {
             var stp = port.stp ?? PortSTPConfig()
             stp.edge = true
             port.stp = stp
         }
-        guard let network = p.network,
-              let r = state.networks.first(where: { $0.name == network || $0.uuid.lowercased() == network.lowercased() }),
-              let def = try? NetworkXMLParser.parse(r.liveXML ?? r.xml),
-              let bandwidth = BandwidthLimits.element(for: def) else { return port }
+        guard let r = state.networks.first(where: { $0.name == network || $0.uuid.lowercased() == network.lowercased() }),
+              let def = try? NetworkXMLParser.parse(r.liveXML ?? r.xml) else { return port }
+        let what = "could not add port \(port.name) to network \(network)"
+        let settings: NetworkPortSettings
+        do { settings = try NetworkPortSettings.settings(for: def, portGroup: p.portGroup) } catch {
+            throw RPCError(code: RPCError.operationFailed, message: "\(what): \(error.message)")
+        }
+        if settings.isolated { port.isolated = true }
+        if let vlan = settings.vlan, port.vlan == nil, port.trunk == nil, port.native == nil, port.nativeMode == nil {
+            port = vlan.applied(to: port)
+        }
+        guard let bandwidth = settings.bandwidth else { return port }
         let limits: PortPolicy
         do { limits = try BandwidthLimits.policy(bandwidth) } catch {
-            throw RPCError(code: RPCError.operationFailed, message: "could not add port \(port.name) to network \(network): \(error.message)")
+            throw RPCError(code: RPCError.operationFailed, message: "\(what): \(error.message)")
         }
         var policy = port.policy ?? PortPolicy()
         if policy.ingressRate == nil { policy.ingressRate = limits.ingressRate; policy.ingressBurst = limits.ingressBurst }
@@ -102,7 +117,9 @@ extension BridgeService {
         guard let r = networks.first(where: { $0.name == network }) ?? networks.first(where: { $0.uuid.lowercased() == network.lowercased() }) else {
             throw RPCError(code: RPCError.operationFailed, message: "\(what): no such network")
         }
-        guard r.active, let bridge = r.bridge else { throw RPCError(code: RPCError.operationFailed, message: "\(what): network is not active") }
+        guard r.active, let bridge = r.bridge ?? (try? NetworkXMLParser.parse(r.currentXML))?.attachedBridge else {
+            throw RPCError(code: RPCError.operationFailed, message: "\(what): network is not active")
+        }
         if !p.bridge.isEmpty && p.bridge != bridge {
             throw RPCError(code: RPCError.operationFailed, message: "\(what): the network's bridge is \(bridge), not \(p.bridge)")
         }

@@ -12,7 +12,7 @@ import TapestryModel
 /// lock, never after. Errors read `could not <verb> network <name>: <cause>`.
 final class NetworkService: @unchecked Sendable {
     private let lock = NSLock()
-    private let bridges: BridgeService
+    let bridges: BridgeService
     /// The host side of libvirt-style networks (addresses, nft, dnsmasq, radvd).
     let networkManager: NetworkManager
 
@@ -21,7 +21,7 @@ final class NetworkService: @unchecked Sendable {
         networkManager = NetworkManager(stateDirectory: stateDirectory, logger: logger)
     }
 
-    private var state: DesiredState { bridges.state }
+    var state: DesiredState { bridges.state }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
@@ -85,9 +85,10 @@ final class NetworkService: @unchecked Sendable {
 
     func info(_ r: NetworkRecord) -> NetworkInfo {
         let running = networkManager.running[r.name]
-        let mode = (try? NetworkXMLParser.parse(r.currentXML))?.forward.mode.rawValue ?? "?"
+        let def = try? NetworkXMLParser.parse(r.currentXML)
+        let mode = def?.forward.mode.rawValue ?? "?"
         return NetworkInfo(name: r.name, uuid: r.uuid, active: r.active, persistent: r.persistent, autostart: r.autostart,
-                           bridge: r.bridge, forwardMode: mode,
+                           bridge: r.bridge ?? def?.attachedBridge, forwardMode: mode,
                            dnsmasqPID: running?.dnsmasq?.currentPID, radvdPID: running?.radvd?.currentPID,
                            dnsmasqRestarts: running?.dnsmasq?.restartCount, radvdRestarts: running?.radvd?.restartCount,
                            stateDirectory: networkManager.paths(r.name).directory)
@@ -119,6 +120,7 @@ final class NetworkService: @unchecked Sendable {
             for p in b.ports { used.insert(p.name) }
         }
         def = def.fillingDefaults(usedBridgeNames: used)
+        do { try NetworkPortSettings.validate(def) } catch { throw Self.refuse("\(what): \(error.message)") }
         if let bridge = def.bridge.name, def.forward.mode.hasOwnBridge {
             do { try InterfaceName.validate(bridge, what: "bridge name") } catch { throw Self.refuse("\(what): \(error.message)") }
             if let other = state.networks.first(where: { $0.name != def.name && $0.bridge == bridge }) {
@@ -137,7 +139,7 @@ final class NetworkService: @unchecked Sendable {
         let bridge = def.forward.mode.hasOwnBridge ? def.bridge.name : nil
         let changesLive = live && state.network(named: def.name)?.active == true
         if changesLive {
-            do { try networkManager.reconcile(to: def) } catch {
+            do { try reconcileHost(to: def) } catch {
                 throw Self.refuse("could not define network \(def.name) live: \(error)")
             }
         }
@@ -154,7 +156,9 @@ final class NetworkService: @unchecked Sendable {
             return next
         }, touched: [])
         networkManager.log.info("network \(def.name): defined")
-        return info(try record(def.name, verb: "define"))
+        var result = info(try record(def.name, verb: "define"))
+        result.notes = def.settingsNotActedOn
+        return result
     }
 
     func createNetwork(xml: String) throws -> NetworkInfo {
@@ -163,8 +167,8 @@ final class NetworkService: @unchecked Sendable {
         let text = NetworkXMLWriter.write(def)
         try bridges.commit({ s throws(ModelError) in
             var next = s
-            next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: def.bridge.name, xml: text,
-                                               persistent: true))
+            next.networks.append(NetworkRecord(name: def.name, uuid: def.uuid ?? "", bridge: def.forward.mode.hasOwnBridge ? def.bridge.name : nil,
+                                               xml: text, persistent: true))
             return next
         }, touched: [])
         do { try startNetwork(def.name, transient: true) } catch {
@@ -175,7 +179,9 @@ final class NetworkService: @unchecked Sendable {
             }, touched: [])
             throw error
         }
-        return info(try record(def.name, verb: "create"))
+        var result = info(try record(def.name, verb: "create"))
+        result.notes = def.settingsNotActedOn
+        return result
     }
 
     func undefineNetwork(_ nameOrUUID: String) throws {
@@ -215,8 +221,9 @@ final class NetworkService: @unchecked Sendable {
         let what = "could not start network \(r.name)"
         guard !r.active else { throw Self.refuse("\(what): network is already active") }
         let def = try definition(r.xml, of: r.name)
+        if def.forward.mode == .bridge { return try startAttachedNetwork(r, def, transient: transient) }
         guard def.forward.mode.hasOwnBridge else {
-            throw Self.refuse("\(what): forward mode '\(def.forward.mode.rawValue)' is not supported by Tapestry (nat, route, open and isolated are)")
+            throw Self.refuse("\(what): forward mode '\(def.forward.mode.rawValue)' is not supported by Tapestry (nat, route, open, isolated and bridge are)")
         }
         guard let bridge = def.bridge.name else { throw Self.refuse("\(what): no bridge name") }
         if state.bridge(named: bridge) != nil || state.bridge(holdingPort: bridge) != nil {
@@ -253,6 +260,9 @@ final class NetworkService: @unchecked Sendable {
     func destroyNetwork(_ nameOrUUID: String) throws {
         let r = try record(nameOrUUID, verb: "destroy")
         guard r.active else { throw Self.refuse("could not destroy network \(r.name): network is not active") }
+        if let def = try? definition(r.currentXML, of: r.name), def.forward.mode == .bridge {
+            return try destroyAttachedNetwork(r)
+        }
         networkManager.stop(r.name)
         try removeNetworkBridge(r.name, bridge: r.bridge, keepRecord: r.persistent)
     }
@@ -261,7 +271,8 @@ final class NetworkService: @unchecked Sendable {
     /// network inactive, or forgets a transient one.
     private func removeNetworkBridge(_ name: String, bridge: String?, keepRecord: Bool) throws {
         // Stopped, the network is its persistent definition again (whose bridge name may differ).
-        let persistentBridge = state.network(named: name).flatMap { try? NetworkXMLParser.parse($0.xml) }?.bridge.name
+        let persistentBridge = state.network(named: name).flatMap { try? NetworkXMLParser.parse($0.xml) }
+            .flatMap { $0.forward.mode.hasOwnBridge ? $0.bridge.name : nil }
         try bridges.commit({ s throws(ModelError) in
             var next = s
             if let bridge { next.bridges.removeAll { $0.name == bridge } }
@@ -303,7 +314,7 @@ final class NetworkService: @unchecked Sendable {
             if live {
                 let next = try definition(r.currentXML, of: r.name)
                     .updating(command: command, section: section, xml: p.xml, parentIndex: p.parentIndex)
-                try networkManager.reconcile(to: next)
+                try reconcileHost(to: next)
                 newLive = NetworkXMLWriter.write(next)
                 if !r.persistent { newXML = newLive ?? newXML }
             }
@@ -346,6 +357,7 @@ final class NetworkService: @unchecked Sendable {
                 if let bridge = def.bridge.name, state.bridge(named: bridge) == nil {
                     throw Self.refuse("its bridge \(bridge) is missing from the configuration")
                 }
+                if def.forward.mode == .bridge { continue }  // no host side: the bridge and its ports are the switch's
                 try networkManager.start(def)
             } catch {
                 log.error("network \(r.name): could not restore: \(error)")

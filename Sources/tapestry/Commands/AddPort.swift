@@ -23,6 +23,10 @@ struct AddPort: ParsableCommand {
                                valueName: "name"))
     var network: String?
 
+    @Option(help: ArgumentHelp("With --network: take the VLAN and bandwidth of this <portgroup> of the network (default: its default one).",
+                               valueName: "name"))
+    var portgroup: String?
+
     /// `add-port BRIDGE PORT`, or `add-port --network NET PORT`.
     var bridge: String { network != nil && portArgument == nil ? "" : bridgeArgument ?? "" }
     var port: String { portArgument ?? (network != nil ? bridgeArgument ?? "" : "") }
@@ -132,7 +136,8 @@ struct AddPort: ParsableCommand {
         } catch { throw context.refuse(error.message) }
         config.socketPath = socketPath
         do { try config.validate() } catch { throw context.refuse(error, droppingPrefix: "port \(portName): ") }
-        return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network)
+        if portgroup != nil && network == nil { throw context.refuse("--portgroup needs --network") }
+        return AddPortParams(bridge: bridgeName, port: config, mayExist: mayExist, network: network, portGroup: portgroup)
     }
 
     func validate() throws { _ = try makeParams() }

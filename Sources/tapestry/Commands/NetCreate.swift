@@ -16,6 +16,6 @@ struct NetCreate: ParsableCommand {
     func run() throws {
         let xml = try NetworkFile.read(file, context: context)
         let info = try options.call(Methods.NetCreate.self, NetworkXMLParams(xml: xml), context: context, timeout: .deviceChange)
-        if options.format == .json { try JSONOutput.print(info) }
+        if options.format == .json { try JSONOutput.print(info) } else { NetworkNotes.print(info) }
     }
 }

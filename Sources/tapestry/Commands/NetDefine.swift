@@ -26,7 +26,7 @@ struct NetDefine: ParsableCommand {
     func run() throws {
         let xml = try NetworkFile.read(file, context: context)
         let info = try options.call(Methods.NetDefine.self, NetworkXMLParams(xml: xml, live: live ? true : nil), context: context)
-        if options.format == .json { try JSONOutput.print(info) }
+        if options.format == .json { try JSONOutput.print(info) } else { NetworkNotes.print(info) }
     }
 }
 
