@@ -112,6 +112,10 @@ extension OVSDatabase {
                 if let qos = p.qos { out += "            qos: \(qos)\n" }
                 out += "            Interface \(OVSAtom.string(name).quotedText)\n"
                 if !p.interfaceType.isEmpty { out += "                type: \(p.interfaceType)\n" }
+                if !p.options.isEmpty {
+                    let pairs = p.options.keys.sorted().map { "\($0)=\(OVSAtom.string(p.options[$0] ?? "").quotedText)" }
+                    out += "                options: {\(pairs.joined(separator: ", "))}\n"
+                }
                 if let e = runtime[name]?.error { out += "                error: \(OVSAtom.string(e).quotedText)\n" }
             }
         }

@@ -93,7 +93,8 @@ extension OVSDatabase.RecordRow {
 extension OVSDatabase.PortRow {
     /// The Tapestry port this row describes.
     func portConfig(records: [String: OVSDatabase.RecordRow] = [:]) throws(OVSError) -> PortConfig {
-        var c = original ?? PortConfig(name: name, type: interfaceType == "internal" ? .internal : .system)
+        var c = original ?? PortConfig(name: name, type: interfaceType == "internal" ? .internal : interfaceType == "patch" ? .patch : .system)
+        try checkOptions(&c)
         let v = try OVSDatabase.vlanSettings(tag: tag, trunks: trunks, mode: vlanMode, port: name)
         c.vlan = v.vlan; c.trunk = v.trunk; c.native = v.native; c.nativeMode = v.nativeMode
         c.externalIDs = externalIDs.isEmpty ? nil : externalIDs
@@ -110,6 +111,29 @@ extension OVSDatabase.PortRow {
         c.ovs = ovs.isEmpty ? nil : ovs
         do { try c.validate() } catch { throw OVSError(error.message) }
         return c
+    }
+}
+
+extension OVSDatabase.PortRow {
+    /// A patch port's `options:peer` becomes its Tapestry peer; any other options must be the ones the
+    /// port already has (vxlan, vhost-user: fixed at add-port) and a new non-patch port has none.
+    func checkOptions(_ c: inout PortConfig) throws(OVSError) {
+        if interfaceType == "patch" {
+            for key in options.keys.sorted() where key != "peer" {
+                throw OVSError("interface \(name): patch option \"\(key)\" is not supported by Tapestry (only peer)")
+            }
+            guard let peer = options["peer"], !peer.isEmpty else {
+                throw OVSError("interface \(name): a patch interface needs options:peer=PORT (the patch port on the other bridge)")
+            }
+            if let old = original?.peer, old != peer {
+                throw OVSError("interface \(name): cannot change the peer of a patch port from \(old) to \(peer) (delete and add the port)")
+            }
+            c.peer = peer
+        } else if options != (original.map(Self.options(of:)) ?? [:]) {
+            throw OVSError(original == nil
+                ? "interface \(name): options are supported for type=patch only (options:peer=PORT)"
+                : "interface \(name): cannot change options of a \(interfaceType.isEmpty ? "system" : interfaceType) interface (delete and add the port)")
+        }
     }
 }
 

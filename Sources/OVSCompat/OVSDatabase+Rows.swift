@@ -92,10 +92,7 @@ extension OVSDatabase {
             case "external_ids": return .map(p.externalIDs)
             case "ingress_policing_rate": return .atom(.integer(p.ingressPolicingRate))
             case "ingress_policing_burst": return .atom(.integer(p.ingressPolicingBurst))
-            case "options":
-                if let path = p.original?.socketPath { return .map(["vhost-server-path": path]) }
-                guard let v = p.original?.vxlan else { return .emptyMap }
-                return .map(["remote_ip": v.remotes.map(\.description).joined(separator: ","), "key": String(v.vni)])
+            case "options": return .map(p.options)
             case "mac_in_use": return .optional(s?.mac.map { .string($0.description) })
             case "ifindex": return .optional(s?.ifindex.map { .integer(Int($0)) })
             case "ofport": return .optional(s?.ifindex.map { .integer(Int($0)) })
@@ -149,14 +146,15 @@ extension OVSDatabase {
                 let t = d.keys.first?.text ?? ""
                 let wanted = t == "system" ? "" : t
                 if p.original == nil {
-                    guard wanted == "" || wanted == "internal" else {
-                        throw OVSError("interface \(name): type \"\(t)\" is not supported by Tapestry (use \"\", system or internal)")
+                    guard wanted == "" || wanted == "internal" || wanted == "patch" else {
+                        throw OVSError("interface \(name): type \"\(t)\" is not supported by tapestry-ovs-vsctl (use \"\", system, internal or patch)")
                     }
                 } else if wanted != p.interfaceType {
                     throw OVSError("interface \(name): cannot change type \"\(p.interfaceType)\" to \"\(t)\" (delete and add the port)")
                 }
                 p.interfaceType = wanted
             case "external_ids": p.externalIDs = d.stringMap
+            case "options": p.options = d.stringMap  // checked against the type in portConfig (the type may come later)
             case "ingress_policing_rate": p.ingressPolicingRate = d.keys.first.flatMap { if case .integer(let n) = $0 { n } else { nil } } ?? 0
             case "ingress_policing_burst": p.ingressPolicingBurst = d.keys.first.flatMap { if case .integer(let n) = $0 { n } else { nil } } ?? 0
             default: throw OVSError("cannot modify column \(column.name) in table \(table.rawValue)")

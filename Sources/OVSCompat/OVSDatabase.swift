@@ -15,8 +15,10 @@ public struct OVSDatabase: Sendable {
     struct PortRow: Sendable, Equatable {
         var name: String
         var bridge: String
-        /// The Interface `type`: "" (an existing netdev), "internal", "tap" or "vxlan".
+        /// The Interface `type`: "" (an existing netdev), "internal", "tap", "vxlan", "patch", …
         var interfaceType: String
+        /// The Interface `options` (a patch port's `peer`, a vxlan port's `remote_ip` and `key`, …).
+        var options: [String: String]
         var tag: Int?
         var trunks: [Int]
         var vlanMode: String?
@@ -86,7 +88,7 @@ public struct OVSDatabase: Sendable {
 extension OVSDatabase.PortRow {
     /// The local port `add-br` makes: an internal interface named like the bridge.
     init(localPortOf bridge: String) {
-        name = bridge; self.bridge = bridge; interfaceType = "internal"; tag = nil; trunks = []; vlanMode = nil
+        name = bridge; self.bridge = bridge; interfaceType = "internal"; options = [:]; tag = nil; trunks = []; vlanMode = nil
         externalIDs = [:]; portExternalIDs = [:]; qos = nil; ingressPolicingRate = 0; ingressPolicingBurst = 0; original = nil
     }
 
@@ -104,6 +106,7 @@ extension OVSDatabase.PortRow {
         case .vhostUserClient: interfaceType = "dpdkvhostuserclient"
         case .bond: interfaceType = ""  // a bond's members are system netdevs
         }
+        options = Self.options(of: p)
         switch p.vlanMode {
         case .access(let v): tag = Int(v.value); trunks = []; vlanMode = nil
         case .trunk(let allowed, let native, let mode):
@@ -128,8 +131,16 @@ extension OVSDatabase.PortRow {
 
     /// A new port added by `add-port`.
     init(newPort name: String, bridge: String) {
-        self.name = name; self.bridge = bridge; interfaceType = ""; tag = nil; trunks = []; vlanMode = nil
+        self.name = name; self.bridge = bridge; interfaceType = ""; options = [:]; tag = nil; trunks = []; vlanMode = nil
         externalIDs = [:]; portExternalIDs = [:]; qos = nil; ingressPolicingRate = 0; ingressPolicingBurst = 0
         original = nil
+    }
+
+    /// The Interface `options` Open vSwitch would show for a configured port.
+    static func options(of p: PortConfig) -> [String: String] {
+        if let peer = p.peer, p.type == .patch { return ["peer": peer] }
+        if let path = p.socketPath { return ["vhost-server-path": path] }
+        guard let v = p.vxlan else { return [:] }
+        return ["remote_ip": v.remotes.map(\.description).joined(separator: ","), "key": String(v.vni)]
     }
 }

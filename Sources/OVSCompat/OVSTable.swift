@@ -47,7 +47,7 @@ public enum OVSTable: String, Sendable, CaseIterable {
                     Column(name: "external_ids", type: .stringMap, writable: true),
                     Column(name: "ingress_policing_rate", type: .scalar(.integer(0...Int(UInt32.max))), writable: true),
                     Column(name: "ingress_policing_burst", type: .scalar(.integer(0...Int(UInt32.max))), writable: true),
-                    Column(name: "options", type: .stringMap, writable: false),
+                    Column(name: "options", type: .stringMap, writable: true),
                     Column(name: "other_config", type: .stringMap, writable: false),
                     Column(name: "mac_in_use", type: .optional(str), writable: false),
                     Column(name: "ifindex", type: .optional(.integer(nil)), writable: false),

@@ -158,4 +158,29 @@ struct OVSVsctlTests {
         #expect(d.cli("--may-exist", "add-br", "br0").ok)
         #expect(try d.configView() == before)
     }
+
+    @Test func patchInterfacesJoinTwoBridgesAsTapestryPatchPorts() throws {
+        let world = NetnsWorld("ovspatch")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let d = try world.startDaemon(in: host)
+        try #require(ovs(d, ["add-br", "br0", "--", "add-br", "br1"]).ok)
+        let a = try world.tapVM(d, "br0", "pa", address: "10.78.0.1/24")
+        _ = try world.tapVM(d, "br1", "pb", address: "10.78.0.2/24")
+        #expect(!world.ping(from: a, "10.78.0.2", count: 1), "the bridges were joined before the patch pair")
+        let pair = ovs(d, ["add-port", "br0", "patch-br1", "--", "set", "Interface", "patch-br1", "type=patch", "options:peer=patch-br0",
+                           "--", "add-port", "br1", "patch-br0", "--", "set", "Interface", "patch-br0", "type=patch", "options:peer=patch-br1"])
+        try #require(pair.ok, "\(pair)")
+        #expect(try config(d, "patch-br1")?.type == .patch && config(d, "patch-br1")?.peer == "patch-br0")
+        #expect(ovs(d, ["get", "Interface", "patch-br0", "options:peer"]).stdout == "\"patch-br1\"\n")
+        #expect(world.ping(from: a, "10.78.0.2"), "no traffic through the patch pair")
+        // A pair on one bridge is refused by the daemon, in one line, and changes nothing.
+        let before = try d.configView()
+        let same = ovs(d, ["add-port", "br0", "q0", "--", "set", "Interface", "q0", "type=patch", "options:peer=q1",
+                           "--", "add-port", "br0", "q1", "--", "set", "Interface", "q1", "type=patch", "options:peer=q0"])
+        #expect(!same.ok && same.stderr.split(separator: "\n").count == 1 && same.stderr.contains("same bridge"), "\(same)")
+        #expect(try d.configView() == before)
+        try #require(ovs(d, ["del-port", "patch-br1"]).ok)
+        #expect(!world.ping(from: a, "10.78.0.2", count: 1), "traffic still crosses after del-port")
+    }
 }

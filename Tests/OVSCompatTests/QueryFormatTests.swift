@@ -78,7 +78,7 @@ struct QueryFormatTests {
             (["set", "Interface", "vnet0", "name=x"], "cannot modify read-only column name in table Interface"),
             (["set", "port", "vnet0", "qos=@q"], "row id \"@q\" is referenced but never created (e.g. with \"-- --id=@q create ...\") (qos of port vnet0)"),
             (["add-port", "br0", "vnet5", "--", "set", "Interface", "vnet5", "type=vxlan"],
-             "interface vnet5: type \"vxlan\" is not supported by Tapestry (use \"\", system or internal)"),
+             "interface vnet5: type \"vxlan\" is not supported by tapestry-ovs-vsctl (use \"\", system, internal or patch)"),
             (["--if-exists", "del-port", "vnet0", "--", "add-br", "lan"], "cannot create a bridge named lan because a bridge named lan already exists"),
             (["add-port", "br0", "vnet5", "tag=10", "--", "set", "Port", "vnet5", "external_ids:k=\"unterminated"], "unterminated quoted string"),
         ]
