@@ -21,7 +21,8 @@ public enum OVSHelp {
           --no-headings --bare --oneline --dry-run --socket=PATH (else $TAPESTRY_SOCKET, else
           /run/tapestry/tapestryd.sock)
         Ports added here attach existing netdevs (libvirt's taps) as Tapestry system ports, or
-        create internal ports (Interface type=internal). Ingress policing polices what the port
+        create internal ports (Interface type=internal) and patch ports (type=patch
+        options:peer=PORT, the patch port on another bridge). Ingress policing polices what the port
         receives from its VM; a linux-htb QoS row's max-rate and burst shape what it sends to the VM
         (both as the port's policy); the QoS and Queue rows are kept for queries.
 
