@@ -159,6 +159,17 @@ int tp_netdev_has_tso(int fd, int ifindex) {
     return found ? active : -EOPNOTSUPP;
 }
 
+int tp_netdev_duplex(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct ethtool_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.cmd = ETHTOOL_GSET;
+    int r = ethtool_request(fd, name, &cmd);
+    close(fd);
+    return r < 0 ? r : cmd.duplex;
+}
+
 /// Fills iov with `vnet header + frame` with the tag edit applied (no copy); returns the iovec count.
 /// hdr is where the adjusted virtio-net header is kept; tag holds the 4 tag bytes.
 static int edit_iov(struct iovec *iov, struct virtio_net_hdr *hdr, uint8_t tag[4],

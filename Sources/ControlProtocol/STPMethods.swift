@@ -31,9 +31,12 @@ public struct STPPortStatus: Codable, Sendable, Equatable {
     public var rxBad: UInt64
     public var forwardTransitions: UInt64
     public var topologyChanges: UInt64
+    /// Whether the port counts as a point-to-point link (`--stp-p2p`; auto: unless half duplex). nil from an older daemon.
+    public var pointToPoint: Bool?
     public init(name: String, portID: String, role: String, state: String, pathCost: Int, edge: Bool, legacyPeer: Bool,
                 bpduGuardShut: Bool, rxBPDUs: UInt64, txBPDUs: UInt64, rxBad: UInt64, forwardTransitions: UInt64,
-                topologyChanges: UInt64) {
+                topologyChanges: UInt64, pointToPoint: Bool? = nil) {
+        self.pointToPoint = pointToPoint
         self.name = name; self.portID = portID; self.role = role; self.state = state; self.pathCost = pathCost
         self.edge = edge; self.legacyPeer = legacyPeer; self.bpduGuardShut = bpduGuardShut; self.rxBPDUs = rxBPDUs
         self.txBPDUs = txBPDUs; self.rxBad = rxBad; self.forwardTransitions = forwardTransitions; self.topologyChanges = topologyChanges

@@ -467,5 +467,6 @@ public final class SpanningTree {
 }
 
 extension SpanningTreePort {
-    var pointToPoint: Bool { settings.pointToPoint ?? true }
+    /// Whether the port's link is point-to-point (operPointToPointMAC): proposal/agreement apply on it.
+    public var pointToPoint: Bool { settings.pointToPoint ?? true }
 }

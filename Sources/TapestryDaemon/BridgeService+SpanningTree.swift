@@ -68,7 +68,8 @@ extension BridgeService {
                                  state: (sp.isEnabled ? sp.state : .discarding).rawValue, pathCost: Int(sp.settings.pathCost),
                                  edge: sp.operEdge, legacyPeer: !sp.sendRSTP && c.mode == .rstp, bpduGuardShut: sp.guardShut,
                                  rxBPDUs: n.rxRST + n.rxConfig + n.rxTCN, txBPDUs: n.txRST + n.txConfig + n.txTCN, rxBad: n.rxBad,
-                                 forwardTransitions: n.forwardTransitions, topologyChanges: n.topologyChanges)
+                                 forwardTransitions: n.forwardTransitions, topologyChanges: n.topologyChanges,
+                                 pointToPoint: sp.pointToPoint)
         }
         return STPShowResult(bridge: b.name, mode: c.mode.rawValue, bridgeID: t.bridgeID.description, rootID: t.rootVector.root.description,
                              rootPathCost: Int(t.rootVector.rootPathCost), rootPort: t.rootPort.map { t.ports[$0].name },

@@ -2,7 +2,8 @@ import ControlProtocol
 import TapestryModel
 
 extension PortConfig {
-    /// Applies `set-port` parameters: access VLAN, trunk settings, back to default, isolation.
+    /// Applies `set-port` parameters: access VLAN, trunk settings, back to default, isolation, limits, policy,
+    /// external ids, OVS columns and the spanning tree fields given.
     mutating func apply(_ p: SetPortParams) {
         if p.clearVLAN { vlan = nil; trunk = nil; native = nil; nativeMode = nil }
         if let v = p.accessVLAN { vlan = v; trunk = nil; native = nil; nativeMode = nil }
@@ -17,5 +18,15 @@ extension PortConfig {
         if let edit = p.policy { policy = edit.applied(to: policy) }
         if let ids = p.externalIDs { externalIDs = ids.isEmpty ? nil : ids }
         if let columns = p.ovs { ovs = columns.isEmpty ? nil : columns }
+        if let given = p.stp {
+            // The spanning tree fields given replace the port's; the others stay.
+            var merged = stp ?? PortSTPConfig()
+            if let v = given.cost { merged.cost = v }
+            if let v = given.priority { merged.priority = v }
+            if let v = given.edge { merged.edge = v }
+            if let v = given.bpduGuard { merged.bpduGuard = v }
+            if let v = given.p2p { merged.p2p = v }
+            stp = merged.isEmpty ? nil : merged
+        }
     }
 }

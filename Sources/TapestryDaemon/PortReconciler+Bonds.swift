@@ -12,10 +12,19 @@ extension PortReconciler {
         ports.values.compactMap { rp in rp.bond.map { (rp.config.name, rp.bridge, $0) } }.sorted { $0.name < $1.name }
     }
 
-    /// Feeds the members' links of every bond (the daemon's namespace) to their controllers.
-    func applyBondMemberLinks(_ byName: [String: LinkInfo], readAt: UInt64) {
+    /// Feeds the members' links of every bond (the daemon's namespace) to their controllers. Returns the
+    /// bonds a member of which is a new netdev (deleted and made again under its name: a new ifindex), whose
+    /// sockets are bound to the old one: they are attached again (`reattachBond`).
+    func applyBondMemberLinks(_ byName: [String: LinkInfo], readAt: UInt64) -> [String] {
+        var renewed: [String] = []
         for rp in ports.values {
             guard let bond = rp.bond, rp.realizedAt <= readAt else { continue }
+            if bond.backend.memberNames.indices.contains(where: { i in
+                byName[bond.backend.memberNames[i]].map { $0.ifindex != bond.links[i].ifindex } ?? false
+            }) {
+                renewed.append(rp.config.name)
+                continue
+            }
             for (i, name) in bond.backend.memberNames.enumerated() {
                 let seen = byName[name]
                 let now = seen ?? LinkInfo(name: name, ifindex: bond.links[i].ifindex, isUp: false, mtu: bond.links[i].mtu,
@@ -24,6 +33,38 @@ extension PortReconciler {
                 bond.links[i] = now
                 bond.controller.setCarrier(i, up: now.isRunning)
             }
+        }
+        return renewed.sorted()
+    }
+
+    /// Attaches bond `name` again (every member's sockets anew) after a member's netdev was made again;
+    /// the bond keeps its port id, so learned MACs and counters stay. The new sockets are made before the
+    /// old ones are closed (after the datapath has let go of them), so no fd number is reused across the
+    /// swap. Returns the event; on failure the bond is detached, the error kept in `failures`, and a later
+    /// link report with all members present (or `set-bond`) brings it back.
+    func reattachBond(_ name: String, state: DesiredState) -> LinkChange? {
+        guard let bridge = state.bridge(holdingPort: name), let p = bridge.port(named: name) else { return nil }
+        let old = ports[name]
+        linkChanges[name, default: 0] += 1
+        do {
+            let again = try realize(p, bridge: bridge.name, id: old?.id ?? freeID(), isNew: false)
+            ports[name] = again
+            failures[name] = nil
+            publish(state)
+            for fd in old?.fds ?? [] { Syscall.close(fd) }
+            let members = again.bond?.links.map { "\($0.name) ifindex \($0.ifindex)" }.joined(separator: ", ") ?? ""
+            log.info("\(name): a member's network device was made again; bond re-attached (\(members))")
+            return LinkChange(bridge: bridge.name, port: name, kind: "port-reattached",
+                              detail: "a member of bond \(name) is a new network device; re-attached (\(members))")
+        } catch {
+            failures[name] = "\(error)"
+            if let old {
+                ports[name] = nil
+                publish(state)
+                for fd in old.fds { Syscall.close(fd) }
+            }
+            log.warning("\(name): could not re-attach the bond: \(error)")
+            return LinkChange(bridge: bridge.name, port: name, up: false, detail: "could not re-attach bond \(name): \(error)")
         }
     }
 

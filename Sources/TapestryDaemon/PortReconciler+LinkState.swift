@@ -45,11 +45,16 @@ extension PortReconciler {
         return states
     }
 
-    /// Brings the spanning tree instances in step with `state` and the ports' links.
+    /// Brings the spanning tree instances in step with `state` and the ports' links. A system port whose
+    /// netdev reports half duplex is a shared medium (`--stp-p2p auto`); taps, internal, patch, vxlan and
+    /// vhost-user ports are point-to-point links, and so are bonds (802.1AX links are full duplex).
     func syncSpanningTree(_ state: DesiredState) {
         spanningTree.sync(state, linkUp: { [ports] name in
             guard let rp = ports[name] else { return false }
             return !rp.config.type.hasNetdev || rp.link.isRunning
+        }, sharedMedium: { [ports] name in
+            guard let rp = ports[name], rp.config.type == .system else { return false }
+            return LinkDuplex.of(name) == .half
         }, now: Int64(LinkMonitor.now() / 1000))
     }
 
@@ -62,7 +67,15 @@ extension PortReconciler {
         var changes: [LinkChange] = []
         var changed = false
         var wentDown: [(bridge: String, id: UInt32)] = []
-        if netns == nil { applyBondMemberLinks(byName, readAt: readAt) }
+        if netns == nil {
+            // Bonds with a member made again, and bonds that could not be attached once all their members are there.
+            let waiting = state.bridges.flatMap(\.ports).filter { p in
+                p.type == .bond && ports[p.name] == nil && failures[p.name] != nil && (p.bond?.members.allSatisfy { byName[$0] != nil } ?? false)
+            }.map(\.name)
+            for name in applyBondMemberLinks(byName, readAt: readAt) + waiting {
+                if let change = reattachBond(name, state: state) { changes.append(change); changed = true }
+            }
+        }
         for b in state.bridges {
             for p in b.ports where p.type.hasNetdev && PortReconciler.linkNamespace(of: p) == netns {
                 let seen = byName[p.name]
@@ -139,7 +152,7 @@ extension PortReconciler {
         }
     }
 
-    private func freeID() -> UInt32 {
+    func freeID() -> UInt32 {
         let used = Set(ports.values.map(\.id))
         var id: UInt32 = 0
         while used.contains(id) { id += 1 }

@@ -29,24 +29,27 @@ final class SpanningTreeRunner {
                           forwardDelay: c.forwardDelay)
     }
 
-    static func settings(_ p: PortConfig) -> STPPortSettings {
+    /// `sharedMedium`: the port's link is half duplex, so `--stp-p2p auto` (the default) makes it not point-to-point.
+    static func settings(_ p: PortConfig, sharedMedium: Bool = false) -> STPPortSettings {
         let c = p.stp ?? PortSTPConfig()
-        let p2p: Bool? = switch c.p2p { case .yes?: true; case .no?: false; default: nil }
+        let p2p: Bool = switch c.p2p { case .yes?: true; case .no?: false; default: !sharedMedium }
         return STPPortSettings(priority: UInt8(c.priority ?? 128), pathCost: UInt32(c.cost ?? 20000),
                                edge: c.edge ?? (p.type == .tap || p.type == .internal), bpduGuard: c.bpduGuard ?? false,
                                pointToPoint: p2p)
     }
 
     /// Creates, rebuilds (port set changed), updates or removes instances to match `state`; `linkUp` tells
-    /// whether a port's link is up. `now` is in ms.
-    func sync(_ state: DesiredState, linkUp: (String) -> Bool, now: Int64) {
+    /// whether a port's link is up, `sharedMedium` whether it is half duplex (for `--stp-p2p auto`). `now` is in ms.
+    func sync(_ state: DesiredState, linkUp: (String) -> Bool, sharedMedium: (String) -> Bool = { _ in false }, now: Int64) {
         var keep = Set<String>()
         for b in state.bridges {
             guard let c = b.stp else { continue }
             keep.insert(b.name)
             let names = b.ports.map(\.name)
             let bridgeSettings = SpanningTreeRunner.settings(c)
-            let portSettings = b.ports.map(SpanningTreeRunner.settings)
+            let portSettings = b.ports.map { p in
+                SpanningTreeRunner.settings(p, sharedMedium: (p.stp?.p2p ?? .auto) == .auto && sharedMedium(p.name))
+            }
             if let inst = instances[b.name], inst.ports == names {
                 if inst.settings != bridgeSettings { inst.tree.update(settings: bridgeSettings); inst.settings = bridgeSettings }
                 for (i, s) in portSettings.enumerated() where inst.portSettings[i] != s { inst.tree.update(port: i, settings: s) }

@@ -129,3 +129,68 @@ struct BondTests {
         return Int(text[r].split(separator: " ")[0]) ?? 0
     }
 }
+
+extension BondTests {
+    /// A member whose netdev is deleted and made again (a new ifindex under the same name) is attached
+    /// again by itself, as system ports are: the bond's sockets are reopened, and traffic goes through
+    /// the new netdev when the other member is cut.
+    @Test func aMemberMadeAgainIsReattached() throws {
+        let world = NetnsWorld("bondre")
+        defer { world.close() }
+        let host = world.namespace("host")
+        let peer = world.namespace("peer")
+        world.veth("m0", in: host, "p0", in: peer)
+        world.veth("m1", in: host, "p1", in: peer)
+        // The peer bridge's MAC is fixed: a Linux bridge otherwise takes its ports' smallest MAC, so a new p1
+        // could change it under the VM's ARP entry.
+        let setup = world.exec(peer, "ip link add pbr address 02:00:00:00:62:09 type bridge && ip link set p0 master pbr && ip link set p1 master pbr "
+                               + "&& ip link set pbr up && ip addr add 10.62.0.9/24 dev pbr")
+        #expect(setup.ok, "\(setup)")
+        let d = try world.startDaemon(in: host)
+        #expect(d.cli("add-br", "br0").ok)
+        let add = d.cli("add-bond", "br0", "bond0", "m0", "m1", "--mode", "active-backup")
+        #expect(add.ok, "\(add)")
+        let vm = try world.tapVM(d, "br0", "vm1", address: "10.62.0.1/24")
+        #expect(world.ping(from: vm, "10.62.0.9"), "no traffic through the bond")
+
+        // m1 goes away with its veth and comes back as a new netdev.
+        let cursor = try d.eventCursor()
+        let oldIndex = world.exec(host, "cat /sys/class/net/m1/ifindex").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(world.exec(host, "ip link del m1").ok)
+        usleep(300_000)
+        let gone = try d.json(BondShowResult.self, "bond-show", "bond0")
+        #expect(gone.members.first { $0.name == "m1" }.map { !$0.enabled && !$0.carrier } ?? false, "\(gone.members)")
+        world.veth("m1", in: host, "p1", in: peer)
+        #expect(world.exec(peer, "ip link set p1 master pbr").ok)
+        let newIndex = world.exec(host, "cat /sys/class/net/m1/ifindex").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(newIndex != oldIndex, "the veth got its old ifindex back: the test proves nothing")
+        let back = try d.waitEvent("port-reattached", port: "bond0", since: cursor, timeout: 5)
+        #expect(back?.detail.contains("m1 ifindex \(newIndex)") ?? false, "no re-attach of bond0: \(String(describing: back))\n\(d.log.suffix(1500))")
+        var shown = try d.json(BondShowResult.self, "bond-show", "bond0")
+        let deadline = Date().addingTimeInterval(5)
+        while !shown.members.allSatisfy({ $0.enabled }) && Date() < deadline {
+            usleep(100_000)
+            shown = try d.json(BondShowResult.self, "bond-show", "bond0")
+        }
+        let allUp = shown.members.allSatisfy { $0.enabled && $0.carrier }
+        #expect(allUp, "\(shown.members)")
+
+        // The new m1 carries the traffic once m0 is cut.
+        let cutCursor = try d.eventCursor()
+        #expect(world.exec(peer, "ip link set p0 down").ok)
+        let moved = try d.waitEvent("bond-member-down", port: "bond0", since: cutCursor, timeout: 5)
+        #expect(moved?.detail.contains("m0") ?? false)
+        var answered = false
+        var took = 0.0
+        let onP1 = world.capture(peer, "p1", filter: "icmp and icmp[icmptype] == icmp-echo") {
+            let from = Date(), until = from.addingTimeInterval(5)
+            while !answered && Date() < until { answered = world.exec(vm, "ping -c 1 -W 0.5 10.62.0.9").ok }
+            took = Date().timeIntervalSince(from)
+        }
+        print("bond member made again: first answer through it \(String(format: "%.2f", took)) s after cutting the other")
+        let why = "\(d.cli("bond-show", "bond0").stdout)\(d.cli("stats", "br0", "bond0").stdout)"
+        #expect(answered && took < 1.5, "no traffic through the re-attached member (\(took) s)\n\(why)")
+        #expect(!onP1.isEmpty, "the echo requests did not leave by the new m1")
+        #expect(d.isAlive)
+    }
+}

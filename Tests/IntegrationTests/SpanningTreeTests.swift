@@ -218,3 +218,41 @@ final class LockedLines: @unchecked Sendable {
     func set(_ l: [String]) { lock.withLock { lines = l } }
     func get() -> [String] { lock.withLock { lines } }
 }
+
+extension SpanningTreeIntegrationTests {
+    /// `--stp-p2p auto` (the default): a system port is point-to-point unless its link is half duplex
+    /// (a shared medium); taps and veths are. `yes`/`no` override what the link says.
+    @Test func pointToPointAutoFollowsTheLinksDuplex() throws {
+        let world = NetnsWorld("p2p")
+        defer { world.close() }
+        let host = world.namespace("host"), other = world.namespace("other")
+        world.veth("v0", in: host, "v1", in: other)
+        // A tap without a reader (no carrier) whose driver says 10 Mbit/s half duplex, as an old hub link would.
+        let tap = world.exec(host, "ip tuntap add dev hd0 mode tap && ethtool -s hd0 speed 10 duplex half autoneg off && ip link set hd0 up")
+        #expect(tap.ok, "\(tap)")
+        #expect(world.exec(host, "ethtool hd0 | grep -q 'Duplex: Half'").ok, "the tap does not report half duplex")
+        let d = try world.startDaemon(in: host)
+        #expect(d.cli("add-br", "br0").ok)
+        #expect(d.cli("set-br", "br0", "--stp", "rstp").ok)
+        #expect(d.cli("add-port", "br0", "v0", "--type", "system").ok)
+        #expect(d.cli("add-port", "br0", "hd0", "--type", "system").ok)
+        _ = try world.tapVM(d, "br0", "vm1", address: nil)
+        func p2p() throws -> [String: Bool] {
+            Dictionary(uniqueKeysWithValues: try d.json(STPShowResult.self, "stp-show", "br0").ports.compactMap { p in
+                p.pointToPoint.map { (p.name, $0) }
+            })
+        }
+        var seen = try p2p()
+        #expect(seen["v0"] == true && seen["vm1"] == true && seen["hd0"] == false, "auto: \(seen)")
+        #expect(d.cli("stp-show", "br0").stdout.contains("P2P"))
+        #expect(d.cli("set-port", "br0", "hd0", "--stp-p2p", "yes").ok)
+        #expect(d.cli("set-port", "br0", "v0", "--stp-p2p", "no").ok)
+        seen = try p2p()
+        #expect(seen["hd0"] == true && seen["v0"] == false, "yes/no: \(seen)")
+        #expect(d.cli("set-port", "br0", "hd0", "--stp-p2p", "auto").ok)
+        seen = try p2p()
+        #expect(seen["hd0"] == false, "auto again: \(seen)")
+        let bad = d.cli("set-port", "br0", "hd0", "--stp-p2p", "sometimes")
+        #expect(!bad.ok && bad.stderr.contains("stp-p2p"), "\(bad)")
+    }
+}

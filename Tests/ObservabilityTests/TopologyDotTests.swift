@@ -59,3 +59,26 @@ struct TopologyDotTests {
         #expect(TraceText.lines(drop).last == "Result: drop (isolated)")
     }
 }
+
+extension TopologyDotTests {
+    /// A bond the spanning tree blocks, with one member down: `graph` draws the blocked link to the bond and
+    /// the disabled member gray and dashed; `show` lists the members and the bond's STP state.
+    @Test func aBlockedBondAndItsMembersAreDrawn() {
+        var config = PortConfig(name: "bond0", type: .bond)
+        config.bond = BondConfig(members: ["m0", "m1"], mode: .balanceSLB)
+        var bond = PortStatus(config: config, state: "up")
+        bond.stpRole = "alternate"; bond.stpState = "discarding"
+        bond.bondMembers = [BondMemberStatus(name: "m0", enabled: true, carrier: true, active: true, buckets: 256),
+                            BondMemberStatus(name: "m1", enabled: false, carrier: false, active: false, buckets: 0)]
+        let bridge = BridgeStatus(name: "br0", mode: .learning, macAging: 300, macTableSize: 8192, macCount: 0,
+                                  ports: [bond], staticMACs: [])
+        let dot = TopologyDot.render(host: "h", show: ShowResult(generation: 1, bridges: [bridge]))
+        #expect(dot.contains("\"br:br0\" -- \"port:br0/bond0\" [style=dashed, color=orange, label=\"blocked\"];"), "\(dot)")
+        #expect(dot.contains("\"port:br0/bond0\" [shape=doubleoctagon"), "\(dot)")
+        #expect(dot.contains("\"port:br0/bond0\" -- \"port:br0/bond0/m0\" [style=bold];"), "\(dot)")
+        #expect(dot.contains("\"port:br0/bond0\" -- \"port:br0/bond0/m1\" [style=dashed, color=gray50];"), "\(dot)")
+        let text = ShowTable.lines(ShowResult(generation: 1, bridges: [bridge])).joined(separator: "\n")
+        #expect(text.contains("Bond bond0 balance-slb lacp off: m0 enabled (active), m1 disabled"), "\(text)")
+        #expect(text.contains("stp alternate discarding"), "\(text)")
+    }
+}

@@ -56,6 +56,9 @@ int tp_packet_open(int ifindex);
 int tp_packet_join_fanout(int fd, int group);
 /// PACKET_QDISC_BYPASS: sends go straight to the driver (no qdisc), as Open vSwitch's AF_PACKET does.
 int tp_packet_bypass_qdisc(int fd);
+/// The duplex netdev `name` (in the calling thread's namespace) reports (SIOCETHTOOL/ETHTOOL_GSET):
+/// 0 half, 1 full, 255 unknown, or -errno.
+int tp_netdev_duplex(const char *name);
 /// Whether netdev `ifindex` segments TCP itself (`ethtool -k`'s tx-tcp-segmentation and tx-tcp6-segmentation
 /// both active), asked with SIOCETHTOOL (feature names, then ETHTOOL_GFEATURES) on socket fd: 1 yes, 0 no, -errno.
 int tp_netdev_has_tso(int fd, int ifindex);

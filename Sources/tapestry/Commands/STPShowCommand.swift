@@ -25,10 +25,10 @@ struct STPShowCommand: ParsableCommand {
             print("\(r.bridge): \(r.mode.uppercased())  bridge \(r.bridgeID)\(r.isRoot ? "  (root bridge)" : "")")
             print("  root \(r.rootID)  cost \(r.rootPathCost)  root port \(r.rootPort ?? "-")  "
                   + "hello \(r.hello)s max-age \(r.maxAge)s forward-delay \(r.forwardDelay)s  topology changes \(r.topologyChanges)")
-            let header = ["PORT", "ID", "ROLE", "STATE", "COST", "EDGE", "PEER", "RX", "TX", "BAD", "FWD-TRANS"]
+            let header = ["PORT", "ID", "ROLE", "STATE", "COST", "EDGE", "P2P", "PEER", "RX", "TX", "BAD", "FWD-TRANS"]
             let rows = r.ports.map { p in
                 [p.name, p.portID, p.role, p.bpduGuardShut ? "guard-shut" : p.state, String(p.pathCost), p.edge ? "yes" : "no",
-                 p.legacyPeer ? "stp" : "-", String(p.rxBPDUs), String(p.txBPDUs), String(p.rxBad), String(p.forwardTransitions)]
+                 p.pointToPoint.map { $0 ? "yes" : "no" } ?? "-", p.legacyPeer ? "stp" : "-", String(p.rxBPDUs), String(p.txBPDUs), String(p.rxBad), String(p.forwardTransitions)]
             }
             let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
             for row in [header] + rows {
