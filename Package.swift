@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "Topology", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
-        .testTarget(name: "DatapathTests", dependencies: ["Datapath"]),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "HostSystem", "CTapestryShims", "SwitchCore", "TapestryModel"]),
         .testTarget(name: "VhostUserTests", dependencies: ["VhostUser", "CTapestryShims"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),

@@ -26,7 +26,7 @@ public enum ClusterConvergence {
     /// One pass over the records, a dictionary for the entries (a segment's MACs number in the
     /// thousands; a list search per record made convergence quadratic).
     private static func install(_ macs: [ClusterMACKey: ClusterMACRecord], of s: ClusterSegment, on bridge: inout BridgeConfig,
-                                host: String, underlay: IPv4Address?) {
+                                host: String, underlay: IPAddress?) {
         guard let tunnel = bridge.port(named: s.port), let remotes = tunnel.vxlan?.remotes else { return }
         let local = Set(bridge.ports.filter { $0.type != .vxlan }.compactMap(\.mac))
         let remoteSet = Set(remotes)

@@ -25,7 +25,7 @@ public struct ClusterFabric: Sendable, Equatable {
                 }
             }
         }
-        var underlays: [IPv4Address: String] = [:]
+        var underlays: [IPAddress: String] = [:]
         for f in hosts.values.sorted(by: { $0.host < $1.host }) {
             try ClusterNames.check(f.host, "host")
             if let other = underlays[f.underlay] { throw ClusterError("host \(f.host): underlay \(f.underlay) is also host \(other)'s") }

@@ -19,7 +19,7 @@ public enum ClusterFabricBuilder {
             guard let underlay = h.underlay?.address else {
                 throw ClusterError("\(file.path): host \(h.name) has no underlay address (underlay: A.B.C.D/N)")
             }
-            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: underlay, bridges: h.bridges)
+            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: IPAddress(underlay), bridges: h.bridges)
         }
         // Ports of nodes keep the namespaces the file names; the lab's own namespaces do not exist here.
         if let n = file.nodes.first {

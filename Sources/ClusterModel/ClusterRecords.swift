@@ -3,7 +3,7 @@ import TapestryModel
 /// A live member as it registers itself under `hosts/<host>` (bound to its lease).
 public struct ClusterHostRecord: Codable, Sendable, Equatable {
     /// The address its tunnels use (its VTEP).
-    public var underlay: IPv4Address
+    public var underlay: IPAddress
     /// tapestryd's version.
     public var version: String
     /// The revision of the fabric (`fabric/meta`'s mod revision) it last converged to; 0: not yet.
@@ -11,7 +11,7 @@ public struct ClusterHostRecord: Codable, Sendable, Equatable {
     /// The error of its last convergence, if it failed.
     public var error: String?
 
-    public init(underlay: IPv4Address, version: String, appliedRevision: Int64 = 0, error: String? = nil) {
+    public init(underlay: IPAddress, version: String, appliedRevision: Int64 = 0, error: String? = nil) {
         self.underlay = underlay; self.version = version; self.appliedRevision = appliedRevision; self.error = error
     }
 }
@@ -37,10 +37,10 @@ public struct ClusterSegment: Codable, Sendable, Equatable {
 /// One host's part of the fabric: its underlay and its bridges with their ports (tunnel ports included).
 public struct HostFabric: Codable, Sendable, Equatable {
     public var host: String
-    public var underlay: IPv4Address
+    public var underlay: IPAddress
     public var bridges: [BridgeConfig]
 
-    public init(host: String, underlay: IPv4Address, bridges: [BridgeConfig]) {
+    public init(host: String, underlay: IPAddress, bridges: [BridgeConfig]) {
         self.host = host; self.underlay = underlay; self.bridges = bridges
     }
 }
@@ -60,10 +60,10 @@ public struct ClusterFabricMeta: Codable, Sendable, Equatable {
 /// addresses seen from it (for ARP suppression).
 public struct ClusterMACRecord: Codable, Sendable, Equatable {
     public var host: String
-    public var vtep: IPv4Address
+    public var vtep: IPAddress
     public var ips: [IPv4Address]
 
-    public init(host: String, vtep: IPv4Address, ips: [IPv4Address] = []) {
+    public init(host: String, vtep: IPAddress, ips: [IPv4Address] = []) {
         self.host = host; self.vtep = vtep; self.ips = ips
     }
 
@@ -71,7 +71,7 @@ public struct ClusterMACRecord: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decode(String.self, forKey: .host)
-        vtep = try c.decode(IPv4Address.self, forKey: .vtep)
+        vtep = try c.decode(IPAddress.self, forKey: .vtep)
         ips = try c.decodeIfPresent([IPv4Address].self, forKey: .ips) ?? []
     }
 }

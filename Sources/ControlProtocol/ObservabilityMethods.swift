@@ -97,8 +97,8 @@ public struct TraceResult: Codable, Sendable {
         public var tagging: String
         /// For vxlan ports: the VNI and the remotes the frame is sent to.
         public var vni: Int?
-        public var remotes: [IPv4Address]?
-        public init(port: String, tagging: String, vni: Int? = nil, remotes: [IPv4Address]? = nil) {
+        public var remotes: [IPAddress]?
+        public init(port: String, tagging: String, vni: Int? = nil, remotes: [IPAddress]? = nil) {
             self.port = port; self.tagging = tagging; self.vni = vni; self.remotes = remotes
         }
     }

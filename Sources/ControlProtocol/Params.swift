@@ -121,8 +121,8 @@ public struct FDBEntryParams: Codable, Sendable {
     public var mac: MACAddress
     public var vlan: VLANID
     /// For a vxlan port: the remote behind which the MAC lives (`fdb-add ... --remote IP`).
-    public var remote: IPv4Address?
-    public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID, remote: IPv4Address? = nil) {
+    public var remote: IPAddress?
+    public init(bridge: String, port: String?, mac: MACAddress, vlan: VLANID, remote: IPAddress? = nil) {
         self.bridge = bridge; self.port = port; self.mac = mac; self.vlan = vlan; self.remote = remote
     }
 }

@@ -93,8 +93,8 @@ public struct FDBEntry: Codable, Sendable, Equatable {
     public var age: Int
     public var isStatic: Bool
     /// For entries behind a vxlan port: the remote (tunnel endpoint) it was learned from.
-    public var remote: IPv4Address?
-    public init(port: String, vlan: VLANID, mac: MACAddress, age: Int, isStatic: Bool, remote: IPv4Address? = nil) {
+    public var remote: IPAddress?
+    public init(port: String, vlan: VLANID, mac: MACAddress, age: Int, isStatic: Bool, remote: IPAddress? = nil) {
         self.port = port; self.vlan = vlan; self.mac = mac; self.age = age; self.isStatic = isStatic; self.remote = remote
     }
 }

@@ -76,7 +76,7 @@ final class VXLANEncapsulator {
                     let n = min(VXLANEncapsulator.maxSendSegments, VXLANEncapsulator.maxSendBytes / seg.stride, seg.count - first)
                     let start = first * seg.stride
                     let end = first + n == seg.count ? seg.total : (first + n) * seg.stride
-                    let sent = tp_udp_send(sport, r, binding.dstPort, segments + start, end - start, UInt16(seg.stride))
+                    let sent = transmit(binding, sport, r, segments + start, end - start, UInt16(seg.stride))
                     if sent < 0 {
                         counters.dropped(-sent == Int(EMSGSIZE) || -sent == Int(EINVAL) ? .tooBig : .txError)
                     } else {
@@ -97,8 +97,19 @@ final class VXLANEncapsulator {
         writeHeader(frame, vni)
         for k in 0..<remoteCount(binding, remote) {
             let r = remote != 0 ? remote : binding.remotes[k]
-            let sent = tp_udp_send(sport, r, binding.dstPort, frame, len + h, 0)
+            let sent = transmit(binding, sport, r, frame, len + h, 0)
             if sent < 0 { counters.dropped(-sent == Int(EMSGSIZE) ? .tooBig : .txError) } else { counters.sent(bytes: len) }
+        }
+    }
+
+    /// One UDP send (segmented when `seg` > 0) to the remote with key `r`; bytes sent or -errno.
+    @inline(__always)
+    private func transmit(_ b: VXLANBinding, _ fd: Int32, _ r: UInt32, _ p: UnsafeRawPointer, _ len: Int, _ seg: UInt16) -> Int {
+        if !b.isIPv6 { return tp_udp_send(fd, r, b.dstPort, p, len, seg) }
+        // IPv6 underlay: the kernel builds the IPv6 and UDP headers and computes the UDP checksum.
+        guard var a = b.ipv6Addresses[r] else { return -Int(EHOSTUNREACH) }
+        return withUnsafeBytes(of: &a) { bytes in
+            tp_udp6_send(fd, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), b.dstPort, p, len, seg)
         }
     }
 

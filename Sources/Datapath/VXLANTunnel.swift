@@ -1,5 +1,6 @@
 import CTapestryShims
 import SwitchCore
+import TapestryModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,13 +13,16 @@ import Glibc
 /// vxlan does (the underlay can spread flows).
 ///
 /// As a `FrameSource` it decapsulates: each frame it hands over has the VNI as `key` and the
-/// sending VTEP as `remote`; the datapath routes it to the vxlan port of that VNI.
+/// sending VTEP's `TunnelRemoteKey` as `remote`; the datapath routes it to the vxlan port of that VNI.
+/// The sockets are AF_INET or AF_INET6 after the family of `local` (IPv6: IPV6_V6ONLY, so an IPv4
+/// and an IPv6 tunnel can share a UDP port); UDP_GRO and UDP_SEGMENT work for both.
 public final class VXLANTunnel: FrameSource, @unchecked Sendable {
     public static let senderCount = 8
     /// recvmmsg reads at most this many datagrams (each may hold up to 64 coalesced by UDP_GRO).
     static let readsPerBatch = 8
 
-    public let local: UInt32
+    /// The address the sockets are bound to (the unspecified address of a family: any).
+    public let local: IPAddress
     public let port: UInt16
     public let receiveFDs: [Int32]
     public let sendFDs: [Int32]
@@ -28,10 +32,20 @@ public final class VXLANTunnel: FrameSource, @unchecked Sendable {
     private let slots: [UnsafeMutablePointer<tp_udp_slot>]
 
     /// `queues`: one receive socket per datapath thread.
-    public init(local: UInt32, port: UInt16, queues: Int = 1) throws(DatapathError) {
+    public init(local: IPAddress, port: UInt16, queues: Int = 1) throws(DatapathError) {
+        var local6 = VXLANBinding.IPv6Bytes(local)
+        func open(shared: Bool, port: UInt16) -> Int32 {
+            if local.family == .ipv4 {
+                return shared ? tp_udp_open_shared(local.ipv4Value, port) : tp_udp_open(local.ipv4Value, port)
+            }
+            return withUnsafeBytes(of: &local6) { b in
+                let p = b.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                return shared ? tp_udp6_open_shared(p, port) : tp_udp6_open(p, port)
+            }
+        }
         var rx: [Int32] = []
         for _ in 0..<max(queues, 1) {
-            let fd = tp_udp_open_shared(local, port)
+            let fd = open(shared: true, port: port)
             guard fd >= 0 else {
                 for f in rx { Glibc.close(f) }
                 throw DatapathError("could not listen on UDP port \(port) for VXLAN: \(String(cString: strerror(-fd)))")
@@ -42,7 +56,7 @@ public final class VXLANTunnel: FrameSource, @unchecked Sendable {
         }
         var tx: [Int32] = []
         for _ in 0..<VXLANTunnel.senderCount {
-            let fd = tp_udp_open(local, 0)
+            let fd = open(shared: false, port: 0)
             if fd >= 0 { tx.append(fd) }
         }
         if tx.isEmpty { tx = [rx[0]] }
@@ -86,7 +100,7 @@ public final class VXLANTunnel: FrameSource, @unchecked Sendable {
             let d = batch.buffer(firstRead + k) + offset
             let total = Int(udp[k].len)
             let stride = udp[k].gro_size > 0 ? Int(udp[k].gro_size) : total
-            let src = udp[k].src_ip
+            let src = udp[k].is_ipv6 == 0 ? udp[k].src_ip : VXLANTunnel.ipv6Key(udp[k].src_ip6)
             if stride < total {
                 let count = (total + stride - 1) / stride
                 if let merged = TCPCoalescer.merge(d, count: count, stride: stride, lastLength: total - (count - 1) * stride, h: h) {
@@ -134,6 +148,15 @@ public final class VXLANTunnel: FrameSource, @unchecked Sendable {
             }
         }
         return n
+    }
+
+    /// The remote key of an IPv6 sender (network-order bytes); never interns an unknown sender.
+    static func ipv6Key(_ a: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                              UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> UInt32 {
+        withUnsafeBytes(of: a) { b in
+            TunnelRemoteKey.existingKey(ipv6High: UInt64(bigEndian: b.loadUnaligned(as: UInt64.self)),
+                                        low: UInt64(bigEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
     }
 
     @inline(__always)

@@ -127,7 +127,7 @@ public final class ForwardingSnapshot: @unchecked Sendable {
         }
         let statics = config.staticMACs.compactMap { s -> (mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)? in
             guard let id = portIDs[s.port] else { return nil }
-            return (s.mac, s.vlan.value, id, s.remote?.value ?? 0)
+            return (s.mac, s.vlan.value, id, s.remote.flatMap(TunnelRemoteKey.key(for:)) ?? TunnelRemoteKey.none)
         }
         self.init(bridge: config.name, mode: config.mode, ports: ports, agingMillis: Int64(config.macAging) * 1000,
                   tableSize: config.macTableSize, staticEntries: statics, mirrors: mirrors)

@@ -20,7 +20,7 @@ public struct FrameOutput: Sendable, Equatable {
     /// The port slot (forward, mirror) or the index of the capture watch (captures), as given to
     /// `BridgeEngine.setCaptureWatches`.
     public var target: Int32
-    /// For a forward out of a tunnel port: the remote VTEP learned for the destination (0: every remote).
+    /// For a forward out of a tunnel port: the `TunnelRemoteKey` of the remote VTEP learned for the destination (0: every remote).
     public var remote: UInt32
     /// The tag edit to make on the way out (for a capture copy: how the copy is to be tagged).
     public var edit: EgressEdit

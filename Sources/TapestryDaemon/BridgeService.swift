@@ -123,21 +123,23 @@ final class BridgeService: @unchecked Sendable {
         return ShowResult(generation: current.generation, bridges: bridges, ovsRecords: records)
     }
 
-    /// Ports whose MTU is larger than the bridge's tunnels can carry (underlay path MTU − 50).
+    /// Ports whose MTU is larger than the bridge's tunnels can carry (underlay path MTU − 50, − 70 over IPv6).
     private func tunnelMTUWarnings(_ b: BridgeConfig) -> [String] {
         var warnings: [String] = []
         for tunnelPort in b.ports {
             guard let v = tunnelPort.vxlan else { continue }
-            let mtus = v.remotes.compactMap { r -> (IPv4Address, Int)? in
-                PathMTU.towards(r.value).map { (r, $0) }
+            let mtus = v.remotes.compactMap { r -> (IPAddress, Int)? in
+                PathMTU.towards(r).map { (r, $0) }
             }
             guard let (remote, underlay) = mtus.min(by: { $0.1 < $1.1 }) else { continue }
-            let carried = underlay - 50
+            // Outer Ethernet + IP + UDP + VXLAN: 50 bytes over IPv4, 70 over IPv6.
+            let overhead = remote.family == .ipv6 ? 70 : 50
+            let carried = underlay - overhead
             for p in b.ports where p.type.hasNetdev {
                 let mtu = reconciler.ports[p.name]?.link.mtu ?? p.mtu ?? 0
                 if mtu > carried {
                     warnings.append("port \(p.name) has MTU \(mtu) but \(tunnelPort.name) carries at most \(carried) "
-                        + "(underlay MTU \(underlay) to \(remote) minus 50): larger frames are dropped")
+                        + "(underlay MTU \(underlay) to \(remote) minus \(overhead)): larger frames are dropped")
                 }
             }
         }
@@ -194,7 +196,7 @@ final class BridgeService: @unchecked Sendable {
                 VLANID(Int(e.vlan)).map { v in
                     FDBEntry(port: names[e.port] ?? "#\(e.port)", vlan: v, mac: e.mac,
                              age: e.isStatic ? 0 : Int(max(0, now - e.lastSeen) / 1000), isStatic: e.isStatic,
-                             remote: e.remote == 0 ? nil : IPv4Address(value: e.remote))
+                             remote: TunnelRemoteKey.address(of: e.remote))
                 }
             }
             return FDBShowResult(bridge: bridge, entries: entries, capacity: t.capacity, learned: t.learnedTotal,

@@ -7,13 +7,13 @@ public struct ClusterSettings: Sendable {
     public var cluster: String
     public var host: String
     /// The address this host's tunnels use (its VTEP), as registered.
-    public var underlay: IPv4Address
+    public var underlay: IPAddress
     /// Seconds of the host's lease: its registration and MACs vanish that long after it dies.
     public var leaseTTL: Int64
     /// How often locally learned MACs are looked at and published (seconds).
     public var publishInterval: Double
 
-    public init(etcd: EtcdConfiguration, cluster: String, host: String, underlay: IPv4Address, leaseTTL: Int64 = 3,
+    public init(etcd: EtcdConfiguration, cluster: String, host: String, underlay: IPAddress, leaseTTL: Int64 = 3,
                 publishInterval: Double = 0.1) {
         self.etcd = etcd; self.cluster = cluster; self.host = host; self.underlay = underlay
         self.leaseTTL = leaseTTL; self.publishInterval = publishInterval

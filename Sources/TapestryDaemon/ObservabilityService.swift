@@ -99,7 +99,7 @@ final class ObservabilityService: @unchecked Sendable {
             let forwards = listed.filter { $0.kind == .forward }
             if decision.action == .unicast {
                 steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(snap.ports[decision.outSlot].name)"
-                    + (decision.outRemote != 0 ? " behind remote \(IPv4Address(value: decision.outRemote))" : ""))
+                    + (TunnelRemoteKey.address(of: decision.outRemote).map { " behind remote \($0)" } ?? ""))
             } else {
                 if engine.snapshot.mode == .hub {
                     steps.append("hub mode: flood to every port of VLAN \(decision.vlan)")
@@ -123,7 +123,7 @@ final class ObservabilityService: @unchecked Sendable {
                 let port = snap.ports[Int(o.target)]
                 let tagging = o.edit.leavesTagged(decision.header) ? "tagged \(decision.vlan)" : "untagged"
                 if let v = vxlans[port.name] {
-                    let remotes = o.remote != 0 ? [IPv4Address(value: o.remote)] : v.remotes
+                    let remotes = TunnelRemoteKey.address(of: o.remote).map { [$0] } ?? v.remotes
                     steps.append("output \(port.name) (\(tagging)): VXLAN VNI \(v.vni) to \(remotes.map(\.description).joined(separator: ", "))")
                     outputs.append(.init(port: port.name, tagging: tagging, vni: v.vni, remotes: remotes))
                 } else {

@@ -142,7 +142,9 @@ final class PortReconciler {
         return tunnels[PortReconciler.tunnelKey(v)]
     }
 
-    static func tunnelKey(_ v: VXLANConfig) -> String { "\(v.local?.description ?? "0.0.0.0"):\(v.dstPort)" }
+    static func tunnelKey(_ v: VXLANConfig) -> String {
+        "[\((v.local ?? .unspecified(v.underlayFamily)).description)]:\(v.dstPort)"
+    }
 
     private func closeUnusedTunnels() {
         let used = Set(ports.values.compactMap { $0.config.vxlan.map(PortReconciler.tunnelKey) })
@@ -173,8 +175,8 @@ final class PortReconciler {
                 guard let rp = ports[fp.name] else { return nil }
                 if let backend = rp.backend { return DatapathPort(name: fp.name, backend: backend, counters: rp.counters) }
                 guard let v = rp.config.vxlan, let tunnel = tunnels[PortReconciler.tunnelKey(v)] else { return nil }
-                let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap { $0.remote?.value })
-                let binding = VXLANBinding(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes.map(\.value),
+                let statics = Set(b.staticMACs.filter { $0.port == fp.name }.compactMap(\.remote))
+                let binding = VXLANBinding(tunnel: tunnel, vni: UInt32(v.vni), remotes: v.remotes,
                                          accepted: statics, dstPort: UInt16(v.dstPort))
                 return DatapathPort(name: fp.name, backend: VXLANPortBackend(binding: binding), counters: rp.counters)
             }
@@ -204,7 +206,7 @@ final class PortReconciler {
             let key = PortReconciler.tunnelKey(v)
             if tunnels[key] == nil {
                 do {
-                    tunnels[key] = try VXLANTunnel(local: v.local?.value ?? 0, port: UInt16(v.dstPort), queues: datapath.threadCount)
+                    tunnels[key] = try VXLANTunnel(local: v.local ?? .unspecified(v.underlayFamily), port: UInt16(v.dstPort), queues: datapath.threadCount)
                 } catch {
                     throw SystemError("add vxlan port \(p.name)", cause: error.description)
                 }

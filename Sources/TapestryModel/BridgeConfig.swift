@@ -9,8 +9,8 @@ public struct StaticMAC: Codable, Sendable, Equatable {
     public var vlan: VLANID
     public var port: String
     /// For a vxlan port: the remote behind which the MAC lives.
-    public var remote: IPv4Address?
-    public init(mac: MACAddress, vlan: VLANID, port: String, remote: IPv4Address? = nil) {
+    public var remote: IPAddress?
+    public init(mac: MACAddress, vlan: VLANID, port: String, remote: IPAddress? = nil) {
         self.mac = mac; self.vlan = vlan; self.port = port; self.remote = remote
     }
 }
@@ -84,8 +84,12 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
                 guard let port = self.port(named: s.port), port.type == .vxlan else {
                     throw ModelError("bridge \(name): static MAC \(s.mac): --remote applies to vxlan ports only")
                 }
-                guard !remote.isUnspecified, !remote.isMulticast, !remote.isBroadcast else {
+                guard !remote.isUnspecified, !remote.isThisNetwork, !remote.isMulticast, !remote.isBroadcast else {
                     throw ModelError("bridge \(name): static MAC \(s.mac): remote \(remote) must be a unicast address")
+                }
+                if let v = port.vxlan, remote.family != v.underlayFamily {
+                    throw ModelError("bridge \(name): static MAC \(s.mac): remote \(remote) is not of the address family of "
+                        + "\(port.name)'s underlay (\(v.underlayFamily == .ipv6 ? "IPv6" : "IPv4"))")
                 }
             }
         }

@@ -33,26 +33,35 @@ public struct VXLANConfig: Codable, Sendable, Equatable {
     public static let vniRange = 0...0xFF_FFFF
 
     public var vni: Int
-    /// Remotes; broadcast, multicast and unknown unicast are replicated to each.
-    public var remotes: [IPv4Address]
-    /// The local underlay address to send from and listen on (nil: any).
-    public var local: IPv4Address?
+    /// Remotes (IPv4 or IPv6, all of one family); broadcast, multicast and unknown unicast are replicated to each.
+    public var remotes: [IPAddress]
+    /// The local underlay address to send from and listen on (nil: any address of the remotes' family).
+    public var local: IPAddress?
     /// UDP destination (and listening) port.
     public var dstPort: Int
 
-    public init(vni: Int, remotes: [IPv4Address], local: IPv4Address? = nil, dstPort: Int = VXLANConfig.defaultPort) {
+    public init(vni: Int, remotes: [IPAddress], local: IPAddress? = nil, dstPort: Int = VXLANConfig.defaultPort) {
         self.vni = vni; self.remotes = remotes; self.local = local; self.dstPort = dstPort
     }
+
+    /// The underlay's address family: the local address's, else the first remote's (IPv4 when there is neither).
+    public var underlayFamily: IPAddress.Family { local?.family ?? remotes.first?.family ?? .ipv4 }
 
     public func validate(port: String) throws(ModelError) {
         guard VXLANConfig.vniRange.contains(vni) else { throw ModelError("port \(port): VNI \(vni) out of range 0-16777215") }
         guard (1...65535).contains(dstPort) else { throw ModelError("port \(port): UDP port \(dstPort) out of range 1-65535") }
         guard !remotes.isEmpty else { throw ModelError("port \(port): a vxlan port needs at least one --remote") }
-        for r in remotes where r.isUnspecified || r.isMulticast || r.isBroadcast {
+        for r in remotes where r.isUnspecified || r.isThisNetwork || r.isMulticast || r.isBroadcast {
             throw ModelError("port \(port): remote \(r) must be a unicast address")
         }
         guard Set(remotes).count == remotes.count else { throw ModelError("port \(port): duplicate remote") }
         if let local, local.isMulticast || local.isBroadcast { throw ModelError("port \(port): local \(local) must be a unicast address") }
+        let family = underlayFamily
+        for r in remotes where r.family != family {
+            let other = local.map { "local \($0)" } ?? "remote \(remotes[0])"
+            throw ModelError("port \(port): remote \(r) is \(r.family == .ipv6 ? "IPv6" : "IPv4") but \(other) is "
+                + "\(family == .ipv6 ? "IPv6" : "IPv4"): a vxlan port's underlay is one address family")
+        }
     }
 }
 

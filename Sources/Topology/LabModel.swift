@@ -173,13 +173,13 @@ public struct LabModel: Sendable, Equatable {
             let port = file.tunnelPortName(of: s)
             let vni = file.vni(of: s)
             for i in members {
-                guard let local = hosts[i].underlay?.address,
+                guard let local = hosts[i].underlay.map({ IPAddress($0.address) }),
                       let bi = hosts[i].bridges.firstIndex(where: { $0.name == s.bridge }) else { continue }
-                let remotes = members.filter { $0 != i }.compactMap { hosts[$0].underlay?.address }
+                let remotes = members.filter { $0 != i }.compactMap { hosts[$0].underlay.map { IPAddress($0.address) } }
                 hosts[i].bridges[bi].ports.append(PortConfig(name: port, type: .vxlan, vlan: s.vlan,
                                                              vxlan: VXLANConfig(vni: vni, remotes: remotes, local: local, dstPort: s.dstPort)))
                 for o in members where o != i {
-                    guard let remote = hosts[o].underlay?.address, let ob = hosts[o].bridges.first(where: { $0.name == s.bridge }) else { continue }
+                    guard let remote = hosts[o].underlay.map({ IPAddress($0.address) }), let ob = hosts[o].bridges.first(where: { $0.name == s.bridge }) else { continue }
                     for p in ob.ports where p.type == .tap {
                         guard let mac = p.mac, let vlan = p.segmentVLAN(s.vlan) else { continue }
                         hosts[i].bridges[bi].staticMACs.append(StaticMAC(mac: mac, vlan: vlan, port: port, remote: remote))

@@ -297,14 +297,14 @@ private struct Parser {
             if !m.has("vni") { reader.error(m.position, "\(what): vxlan needs a vni") }
             return nil
         }
-        var remotes: [IPv4Address] = []
+        var remotes: [IPAddress] = []
         for (text, p) in m.strings("remotes") ?? [] {
-            if let a = IPv4Address(text) { remotes.append(a) } else { reader.error(p, "\(what): invalid remote '\(text)'") }
+            if let a = IPAddress(strict: text) { remotes.append(a) } else { reader.error(p, "\(what): invalid remote '\(text)'") }
         }
         if remotes.isEmpty { reader.error(m.position(of: "remotes"), "\(what): vxlan needs at least one remote"); return nil }
-        var local: IPv4Address? = nil
+        var local: IPAddress? = nil
         if let l = m.string("local") {
-            local = IPv4Address(l)
+            local = IPAddress(strict: l)
             if local == nil { reader.error(m.position(of: "local"), "\(what): invalid local address '\(l)'") }
         }
         let port = m.int("dst-port", 1...65535) ?? VXLANConfig.defaultPort
@@ -321,9 +321,9 @@ private struct Parser {
         guard let mac = TapestryModel.MACAddress(text) else { reader.error(m.position(of: "mac"), "\(what): invalid MAC address '\(text)'"); return nil }
         if !mac.isValidSource { reader.error(m.position(of: "mac"), "\(what): MAC \(text) must be a unicast address") }
         let vlan = m.int("vlan", 1...4094).flatMap { VLANID($0) } ?? VLANID(1)!
-        var remote: IPv4Address? = nil
+        var remote: IPAddress? = nil
         if let r = m.string("remote") {
-            remote = IPv4Address(r)
+            remote = IPAddress(strict: r)
             if remote == nil { reader.error(m.position(of: "remote"), "\(what): invalid remote '\(r)'") }
         }
         return StaticMACSpec(position: m.position, host: m.string("host"), entry: StaticMAC(mac: mac, vlan: vlan, port: portName, remote: remote),

@@ -113,6 +113,10 @@ private struct Checker {
 
     mutating func checkPort(_ p: PortSpec, hostsOfOwner: [String], owner: String) {
         let what = "port \(p.name) of \(owner)"
+        if let v = p.config.vxlan {
+            // Unicast remotes, no duplicates, one underlay address family.
+            do { try v.validate(port: p.name) } catch { self.error(p.position, "\(what): \(error.message)") }
+        }
         let host: String
         if let h = p.host {
             guard checkHost(h, p.hostPosition ?? p.position, what) else { return }
@@ -156,6 +160,9 @@ private struct Checker {
         }
         if s.entry.remote != nil && port.config.type != .vxlan {
             error(s.position, "static MAC \(s.entry.mac): remote applies to vxlan ports only")
+        }
+        if let r = s.entry.remote, let v = port.config.vxlan, r.family != v.underlayFamily {
+            error(s.position, "static MAC \(s.entry.mac): remote \(r) is not of the address family of \(port.name)'s underlay")
         }
     }
 

@@ -135,7 +135,7 @@ func run(_ o: Options) async throws {
     let client = try EtcdClient(config)
     let keys = ClusterKeys(cluster: "bench\(getpid())")
     let names = (1...o.hosts).map { "h\($0)" }
-    @Sendable func underlay(_ i: Int) -> IPv4Address { IPv4Address(value: 0x0A64_0000 + UInt32(i)) }   // 10.100.x.y
+    @Sendable func underlay(_ i: Int) -> IPAddress { IPAddress(ipv4: 0x0A64_0000 + UInt32(i)) }   // 10.100.x.y
 
     // Register every host under its own lease.
     var t0 = Date()

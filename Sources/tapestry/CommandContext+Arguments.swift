@@ -39,9 +39,11 @@ extension CommandContext {
         return mac
     }
 
-    /// An IPv4 address such as `10.0.0.2` (VXLAN endpoints).
-    func ipv4(_ text: String) throws(CLIError) -> IPv4Address {
-        guard let a = IPv4Address(text) else { throw refuse("invalid IPv4 address '\(text)'") }
+    /// An underlay address such as `10.0.0.2` or `2001:db8::2` (VXLAN endpoints); `what` names the option.
+    func underlayAddress(_ text: String, _ what: String) throws(CLIError) -> IPAddress {
+        guard let a = IPAddress(strict: text) else {
+            throw refuse("invalid \(what) '\(text)': expected an IPv4 address like 10.0.0.2 or an IPv6 address like 2001:db8::2")
+        }
         return a
     }
 

@@ -48,7 +48,10 @@ struct ClusterOptions: ParsableArguments {
     func settings() throws -> ClusterSettings? {
         guard let cluster else { return nil }
         guard let text = underlay else { throw ValidationError("--cluster needs --underlay ADDRESS (this host's tunnel address)") }
-        guard let address = IPv4Address(text) else { throw ValidationError("invalid --underlay '\(text)': expected an IPv4 address") }
+        // Cluster files give hosts IPv4 underlays (`underlay: A.B.C.D/N`), so a registered one is IPv4 too.
+        guard let address = IPAddress(strict: text), address.family == .ipv4 else {
+            throw ValidationError("invalid --underlay '\(text)': expected an IPv4 address")
+        }
         guard (2...60).contains(clusterTtl) else { throw ValidationError("invalid --cluster-ttl \(clusterTtl): expected 2-60 seconds") }
         let host = hostName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         for (what, name) in [("--cluster-name", clusterName), ("--host-name", host)] {

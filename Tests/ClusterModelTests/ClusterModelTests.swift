@@ -37,7 +37,7 @@ struct ClusterModelTests {
             v.apply(key: k, value: value, modRevision: 10)
         }
         for (h, a) in [("h1", "10.0.0.11"), ("h2", "10.0.0.12"), ("h3", "10.0.0.13")] {
-            v.apply(key: keys.host(h), value: ClusterCodec.encode(ClusterHostRecord(underlay: IPv4Address(a)!, version: "t")), lease: 7)
+            v.apply(key: keys.host(h), value: ClusterCodec.encode(ClusterHostRecord(underlay: IPAddress(a)!, version: "t")), lease: 7)
         }
         return v
     }
@@ -60,10 +60,10 @@ struct ClusterModelTests {
         let f = try Self.fabric()
         #expect(f.segments["blue"] == ClusterSegment(name: "blue", vni: 42, bridge: "br0", port: "vx42", hosts: ["h1", "h2", "h3"]))
         let h1 = try #require(f.hosts["h1"])
-        #expect(h1.underlay == IPv4Address("10.0.0.11"))
+        #expect(h1.underlay == IPAddress("10.0.0.11"))
         let br0 = try #require(h1.bridges.first)
         #expect(br0.port(named: "vm1")?.netns == "vm1")
-        #expect(br0.port(named: "vx42")?.vxlan?.remotes == [IPv4Address("10.0.0.12")!, IPv4Address("10.0.0.13")!])
+        #expect(br0.port(named: "vx42")?.vxlan?.remotes == [IPAddress("10.0.0.12")!, IPAddress("10.0.0.13")!])
         #expect(br0.port(named: "vm2") == nil)
     }
 
@@ -81,7 +81,7 @@ struct ClusterModelTests {
         do { try good.check(against: members, cluster: "c1") } catch {
             #expect(error.description.contains("host h3 is not a member of cluster c1 (members: h1, h2)"))
         }
-        members["h3"] = ClusterHostRecord(underlay: IPv4Address("10.0.0.99")!, version: "t")
+        members["h3"] = ClusterHostRecord(underlay: IPAddress("10.0.0.99")!, version: "t")
         #expect(throws: ClusterError("host h3: the file gives underlay 10.0.0.13 but the host registered 10.0.0.99")) {
             try good.check(against: members, cluster: "c1")
         }
@@ -132,7 +132,7 @@ struct ClusterModelTests {
         let vm3 = MACAddress("02:00:00:00:00:03")!
         let k3 = ClusterMACKey(segment: "blue", vlan: VLANID(1)!, mac: vm3)
         v.apply(key: Self.keys.mac(segment: "blue", vlan: VLANID(1)!, mac: vm3),
-                value: ClusterCodec.encode(ClusterMACRecord(host: "h3", vtep: IPv4Address("10.0.0.13")!)))
+                value: ClusterCodec.encode(ClusterMACRecord(host: "h3", vtep: IPAddress("10.0.0.13")!)))
         #expect(v.macs[k3]?.host == "h3")
         // h1 also has a bridge of its own, which stays.
         let own = BridgeConfig(name: "local0", mode: .learning, macAging: 300, macTableSize: 100)
@@ -142,7 +142,7 @@ struct ClusterModelTests {
         #expect(state.generation == 5)
         #expect(state.bridges.map(\.name) == ["local0", "br0"])
         let br0 = try #require(state.bridge(named: "br0"))
-        #expect(br0.staticMACs.contains(StaticMAC(mac: vm3, vlan: VLANID(1)!, port: "vx42", remote: IPv4Address("10.0.0.13"))))
+        #expect(br0.staticMACs.contains(StaticMAC(mac: vm3, vlan: VLANID(1)!, port: "vx42", remote: IPAddress("10.0.0.13"))))
         // The MACs the file would pin come from the hosts' records only (none from h2 yet).
         #expect(!br0.staticMACs.contains { $0.mac == MACAddress("52:54:00:00:00:02") })
         try state.validate()
@@ -162,7 +162,7 @@ struct ClusterModelTests {
         let wanted = ClusterMACPublisher.wanted(host: "h3", view: v, learned: learned)
         // vm3's learned MAC (not the one behind the tunnel, not a multicast one) and vm3's generated MAC.
         #expect(wanted.count == 2)
-        #expect(wanted.values.allSatisfy { $0 == ClusterMACRecord(host: "h3", vtep: IPv4Address("10.0.0.13")!) })
+        #expect(wanted.values.allSatisfy { $0 == ClusterMACRecord(host: "h3", vtep: IPAddress("10.0.0.13")!) })
         #expect(wanted.keys.contains(ClusterMACKey(segment: "blue", vlan: VLANID(1)!, mac: MACAddress("02:aa:00:00:00:03")!)))
         let first = ClusterMACPublisher.diff(host: "h3", wanted: wanted, view: v)
         #expect(first.put.count == 2 && first.delete.isEmpty)

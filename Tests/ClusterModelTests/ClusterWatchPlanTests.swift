@@ -57,7 +57,7 @@ struct ClusterWatchPlanTests {
     @Test func macsOfASegmentAreReplacedAndDroppedAlone() throws {
         var v = try Self.twoSegments()
         let k = Self.keys
-        let record = ClusterCodec.encode(ClusterMACRecord(host: "h2", vtep: IPv4Address("10.0.0.12")!))
+        let record = ClusterCodec.encode(ClusterMACRecord(host: "h2", vtep: IPAddress("10.0.0.12")!))
         let m1 = MACAddress("02:00:00:00:00:01")!, m2 = MACAddress("02:00:00:00:00:02")!
         let one = VLANID(1)!
         v.apply(key: k.mac(segment: "blue", vlan: one, mac: m1), value: record)
@@ -81,7 +81,7 @@ struct ClusterWatchPlanTests {
     @Test func convergenceInstallsEveryMACOfASegmentOnce() throws {
         var v = try Self.twoSegments()
         let k = Self.keys
-        let record = ClusterCodec.encode(ClusterMACRecord(host: "h2", vtep: IPv4Address("10.0.0.12")!))
+        let record = ClusterCodec.encode(ClusterMACRecord(host: "h2", vtep: IPAddress("10.0.0.12")!))
         for i in 0..<2000 {
             v.apply(key: k.mac(segment: "blue", vlan: VLANID(1)!, mac: MACAddress(rawValue: 0x0200_0000_0000 | UInt64(i))), value: record)
         }
@@ -89,7 +89,7 @@ struct ClusterWatchPlanTests {
         let br0 = try #require(r.state.bridges.first { $0.name == "br0" })
         #expect(br0.staticMACs.count == 2000)
         #expect(br0.staticMACs.map(\.mac) == br0.staticMACs.map(\.mac).sorted())
-        #expect(br0.staticMACs.allSatisfy { $0.remote == IPv4Address("10.0.0.12")! })
+        #expect(br0.staticMACs.allSatisfy { $0.remote == IPAddress("10.0.0.12")! })
     }
 
     /// An apply too large for one transaction holds `fabric/lock`: what it writes meanwhile takes

@@ -127,7 +127,7 @@ struct ClusterTests {
         // h1 knows vm2's MAC behind h2's VTEP, from h2's record.
         let vm2 = lab.mac("vm2")
         let entry = try lab.fdb(1, "br0").entries.first { $0.mac.description == vm2 }
-        #expect(entry?.isStatic == true && entry?.remote == IPv4Address("10.77.0.22"), "\(String(describing: entry))")
+        #expect(entry?.isStatic == true && entry?.remote == IPAddress("10.77.0.22"), "\(String(describing: entry))")
         let fdb = lab.cluster("fdb", "blue")
         #expect(fdb.ok && fdb.stdout.contains(vm2) && fdb.stdout.contains("10.77.0.22"), "\(fdb)")
         // Unicast between known MACs: nothing reaches h3's underlay link, while h2's sees the pings.
@@ -188,7 +188,7 @@ struct ClusterTests {
         let followed = Self.within(3) { lab.world.exec(lab.vms["vm1"]!, "ping -c 1 -W 0.2 192.168.77.2").ok }
         #expect(followed != nil && Date().timeIntervalSince(start) <= 1.5, "traffic followed after \(followed ?? -1) s")
         let entry = try lab.fdb(1, "br0").entries.first { $0.mac.description == "52:54:00:00:77:02" }
-        #expect(entry?.remote == IPv4Address("10.77.0.23"), "\(String(describing: entry))")
+        #expect(entry?.remote == IPAddress("10.77.0.23"), "\(String(describing: entry))")
         #expect(lab.cluster("fdb", "blue").stdout.contains("10.77.0.23"))
     }
 

@@ -14,7 +14,8 @@ struct VXLANTests {
         var daemons: [NetnsWorld.Daemon] = []
         var vms: [String] = []
 
-        init(_ tag: String, hosts count: Int) throws {
+        /// `ipv6`: each host also gets 2001:db8::<i>/64 on its underlay link.
+        init(_ tag: String, hosts count: Int, ipv6: Bool = false) throws {
             world = NetnsWorld(tag)
             let underlay = world.namespace("ul")
             world.exec(underlay, "ip link add ul type bridge && ip link set ul up")
@@ -23,15 +24,16 @@ struct VXLANTests {
                 world.veth("u\(i)", in: underlay, "eth0", in: h)
                 world.exec(underlay, "ip link set u\(i) master ul")
                 world.exec(h, "ip addr add 10.0.0.\(i)/24 dev eth0")
+                if ipv6 { world.exec(h, "ip addr add 2001:db8::\(i)/64 dev eth0 nodad") }
                 hosts.append(h)
                 daemons.append(try world.startDaemon(in: h, name: "d\(i)"))
             }
         }
 
         /// Adds VM `vm<i>` on `bridge` of host `host` (1-based) with address 192.168.42.<i>.
-        mutating func addVM(_ i: Int, host: Int, bridge: String = "br0", subnet: String = "192.168.42") {
+        mutating func addVM(_ i: Int, host: Int, bridge: String = "br0", subnet: String = "192.168.42", mtu: Int = 1450) {
             let vm = world.namespace("vm\(i)")
-            let add = daemons[host - 1].cli("add-port", bridge, "vm\(i)", "--type", "tap", "--netns", vm, "--mtu", "1450")
+            let add = daemons[host - 1].cli("add-port", bridge, "vm\(i)", "--type", "tap", "--netns", vm, "--mtu", String(mtu))
             #expect(add.ok, "\(add)")
             world.exec(vm, "ip addr add \(subnet).\(i)/24 dev vm\(i)")
             vms.append(vm)
@@ -169,7 +171,7 @@ struct VXLANTests {
         #expect(lab.world.ping(from: lab.vms[0], "192.168.42.2"))
     }
 
-    private func mac(_ lab: Lab, _ vm: Int, _ dev: String) -> String {
+    func mac(_ lab: Lab, _ vm: Int, _ dev: String) -> String {
         lab.world.exec(lab.vms[vm], "cat /sys/class/net/\(dev)/address").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -8,7 +8,7 @@ struct TopologyDotTests {
     @Test func bridgesPortsTunnelsMirrorsAndNetworks() {
         var vm1 = PortConfig(name: "vm1", type: .tap, vlan: VLANID(10), netns: "vm1")
         vm1.isolated = true
-        let vx = PortConfig(name: "vx0", type: .vxlan, vxlan: VXLANConfig(vni: 42, remotes: [IPv4Address("10.0.0.2")!]))
+        let vx = PortConfig(name: "vx0", type: .vxlan, vxlan: VXLANConfig(vni: 42, remotes: [IPAddress("10.0.0.2")!]))
         let span = PortConfig(name: "span0", type: .tap)
         let bridge = BridgeStatus(name: "br0", mode: .learning, macAging: 300, macTableSize: 8192, macCount: 1,
                                   ports: [PortStatus(config: vm1, state: "up"), PortStatus(config: vx, state: "up"),

@@ -11,7 +11,7 @@ struct TunnelTests {
 
     func world(statics: [StaticMAC] = []) -> InMemorySwitch {
         let vx = PortConfig(name: "vx0", type: .vxlan, vlan: T.vlan(10),
-                            vxlan: VXLANConfig(vni: 42, remotes: [IPv4Address(value: Self.r1), IPv4Address(value: Self.r2)]))
+                            vxlan: VXLANConfig(vni: 42, remotes: [IPAddress(ipv4: Self.r1), IPAddress(ipv4: Self.r2)]))
         return T.bridge([T.access("a", 10), T.access("b", 10), vx], statics: statics)
     }
 
@@ -49,7 +49,7 @@ struct TunnelTests {
     }
 
     @Test func aStaticMACBehindAVTEPGoesToThatVTEP() {
-        let sw = world(statics: [StaticMAC(mac: T.mac(9), vlan: T.vlan(10), port: "vx0", remote: IPv4Address(value: Self.r3))])
+        let sw = world(statics: [StaticMAC(mac: T.mac(9), vlan: T.vlan(10), port: "vx0", remote: IPAddress(ipv4: Self.r3))])
         #expect(tunnelForwards(sw.deliveries(T.frame(to: T.mac(9), from: T.mac(1)), on: "a")) == [Self.r3])
         // Learning does not move it.
         sw.deliveries(T.frame(to: .broadcast, from: T.mac(9)), on: "b")

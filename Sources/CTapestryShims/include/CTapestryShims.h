@@ -86,6 +86,12 @@ int tp_udp_open(uint32_t local_ip, uint16_t port);
 int tp_udp_open_shared(uint32_t local_ip, uint16_t port);
 /// Turns on UDP_GRO: the kernel may hand several datagrams of one flow over in one read (see gro_size).
 int tp_udp_enable_gro(int fd);
+/// The IPv6 forms: an AF_INET6 socket (IPV6_V6ONLY, so it never collides with an IPv4 tunnel on the
+/// same port) bound to the 16-byte local address (network order; all zero: any), don't-fragment
+/// (IPV6_PMTUDISC_DO). The kernel computes the UDP checksum, as IPv6 requires (RFC 8200; Linux vxlan's
+/// default, udp6zerocsumtx off), and drops datagrams with a zero checksum (udp6zerocsumrx off).
+int tp_udp6_open(const uint8_t *local_ip, uint16_t port);
+int tp_udp6_open_shared(const uint8_t *local_ip, uint16_t port);
 
 /// One receive slot for tp_udp_recv_batch.
 typedef struct {
@@ -95,6 +101,8 @@ typedef struct {
     uint32_t src_ip;   // out, host order
     uint16_t src_port; // out, host order
     uint16_t gro_size; // out: with UDP_GRO, the size of each datagram coalesced into buf (0: one datagram)
+    uint8_t is_ipv6;   // out: the sender is IPv6 (then src_ip is 0 and src_ip6 holds its address)
+    uint8_t src_ip6[16]; // out: an IPv6 sender's address (network order)
 } tp_udp_slot;
 
 /// recvmmsg up to n datagrams without blocking; returns how many or -errno.
@@ -104,8 +112,13 @@ int tp_udp_recv_batch(int fd, tp_udp_slot *slots, int n);
 /// the buffer into datagrams of seg bytes (UDP_SEGMENT). Returns bytes sent or -errno.
 ssize_t tp_udp_send(int fd, uint32_t dst_ip, uint16_t dst_port, const void *buf, size_t len, uint16_t seg);
 
+/// The IPv6 form of tp_udp_send: dst_ip is 16 bytes, network order.
+ssize_t tp_udp6_send(int fd, const uint8_t *dst_ip, uint16_t dst_port, const void *buf, size_t len, uint16_t seg);
+
 /// The path MTU the kernel would use towards dst_ip (host order), or -errno.
 int tp_path_mtu(uint32_t dst_ip);
+/// The path MTU towards an IPv6 address (16 bytes, network order), or -errno.
+int tp_path_mtu6(const uint8_t *dst_ip);
 
 // MARK: - sending with a tag edit
 
@@ -125,7 +138,7 @@ typedef struct {
     int32_t edit;         // TP_EDIT_*
     uint16_t tci;
     uint16_t pad;
-    uint32_t remote;      // for tunnel ports: the one remote VTEP to send to (0: all of the port's remotes)
+    uint32_t remote;      // for tunnel ports: the TunnelRemoteKey of the one remote VTEP to send to (IPv4: its address; 0: all of the port's remotes)
     int32_t result;       // out: bytes written or -errno
 } tp_tx_slot;
 

@@ -68,7 +68,7 @@ struct AddPort: ParsableCommand {
     @Option(help: ArgumentHelp("vxlan: the VXLAN network identifier (0-16777215).", valueName: "vni"))
     var vni: Int?
 
-    @Option(help: ArgumentHelp("vxlan: a remote tunnel endpoint's IPv4 address; repeat for head-end replication to several.",
+    @Option(help: ArgumentHelp("vxlan: a remote tunnel endpoint's IPv4 or IPv6 address (one family per port); repeat for head-end replication to several.",
                                valueName: "ip"))
     var remote: [String] = []
 
@@ -116,8 +116,8 @@ struct AddPort: ParsableCommand {
         if portType == .vxlan {
             guard let vni else { throw context.refuse("a vxlan port needs --vni") }
             guard !remote.isEmpty else { throw context.refuse("a vxlan port needs at least one --remote") }
-            let remotes = try remote.map { text throws(CLIError) in try context.ipv4(text) }
-            let localAddress = try local.map { text throws(CLIError) in try context.ipv4(text) }
+            let remotes = try remote.map { text throws(CLIError) in try context.underlayAddress(text, "--remote") }
+            let localAddress = try local.map { text throws(CLIError) in try context.underlayAddress(text, "--local") }
             tunnel = VXLANConfig(vni: vni, remotes: remotes, local: localAddress, dstPort: dstPort ?? VXLANConfig.defaultPort)
         } else if vni != nil || !remote.isEmpty || local != nil || dstPort != nil {
             throw context.refuse("--vni, --remote, --local and --dst-port apply to --type vxlan only")

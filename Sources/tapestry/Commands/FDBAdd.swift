@@ -30,7 +30,7 @@ struct FDBAdd: ParsableCommand {
         let portName = try context.interfaceName(port, what: "port name")
         let address = try context.mac(mac)
         guard address.isValidSource else { throw context.refuse("MAC \(address) must be a unicast address") }
-        let vtep = try remote.map { text throws(CLIError) in try context.ipv4(text) }
+        let vtep = try remote.map { text throws(CLIError) in try context.underlayAddress(text, "--remote") }
         return FDBEntryParams(bridge: bridgeName, port: portName, mac: address, vlan: try context.vlan(vlan), remote: vtep)
     }
 
