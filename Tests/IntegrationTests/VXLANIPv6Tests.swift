@@ -64,13 +64,7 @@ struct VXLANIPv6Tests {
         #expect(exported.ok && exported.stdout.contains("\"2001:db8::2\"") && exported.stdout.contains("local: \"2001:db8::1\""), "\(exported)")
 
         // TCP with offloads both ways (the VMs' taps hand over TSO super-frames: UDP GSO over IPv6).
-        for (client, server, address) in [(lab.vms[0], vm2, "192.168.42.2"), (vm2, lab.vms[0], "192.168.42.1")] {
-            let pid = lab.world.spawn(server, "exec timeout 20 iperf3 -s -1")
-            usleep(400_000)
-            let tcp = lab.world.exec(client, "iperf3 -c \(address) -t 2 -J", timeout: 20)
-            #expect(tcp.ok && tcp.stdout.contains("\"bits_per_second\""), "iperf3 to \(address): \(tcp)")
-            kill(pid, SIGKILL)
-        }
+        lab.expectTCPBothWays(lab.vms[0], "192.168.42.1", vm2, "192.168.42.2")
 
         // A datagram from an IPv6 address that is no remote of the port is dropped and counted.
         #expect(lab.world.exec(h2, "ip addr add 2001:db8::3/64 dev eth0 nodad").ok)

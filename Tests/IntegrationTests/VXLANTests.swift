@@ -30,6 +30,17 @@ struct VXLANTests {
             }
         }
 
+        /// A 2 s iperf3 TCP transfer from `a` to `b` and one back; each must complete.
+        func expectTCPBothWays(_ a: String, _ aAddress: String, _ b: String, _ bAddress: String) {
+            for (client, server, address) in [(a, b, bAddress), (b, a, aAddress)] {
+                let pid = world.spawn(server, "exec timeout 20 iperf3 -s -1")
+                usleep(400_000)
+                let tcp = world.exec(client, "iperf3 -c \(address) -t 2 -J", timeout: 20)
+                #expect(tcp.ok && tcp.stdout.contains("\"bits_per_second\""), "iperf3 to \(address): \(tcp)")
+                kill(pid, SIGKILL)
+            }
+        }
+
         /// Adds VM `vm<i>` on `bridge` of host `host` (1-based) with address 192.168.42.<i>.
         mutating func addVM(_ i: Int, host: Int, bridge: String = "br0", subnet: String = "192.168.42", mtu: Int = 1450) {
             let vm = world.namespace("vm\(i)")
@@ -133,13 +144,7 @@ struct VXLANTests {
         }
         #expect(wire.contains { $0.contains("VXLAN") && $0.contains("vni 42") }, "no VXLAN vni 42 on the wire: \(wire.prefix(4))")
 
-        for (client, server, address) in [(lab.vms[0], vm2, "192.168.42.2"), (vm2, lab.vms[0], "192.168.42.1")] {
-            let pid = lab.world.spawn(server, "exec timeout 20 iperf3 -s -1")
-            usleep(400_000)
-            let tcp = lab.world.exec(client, "iperf3 -c \(address) -t 2 -J", timeout: 20)
-            #expect(tcp.ok && tcp.stdout.contains("\"bits_per_second\""), "iperf3 to \(address): \(tcp)")
-            kill(pid, SIGKILL)
-        }
+        lab.expectTCPBothWays(lab.vms[0], "192.168.42.1", vm2, "192.168.42.2")
     }
 
     @Test func malformedTunnelPacketsAreCountedAndDropped() throws {
