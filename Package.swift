@@ -97,7 +97,7 @@ let package = Package(
         ),
         // The cluster, pure: key layout in etcd, records, the fabric from a topology file, plans,
         // what a host converges to, which MACs it publishes.
-        .target(name: "ClusterModel", dependencies: ["TapestryModel", "Topology"]),
+        .target(name: "ClusterModel", dependencies: ["TapestryModel", "Topology", "NetworkController"]),
         // libvirt-style networks: XML read/write and pure renderers (dnsmasq, radvd, nftables).
         .target(name: "NetworkController", dependencies: ["TapestryModel"]),
         // Topology files: YAML → model with file positions, validation, the plan as a pure diff.

@@ -3,15 +3,18 @@ import Topology
 
 /// Turns a topology file into the cluster's fabric: its `hosts:` are cluster members by their
 /// `--host-name`, each with `underlay:`; bridges and ports as on a single host (a port's `netns:`
-/// names a namespace that exists on that host); segments become a tunnel port on each of their
-/// hosts, to the others' underlays.
+/// names a namespace that exists on that host); each host's `networks:` (with their ports) go
+/// into its part; segments become a tunnel port on each of their hosts, to the others' underlays.
 public enum ClusterFabricBuilder {
     public static func build(_ file: TopologyFile) throws(ClusterError) -> ClusterFabric {
         guard !file.implicitHost else {
             throw ClusterError("\(file.path): a cluster file names its hosts (hosts: {h1: {underlay: 10.0.0.11/24}, …})")
         }
-        if let n = file.networks.first {
-            throw ClusterError("\(file.path): network \(n.name): networks are not distributed through the cluster yet; define them on the host")
+        // Nodes are namespaces `tapestry apply` creates on the machine it runs on (with their addresses
+        // and DHCP clients); a cluster apply only writes etcd, and the hosts' daemons create no VMs.
+        if let n = file.nodes.first {
+            throw ClusterError("\(file.path): node \(n.name): nodes are lab namespaces that `tapestry apply` creates on its own machine; "
+                + "a cluster apply only writes the fabric to etcd, so create the VM's namespace on its host and give its port netns: NAME")
         }
         let model = LabModel(file: file, options: LabOptions(prefix: ""))
         var fabric = ClusterFabric()
@@ -19,11 +22,8 @@ public enum ClusterFabricBuilder {
             guard let underlay = h.underlay?.address else {
                 throw ClusterError("\(file.path): host \(h.name) has no underlay address (underlay: A.B.C.D/N)")
             }
-            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: IPAddress(underlay), bridges: h.bridges)
-        }
-        // Ports of nodes keep the namespaces the file names; the lab's own namespaces do not exist here.
-        if let n = file.nodes.first {
-            throw ClusterError("\(file.path): node \(n.name): nodes are lab namespaces; in a cluster give the port netns: (an existing namespace)")
+            let networks = h.networks.map { ClusterNetwork(name: $0.name, xml: $0.xml, autostart: $0.autostart, ports: $0.ports) }
+            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: IPAddress(underlay), bridges: h.bridges, networks: networks)
         }
         // The file's MACs pinned behind tunnel ports are left to the hosts: each publishes what it has,
         // bound to its lease, so the MACs of a host that dies vanish from the others.

@@ -34,14 +34,33 @@ public struct ClusterSegment: Codable, Sendable, Equatable {
     }
 }
 
-/// One host's part of the fabric: its underlay and its bridges with their ports (tunnel ports included).
+/// One host's part of the fabric: its underlay, its bridges with their ports (tunnel ports
+/// included) and its libvirt-style networks. A part without networks is stored without the field
+/// (the records of earlier versions, byte for byte).
 public struct HostFabric: Codable, Sendable, Equatable {
     public var host: String
     public var underlay: IPAddress
     public var bridges: [BridgeConfig]
+    public var networks: [ClusterNetwork]
 
-    public init(host: String, underlay: IPAddress, bridges: [BridgeConfig]) {
-        self.host = host; self.underlay = underlay; self.bridges = bridges
+    public init(host: String, underlay: IPAddress, bridges: [BridgeConfig], networks: [ClusterNetwork] = []) {
+        self.host = host; self.underlay = underlay; self.bridges = bridges; self.networks = networks
+    }
+
+    private enum CodingKeys: String, CodingKey { case host, underlay, bridges, networks }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decode(String.self, forKey: .host)
+        underlay = try c.decode(IPAddress.self, forKey: .underlay)
+        bridges = try c.decode([BridgeConfig].self, forKey: .bridges)
+        networks = try c.decodeIfPresent([ClusterNetwork].self, forKey: .networks) ?? []
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host)
+        try c.encode(underlay, forKey: .underlay)
+        try c.encode(bridges, forKey: .bridges)
+        if !networks.isEmpty { try c.encode(networks, forKey: .networks) }
     }
 }
 

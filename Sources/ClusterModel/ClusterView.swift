@@ -119,5 +119,14 @@ enum HostFabricCheck {
         for b in f.bridges {
             do { try b.validate() } catch { throw ClusterError("key \(key): bridge \(b.name): \(error)") }
         }
+        var networks = Set<String>()
+        let bridgeNames = Set(f.bridges.map(\.name))
+        for n in f.networks {
+            try n.validate(key: key)
+            guard networks.insert(n.name).inserted else { throw ClusterError("\(key): network \(n.name) is given twice") }
+            if let b = n.bridgeName, bridgeNames.contains(b) {
+                throw ClusterError("\(key): network \(n.name): its bridge \(b) is also a bridge of the host's part")
+            }
+        }
     }
 }

@@ -17,6 +17,8 @@ final class ClusterAgent: @unchecked Sendable {
     let keys: ClusterKeys
     let client: EtcdClient
     let bridges: BridgeService
+    /// The part's libvirt-style networks (defined and started through the network service).
+    let networks: ClusterNetworkReconciler
     let log: Logger
     private let managedFile: String
     private let lock = NSLock()
@@ -31,11 +33,12 @@ final class ClusterAgent: @unchecked Sendable {
     /// One MAC watch per carried segment, under `lock`; cancelled when the session ends.
     private var segmentWatches: [String: Task<Void, Never>] = [:]
 
-    init(settings: ClusterSettings, bridges: BridgeService, stateDirectory: String, logger: Logger) throws {
+    init(settings: ClusterSettings, bridges: BridgeService, networks: NetworkService, stateDirectory: String, logger: Logger) throws {
         self.settings = settings
         keys = ClusterKeys(cluster: settings.cluster)
         client = try EtcdClient(settings.etcd)
         self.bridges = bridges
+        self.networks = ClusterNetworkReconciler(networks: networks, bridges: bridges, stateDirectory: stateDirectory, logger: logger)
         log = logger
         managedFile = stateDirectory + "/cluster-managed.json"
         view = ClusterView(keys: keys, onlyHost: settings.host)
@@ -222,20 +225,33 @@ final class ClusterAgent: @unchecked Sendable {
 
     // MARK: - converging
 
-    /// Commits the host's part of the fabric with the others' MACs; then records the revision reached.
+    /// Brings the part's networks up (or down), then commits the host's part of the fabric with
+    /// the others' MACs and the networks' ports; then records the revision reached.
     func converge() async {
         let (snapshot, before) = lock.withLock { (view, managed) }
+        let wantedNetworks = snapshot.hostFabrics[settings.host]?.networks ?? []
+        var problems = networks.converge(wantedNetworks)
+        let (ports, portProblems) = networks.ports(wantedNetworks)
+        problems += portProblems
+        let portsBefore = networks.managedPorts
+        var portsAfter = portsBefore
         var after = before
         var failure: String?
         do {
             try bridges.commit({ old in
                 let r = ClusterConvergence.desired(current: old, host: settings.host, view: snapshot, managed: before)
                 after = r.managed
-                return r.state
+                let n = ClusterNetworkPorts.desired(current: r.state, wanted: ports, managed: portsBefore)
+                portsAfter = n.managed
+                return n.state
             }, touched: [])
+            networks.setManagedPorts(portsAfter)
         } catch {
-            failure = "\(error)"
-            log.error("cluster: could not converge to revision \(snapshot.fabricRevision): \(error)")
+            problems.append("\(error)")
+        }
+        if !problems.isEmpty {
+            failure = problems.joined(separator: "; ")
+            log.error("cluster: could not converge to revision \(snapshot.fabricRevision): \(failure ?? "")")
         }
         if after != before {
             lock.withLock { managed = after }

@@ -36,7 +36,7 @@ public final class Daemon: Sendable {
         methods = table
         dispatcher = ControlDispatcher(table: table, bridges: bridges)
         if let settings = clusterSettings {
-            cluster = try ClusterAgent(settings: settings, bridges: bridges, stateDirectory: stateDirectory, logger: logger)
+            cluster = try ClusterAgent(settings: settings, bridges: bridges, networks: networks, stateDirectory: stateDirectory, logger: logger)
         } else {
             cluster = nil
         }

@@ -23,7 +23,7 @@ final class NetworkService: @unchecked Sendable {
 
     var state: DesiredState { bridges.state }
 
-    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock(); defer { lock.unlock() }
         return try body()
     }

@@ -23,6 +23,13 @@ struct ClusterTests {
             world = NetnsWorld(tag)
             etcd = try EtcdTestCluster(world: world, size: 3)
             try etcd.startAll()
+            // dnsmasq drops root and must reach its files under a daemon's state directory
+            // (tapestryd creates missing parents 0750): the daemons' directories are made first.
+            chmod(world.tempDirectory, 0o755)
+            for i in 1...hostCount {
+                try? FileManager.default.createDirectory(atPath: world.tempDirectory + "/d\(i)", withIntermediateDirectories: true,
+                                                         attributes: [.posixPermissions: 0o755])
+            }
             for i in 1...hostCount {
                 let h = world.namespace("h\(i)")
                 try etcd.attach(h, address: "10.77.0.\(20 + i)")

@@ -86,6 +86,11 @@ final class NetworkLab {
     /// Runs udhcpc once on interface `ifname` in `ns`; returns the lease the script recorded
     /// (`ip`, `router`, `dns`, `hostname`...), or nil when no lease came.
     func dhcp(_ ns: String, _ ifname: String, tries: Int = 6) -> [String: String]? {
+        Self.dhcp(world: world, ns, ifname, tries: tries)
+    }
+
+    /// `dhcp(_:_:tries:)` in any world (the cluster tests' VMs too).
+    static func dhcp(world: NetnsWorld, _ ns: String, _ ifname: String, tries: Int = 6) -> [String: String]? {
         let script = "\(world.tempDirectory)/udhcpc.sh"
         let leaseFile = "\(world.tempDirectory)/lease-\(ns)"
         if !FileManager.default.fileExists(atPath: script) {
