@@ -25,12 +25,17 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
 
     public func send(_ frames: UnsafeMutablePointer<tp_tx_slot>, count: Int, context: TransmitContext, counters: CounterLane) {
         lock.lock(); defer { lock.unlock() }
+        guard let qs = port.queues, !qs.receive.isEmpty else {
+            for _ in 0..<count { counters.dropped(.guestNotReady) }
+            return
+        }
+        let q = qs.receive[context.queue % qs.receive.count]
         for i in 0..<count {
             let s = frames[i]
             guard let vnet = s.vnet else { counters.dropped(.txError); continue }
             let frame = UnsafeRawBufferPointer(start: s.frame, count: Int(s.len))
             port.transmit(vnet: UnsafeRawPointer(vnet), frame: frame, edit: EgressEdit(shim: s.edit, tci: s.tci),
-                          queue: context.queue, counters: counters)
+                          into: q, of: qs, counters: counters)
         }
         port.flush()
     }

@@ -48,11 +48,19 @@ public final class VhostUserPort: @unchecked Sendable {
     /// Gives one frame to the guest on receive queue `queue` mod the guest's count (the sending
     /// datapath thread's index: the threads spread over the guest's queues); counts it on `counters`.
     func transmit(vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: EgressEdit, queue: Int, counters: CounterLane) {
-        guard let qs = queues, !qs.receive.isEmpty, let base = frame.baseAddress else {
+        guard let qs = queues, !qs.receive.isEmpty else {
             counters.dropped(.guestNotReady)
             return
         }
-        let q = qs.receive[queue % qs.receive.count]
+        transmit(vnet: vnet, frame: frame, edit: edit, into: qs.receive[queue % qs.receive.count], of: qs, counters: counters)
+    }
+
+    /// `transmit` with the queue already chosen: a batch looks its queues up once, not once per frame
+    /// (each lookup retained and released the queues and the virtqueue).
+    @inline(__always)
+    func transmit(vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: EgressEdit, into q: SplitVirtqueue,
+                  of qs: VhostUserQueues, counters: CounterLane) {
+        guard let base = frame.baseAddress else { counters.dropped(.guestNotReady); return }
         let flags = vnet.load(as: UInt8.self)
         let gsoType = vnet.load(fromByteOffset: 1, as: UInt8.self) & 0x7F
         let needsChecksum = flags & VirtioNetHeader.needsChecksum != 0
