@@ -6,15 +6,26 @@ public enum ClusterConvergence {
     /// `current` with the bridges the cluster manages on `host` replaced by its part of the fabric
     /// (bridges it managed before and no longer has are removed; the host's own other bridges stay),
     /// and every MAC another host published on a segment this host carries installed as a static
-    /// entry behind the segment's tunnel port, to that host's VTEP. Returns the new managed set.
+    /// entry behind the segment's tunnel port, to that host's VTEP. With `arpSuppress`, every
+    /// bridge that carries a segment suppresses ARP, answering for the IPv4 addresses of those
+    /// MACs (an address two MACs claim on one VLAN is left out: flooded, not guessed). Returns the
+    /// new managed set.
     public static func desired(current: DesiredState, host: String, view: ClusterView,
-                               managed: Set<String>) -> (state: DesiredState, managed: Set<String>) {
+                               managed: Set<String>, arpSuppress: Bool = false) -> (state: DesiredState, managed: Set<String>) {
         let part = view.hostFabrics[host]
         var bridges = part?.bridges ?? []
         let nowManaged = Set(bridges.map(\.name))
         for i in bridges.indices {
+            var bindings: [ARPBinding.Key: ARPBinding?] = [:]
+            var carries = false
             for s in view.segments(of: host) where s.bridge == bridges[i].name {
+                carries = true
                 install(view.macs, of: s, on: &bridges[i], host: host, underlay: part?.underlay)
+                if arpSuppress { collect(&bindings, from: view.macs, of: s, on: bridges[i], host: host, underlay: part?.underlay) }
+            }
+            if arpSuppress && carries {
+                let answered = bindings.values.compactMap { $0 }.sorted { ($0.vlan.value, $0.ip) < ($1.vlan.value, $1.ip) }
+                bridges[i].arpSuppression = ARPSuppressionConfig(bindings: answered)
             }
             bridges[i].staticMACs.sort { ($0.vlan.value, $0.mac.rawValue) < ($1.vlan.value, $1.mac.rawValue) }
         }
@@ -37,6 +48,25 @@ public enum ClusterConvergence {
             entries[EntryKey(mac: k.mac, vlan: k.vlan)] = StaticMAC(mac: k.mac, vlan: k.vlan, port: s.port, remote: r.vtep)
         }
         bridge.staticMACs = Array(entries.values)
+    }
+
+    /// The IPv4 bindings of the other hosts' MACs on segment `s` (the same records `install` takes);
+    /// an address already bound to another MAC becomes nil (ambiguous).
+    private static func collect(_ bindings: inout [ARPBinding.Key: ARPBinding?], from macs: [ClusterMACKey: ClusterMACRecord],
+                                of s: ClusterSegment, on bridge: BridgeConfig, host: String, underlay: IPAddress?) {
+        guard let remotes = bridge.port(named: s.port)?.vxlan?.remotes else { return }
+        let remoteSet = Set(remotes)
+        for (k, r) in macs where k.segment == s.name && !r.ips.isEmpty && r.host != host && r.vtep != underlay {
+            guard remoteSet.contains(r.vtep), s.vlan == nil || s.vlan == k.vlan, k.mac.isValidSource else { continue }
+            for ip in r.ips where !ip.isUnspecified && !ip.isBroadcast && !ip.isMulticast {
+                let b = ARPBinding(vlan: k.vlan, ip: ip, mac: k.mac)
+                if let existing = bindings[b.key] {
+                    if existing?.mac != k.mac { bindings[b.key] = .some(nil) }
+                } else {
+                    bindings[b.key] = b
+                }
+            }
+        }
     }
 
     private struct EntryKey: Hashable { var mac: MACAddress; var vlan: VLANID }

@@ -11,14 +11,31 @@ public struct LocalMAC: Sendable, Equatable {
     }
 }
 
+/// An IPv4 address the host's bridges saw a local MAC use (ARP snooping, `--arp-suppress`).
+public struct LocalIP: Sendable, Equatable {
+    public var bridge: String
+    public var vlan: VLANID
+    public var mac: MACAddress
+    public var ip: IPv4Address
+    public init(bridge: String, vlan: VLANID, mac: MACAddress, ip: IPv4Address) {
+        self.bridge = bridge; self.vlan = vlan; self.mac = mac; self.ip = ip
+    }
+}
+
 /// Which MAC records a host should have in etcd, and the difference to what it has.
 public enum ClusterMACPublisher {
     /// Records for the MACs on local ports of bridges that carry a segment of `host`: learned ones
-    /// and the configured MACs of its tap ports (known before the VM says a word).
-    public static func wanted(host: String, view: ClusterView, learned: [LocalMAC]) -> [ClusterMACKey: ClusterMACRecord] {
+    /// and the configured MACs of its tap ports (known before the VM says a word). Each carries the
+    /// IPv4 addresses `ips` saw it use on the segment's bridge and VLAN (sorted; a MAC withdrawn
+    /// takes its addresses with it).
+    public static func wanted(host: String, view: ClusterView, learned: [LocalMAC], ips: [LocalIP] = []) -> [ClusterMACKey: ClusterMACRecord] {
         guard let part = view.hostFabrics[host] else { return [:] }
         var out: [ClusterMACKey: ClusterMACRecord] = [:]
         let record = ClusterMACRecord(host: host, vtep: part.underlay)
+        var addresses: [String: [ClusterMACKey: [IPv4Address]]] = [:]
+        for a in ips where !a.mac.isMulticastOrZero {
+            addresses[a.bridge, default: [:]][ClusterMACKey(segment: "", vlan: a.vlan, mac: a.mac), default: []].append(a.ip)
+        }
         for s in view.segments(of: host) {
             guard let b = part.bridges.first(where: { $0.name == s.bridge }) else { continue }
             let localPorts = Set(b.ports.filter { $0.type != .vxlan && $0.type != .patch }.map(\.name))
@@ -29,6 +46,9 @@ public enum ClusterMACPublisher {
             for m in learned where m.bridge == b.name && localPorts.contains(m.port) && (s.vlan == nil || s.vlan == m.vlan) {
                 guard !m.mac.isMulticastOrZero else { continue }
                 out[ClusterMACKey(segment: s.name, vlan: m.vlan, mac: m.mac)] = record
+            }
+            for (k, found) in addresses[s.bridge] ?? [:] {
+                out[ClusterMACKey(segment: s.name, vlan: k.vlan, mac: k.mac)]?.ips = Array(Set(found)).sorted()
             }
         }
         return out

@@ -83,8 +83,14 @@ public struct TraceParams: Codable, Sendable {
     public var source: MACAddress
     public var destination: MACAddress
     public var vlan: VLANID?
-    public init(bridge: String, inPort: String, source: MACAddress, destination: MACAddress, vlan: VLANID? = nil) {
+    /// When set, the frame is an ARP request (from `source`, sender IP `arpSender`) for this IP.
+    public var arpTarget: IPv4Address?
+    /// The ARP request's sender IP (default 192.0.2.1).
+    public var arpSender: IPv4Address?
+    public init(bridge: String, inPort: String, source: MACAddress, destination: MACAddress, vlan: VLANID? = nil,
+                arpTarget: IPv4Address? = nil, arpSender: IPv4Address? = nil) {
         self.bridge = bridge; self.inPort = inPort; self.source = source; self.destination = destination; self.vlan = vlan
+        self.arpTarget = arpTarget; self.arpSender = arpSender
     }
 }
 

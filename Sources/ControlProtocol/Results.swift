@@ -128,9 +128,12 @@ public struct PortCountersSnapshot: Codable, Sendable, Equatable {
     public var txPackets: UInt64
     public var txBytes: UInt64
     public var drops: [String: UInt64]
-    public init(port: String, rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64, drops: [String: UInt64]) {
+    /// ARP requests from the port the bridge answered itself (ARP suppression); nil: none.
+    public var arpAnswered: UInt64?
+    public init(port: String, rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64, drops: [String: UInt64],
+                arpAnswered: UInt64? = nil) {
         self.port = port; self.rxPackets = rxPackets; self.rxBytes = rxBytes; self.txPackets = txPackets
-        self.txBytes = txBytes; self.drops = drops
+        self.txBytes = txBytes; self.drops = drops; self.arpAnswered = arpAnswered
     }
 }
 

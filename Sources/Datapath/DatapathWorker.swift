@@ -402,6 +402,7 @@ final class DatapathWorker: @unchecked Sendable {
         let clock = decisions.clockNanos
         let inPolicy = snapshot.ports[inPort.slot].policy
         let planIn = inPolicy?.hasIngressPlan ?? false
+        var replied = false
         for i in 0..<decisions.count {
             let frame = decisions.frame(i)
             let vnet = decisionVnet[i]
@@ -441,6 +442,16 @@ final class DatapathWorker: @unchecked Sendable {
                                                     edit: kind, tci: tci)
                 case .control:
                     bridge.controlFrames?.push(port: inPort.name, frame: frame)
+                case .reply:
+                    // The bridge's answer (ARP suppression), in the batch's reply buffer behind a zeroed
+                    // virtio-net header: sent before the batch is decided again.
+                    let reply = decisions.reply(i)
+                    guard let base = reply.baseAddress else { continue }
+                    let replyVnet = base - DatapathWorker.vnetLength
+                    replyVnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
+                    enqueue(slots[Int(o.target)], o.edit, vnet: replyVnet, frame: UnsafeRawBufferPointer(reply), remote: 0)
+                    inPort.lane.answeredARP()
+                    replied = true
                 }
             }
             switch decision.action {
@@ -451,6 +462,7 @@ final class DatapathWorker: @unchecked Sendable {
             default: break
             }
         }
+        if replied { flush() }
         decisions.removeAll()
     }
 

@@ -5,8 +5,8 @@ import SwitchCore
 /// when read by the control path (relaxed atomics: exact per counter, not a consistent snapshot
 /// across counters).
 public final class PortCounters: @unchecked Sendable {
-    enum Field: Int { case rxPackets = 0, rxBytes, txPackets, txBytes }
-    static let dropBase = 4
+    enum Field: Int { case rxPackets = 0, rxBytes, txPackets, txBytes, arpAnswered }
+    static let dropBase = 5
     static let size = dropBase + DropReason.count
     /// Lanes start on their own cache lines (8 counters of 8 bytes).
     static let stride = (size + 7) / 8 * 8
@@ -39,6 +39,8 @@ public final class PortCounters: @unchecked Sendable {
     public var rxBytes: UInt64 { sum(Field.rxBytes.rawValue) }
     public var txPackets: UInt64 { sum(Field.txPackets.rawValue) }
     public var txBytes: UInt64 { sum(Field.txBytes.rawValue) }
+    /// ARP requests from this port the bridge answered itself (ARP suppression).
+    public var arpAnswered: UInt64 { sum(Field.arpAnswered.rawValue) }
     public func drops(_ reason: DropReason) -> UInt64 { sum(PortCounters.dropBase + Int(reason.rawValue)) }
 
     /// Non-zero drops by reason name.
@@ -61,6 +63,10 @@ public struct CounterLane {
     @inline(__always) public func sent(bytes: Int) {
         tp_counter_add(base + PortCounters.Field.txPackets.rawValue, 1)
         tp_counter_add(base + PortCounters.Field.txBytes.rawValue, UInt64(bytes))
+    }
+
+    @inline(__always) public func answeredARP() {
+        tp_counter_add(base + PortCounters.Field.arpAnswered.rawValue, 1)
     }
 
     @inline(__always) public func dropped(_ reason: DropReason) {

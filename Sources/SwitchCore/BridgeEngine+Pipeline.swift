@@ -31,6 +31,8 @@ extension BridgeEngine {
         // Per batch, not per frame: the ingress port's policy (one reference, no counting per frame) and the clock.
         let policy = snap.fast[inSlot].flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
         let nanos = batch.clockNanos != 0 ? batch.clockNanos : now &* 1_000_000
+        // ARP suppression: one flag of the ingress port per batch; only its ARP frames look further.
+        let suppressesARP = snap.fast[inSlot].flags & FastPort.arpSuppress != 0
         var o = 0
         for i in 0..<n {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
@@ -40,12 +42,18 @@ extension BridgeEngine {
             if trap && d.action == .drop && d.reason == .reservedGroup && d.header.destination == MACAddress.spanningTreeGroup {
                 d.action = .control
             }
+            if suppressesARP && d.isForwarded {
+                suppressARP(batch.frames[i], &d, snap, inSlot: inSlot, now: now, learning: learning, reply: batch.replyBuffer(i))
+            }
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
             switch d.action {
             case .drop: break
             case .control:
                 out[o] = FrameOutput(kind: .control, target: Int32(truncatingIfNeeded: inSlot))
+                o += 1
+            case .answered:
+                out[o] = FrameOutput(kind: .reply, target: Int32(truncatingIfNeeded: inSlot), edit: BridgeEngine.replyEdit(snap, d, to: inSlot))
                 o += 1
             case .unicast:
                 forward(d, snap, watches, to: d.outSlot, remote: d.outRemote, out, &o)

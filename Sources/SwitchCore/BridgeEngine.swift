@@ -24,9 +24,18 @@ public final class BridgeEngine {
     /// STP) instead of being dropped as reserved-group.
     public var trapsSpanningTree = false
 
+    /// ARP suppression: the bindings snooped on the bridge's ports that suppress ARP.
+    public let arpSnoop: ARPSnoopTable
+    /// ARP requests the bridge answered itself (not counting `trace`).
+    public internal(set) var arpAnswered: UInt64 = 0
+    /// ARP frames on ports that suppress ARP that were not Ethernet/IPv4 ARP of opcode 1 or 2, or
+    /// truncated: neither snooped nor answered (switched as any frame).
+    public internal(set) var arpMalformed: UInt64 = 0
+
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot
         self.table = MACLearningTable(capacity: snapshot.tableSize, agingMillis: snapshot.agingMillis)
+        self.arpSnoop = ARPSnoopTable(capacity: snapshot.tableSize)
         table.events = events
         installStatics()
         installLimits()
@@ -41,7 +50,11 @@ public final class BridgeEngine {
     public func install(_ next: ForwardingSnapshot) {
         let old = snapshot
         snapshot = next
-        for p in old.ports where next.slot(of: p.id) < 0 { table.flush(port: p.id, includingStatic: true) }
+        for p in old.ports where next.slot(of: p.id) < 0 {
+            table.flush(port: p.id, includingStatic: true)
+            arpSnoop.flush(port: p.id)
+        }
+        if !next.ports.contains(where: \.suppressesARP) && arpSnoop.count > 0 { arpSnoop.flush(port: nil) }
         // Ports whose VLAN membership changed lose their learned entries (they may now be wrong).
         for p in next.ports {
             let oldSlot = old.slot(of: p.id)
@@ -177,5 +190,8 @@ public final class BridgeEngine {
 
     /// Ages out stale entries; call about once a second.
     @discardableResult
-    public func expire(now: Int64) -> Int { table.expire(now: now) }
+    public func expire(now: Int64) -> Int {
+        if arpSnoop.count > 0 { arpSnoop.expire(before: now - snapshot.agingMillis) }
+        return table.expire(now: now)
+    }
 }

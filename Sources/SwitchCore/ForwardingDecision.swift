@@ -6,6 +6,9 @@ public struct ForwardingDecision: Sendable, Equatable {
         /// Taken out of the fast path for the bridge's control plane (a spanning tree BPDU while
         /// the bridge runs STP); listed as one `.control` output.
         case control
+        /// Answered by the bridge itself (ARP suppression: a broadcast ARP request for a bound IP);
+        /// listed as one `.reply` output, the generated frame in the batch (`FrameBatch.reply`).
+        case answered
     }
 
     public var action: Action

@@ -15,11 +15,13 @@ public struct ForwardingPort: Sendable {
     public let state: PortForwardingState
     /// Rate limits, port security and storm control (nil: none, the fast path checks nothing).
     public let policy: PortPolicyState?
+    /// ARP suppression: the port's ARP is snooped and its broadcast requests for bound IPs answered.
+    public let suppressesARP: Bool
 
     public init(id: UInt32, name: String, vlan: VLANPolicy, isolated: Bool, maxMACs: Int? = nil, isMirrorOutput: Bool = false,
-                state: PortForwardingState = .forwarding, policy: PortPolicyState? = nil) {
+                state: PortForwardingState = .forwarding, policy: PortPolicyState? = nil, suppressesARP: Bool = false) {
         self.id = id; self.name = name; self.vlan = vlan; self.isolated = isolated; self.maxMACs = maxMACs
-        self.isMirrorOutput = isMirrorOutput; self.state = state; self.policy = policy
+        self.isMirrorOutput = isMirrorOutput; self.state = state; self.policy = policy; self.suppressesARP = suppressesARP
     }
 }
 
@@ -36,7 +38,7 @@ public struct MirrorRule: Sendable {
 /// The per-port facts the fast path reads for every frame, packed without references.
 struct FastPort {
     static let isolated: UInt8 = 1, untaggedEgress: UInt8 = 2, access: UInt8 = 4, mirrorOutput: UInt8 = 8
-    static let noForward: UInt8 = 16, noLearn: UInt8 = 32, policed: UInt8 = 64
+    static let noForward: UInt8 = 16, noLearn: UInt8 = 32, policed: UInt8 = 64, arpSuppress: UInt8 = 128
     var id: UInt32
     var untaggedVLAN: UInt16
     var flags: UInt8
@@ -63,13 +65,16 @@ public final class ForwardingSnapshot: @unchecked Sendable {
     /// Static MACs: (mac, vlan, port id).
     public let staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)]
     public let mirrors: [MirrorRule]
+    /// ARP suppression's answers: `ARPSuppression.key(vlan:ip:)` → the MAC's raw value. Read only
+    /// for ARP frames of ports with `suppressesARP`.
+    public let arpBindings: [UInt64: UInt64]
 
     public init(bridge: String, mode: BridgeMode, ports: [ForwardingPort], agingMillis: Int64, tableSize: Int,
                 staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)] = [],
-                mirrors: [MirrorRule] = []) {
+                mirrors: [MirrorRule] = [], arpBindings: [UInt64: UInt64] = [:]) {
         self.bridge = bridge; self.mode = mode; self.ports = ports
         self.agingMillis = agingMillis; self.tableSize = tableSize; self.staticEntries = staticEntries
-        self.mirrors = mirrors
+        self.mirrors = mirrors; self.arpBindings = arpBindings
         var map = [Int32](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
         for (slot, p) in ports.enumerated() { map[Int(p.id)] = Int32(slot) }
         slotByID = map
@@ -86,6 +91,7 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             if !p.state.forwards { flags |= FastPort.noForward }
             if !p.state.learns { flags |= FastPort.noLearn }
             if p.policy != nil { flags |= FastPort.policed }
+            if p.suppressesARP { flags |= FastPort.arpSuppress }
             (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
             for (w, bits) in p.vlan.members.bitmapWords.enumerated() { memberWords[slot * 64 + w] = bits }
         }
@@ -112,12 +118,14 @@ public final class ForwardingSnapshot: @unchecked Sendable {
     /// `states` gives the ports whose link or spanning-tree state is not forwarding.
     public convenience init(config: BridgeConfig, portIDs: [String: UInt32], states: [String: PortForwardingState] = [:]) {
         let outputs = Set(config.mirrors.map(\.output))
+        let suppressing = config.arpSuppression != nil
         let ports = config.ports.compactMap { p -> ForwardingPort? in
             guard let id = portIDs[p.name] else { return nil }
             return ForwardingPort(id: id, name: p.name, vlan: VLANPolicy(p.vlanMode), isolated: p.isolated,
                                   maxMACs: p.maxMACs, isMirrorOutput: outputs.contains(p.name),
                                   state: states[p.name] ?? .forwarding,
-                                  policy: PortPolicyState.make(p.policy, trustedByDefault: p.type.isTrustedByDefault, now: 0))
+                                  policy: PortPolicyState.make(p.policy, trustedByDefault: p.type.isTrustedByDefault, now: 0),
+                                  suppressesARP: suppressing && p.type != .vxlan && p.type != .patch)
         }
         let slotOf = Dictionary(uniqueKeysWithValues: ports.enumerated().map { ($1.name, $0) })
         let mirrors = config.mirrors.compactMap { m -> MirrorRule? in
@@ -130,7 +138,8 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             return (s.mac, s.vlan.value, id, s.remote.flatMap(TunnelRemoteKey.key(for:)) ?? TunnelRemoteKey.none)
         }
         self.init(bridge: config.name, mode: config.mode, ports: ports, agingMillis: Int64(config.macAging) * 1000,
-                  tableSize: config.macTableSize, staticEntries: statics, mirrors: mirrors)
+                  tableSize: config.macTableSize, staticEntries: statics, mirrors: mirrors,
+                  arpBindings: ARPSuppression.bindings(config.arpSuppression))
     }
 
     @inline(__always)

@@ -24,6 +24,12 @@ public final class FrameBatch {
     let decisions: UnsafeMutablePointer<ForwardingDecision>
     /// Frame i's outputs are `outputs[bounds[i] ..< bounds[i + 1]]`.
     let bounds: UnsafeMutablePointer<Int32>
+    /// Per frame a buffer for a frame the bridge generates for it (an ARP reply), with headroom.
+    let replies: UnsafeMutableRawPointer
+
+    /// Bytes in front of a reply that a datapath may use (a virtio-net header, a pushed tag).
+    public static let replyHeadroom = 128
+    static let replyStride = 256
 
     public init(capacity: Int = 32) {
         precondition(capacity > 0, "a batch holds at least one frame")
@@ -39,13 +45,15 @@ public final class FrameBatch {
         decisions.initialize(repeating: ForwardingDecision.drop(.runt, ForwardingDecision.emptyHeader), count: capacity)
         bounds = .allocate(capacity: capacity + 1)
         bounds.initialize(repeating: 0, count: capacity + 1)
+        replies = .allocate(byteCount: capacity * FrameBatch.replyStride, alignment: 64)
+        replies.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * FrameBatch.replyStride)
     }
 
     deinit {
         state.pointee.outputs.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
-        frames.deallocate(); remotes.deallocate(); decisions.deallocate(); bounds.deallocate()
+        frames.deallocate(); remotes.deallocate(); decisions.deallocate(); bounds.deallocate(); replies.deallocate()
     }
 
     /// Frames in the batch.
@@ -93,6 +101,16 @@ public final class FrameBatch {
         let start = Int(bounds[i])
         return UnsafeBufferPointer(start: state.pointee.outputs + start, count: Int(bounds[i + 1]) - start)
     }
+
+    /// The frame the bridge generated for frame `i` (its `.reply` output): valid until the batch
+    /// is decided again; `replyHeadroom` writable bytes precede it.
+    @inline(__always)
+    public func reply(_ i: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: replyBuffer(i), count: ARPSuppression.replyLength)
+    }
+
+    @inline(__always)
+    func replyBuffer(_ i: Int) -> UnsafeMutableRawPointer { replies + (i &* FrameBatch.replyStride &+ FrameBatch.replyHeadroom) }
 
     /// Makes room for `perFrame` more outputs after the first `used` (a configuration with more
     /// ports, mirrors or captures than before; the control path's cost, not the frames').

@@ -15,6 +15,9 @@ public struct FrameOutput: Sendable, Equatable {
         case captureOutgoing
         /// The frame goes to the bridge's control plane (a spanning tree BPDU); `target` is the ingress slot.
         case control
+        /// The frame the bridge generated for it (`FrameBatch.reply(i)`, an ARP reply) leaves through
+        /// `target`, the port the frame came in by, with `edit`; the frame itself goes nowhere.
+        case reply
     }
 
     /// The port slot (forward, mirror) or the index of the capture watch (captures), as given to

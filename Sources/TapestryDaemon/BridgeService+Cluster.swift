@@ -25,4 +25,20 @@ extension BridgeService {
             }
         }
     }
+
+    /// IPv4 addresses snooped from ARP (`--arp-suppress`) on local ports of `bridges`.
+    func snoopedIPs(on bridges: Set<String>) -> [LocalIP] {
+        let names = Array(bridges)
+        return datapath.perform { access -> [LocalIP] in
+            var out: [LocalIP] = []
+            for bridge in names {
+                guard let engine = access.engine(bridge) else { continue }
+                for e in engine.arpSnoop.all() {
+                    guard let vlan = VLANID(Int(e.vlan)) else { continue }
+                    out.append(LocalIP(bridge: bridge, vlan: vlan, mac: e.mac, ip: e.ip))
+                }
+            }
+            return out
+        }
+    }
 }

@@ -239,7 +239,7 @@ final class BridgeService: @unchecked Sendable {
                 for (reason, n) in tunnel.dropsByName { drops["tunnel-" + reason, default: 0] += n }
             }
             return PortCountersSnapshot(port: p.name, rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
-                                        txBytes: c.txBytes, drops: drops)
+                                        txBytes: c.txBytes, drops: drops, arpAnswered: c.arpAnswered > 0 ? c.arpAnswered : nil)
         }
         return StatsResult(bridge: b.name, ports: ports)
     }

@@ -239,7 +239,8 @@ final class ClusterAgent: @unchecked Sendable {
         var failure: String?
         do {
             try bridges.commit({ old in
-                let r = ClusterConvergence.desired(current: old, host: settings.host, view: snapshot, managed: before)
+                let r = ClusterConvergence.desired(current: old, host: settings.host, view: snapshot, managed: before,
+                                                   arpSuppress: settings.arpSuppress)
                 after = r.managed
                 let n = ClusterNetworkPorts.desired(current: r.state, wanted: ports, managed: portsBefore)
                 portsAfter = n.managed
@@ -280,7 +281,8 @@ final class ClusterAgent: @unchecked Sendable {
     func publishOnce() async throws {
         let (snapshot, bridgeNames) = lock.withLock { (view, managed) }
         let learned = bridges.learnedMACs(on: bridgeNames)
-        let wanted = ClusterMACPublisher.wanted(host: settings.host, view: snapshot, learned: learned)
+        let ips = settings.arpSuppress ? bridges.snoopedIPs(on: bridgeNames) : []
+        let wanted = ClusterMACPublisher.wanted(host: settings.host, view: snapshot, learned: learned, ips: ips)
         let diff = ClusterMACPublisher.diff(host: settings.host, wanted: wanted, view: snapshot)
         let now = Date()
         let (id, puts) = lock.withLock { () -> (Int64, [(ClusterMACKey, ClusterMACRecord)]) in

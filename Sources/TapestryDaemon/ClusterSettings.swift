@@ -12,10 +12,13 @@ public struct ClusterSettings: Sendable {
     public var leaseTTL: Int64
     /// How often locally learned MACs are looked at and published (seconds).
     public var publishInterval: Double
+    /// `--arp-suppress`: snoop local VMs' IPv4 addresses, publish them with their MACs, answer ARP
+    /// requests for the other hosts' addresses locally.
+    public var arpSuppress: Bool
 
     public init(etcd: EtcdConfiguration, cluster: String, host: String, underlay: IPAddress, leaseTTL: Int64 = 3,
-                publishInterval: Double = 0.1) {
+                publishInterval: Double = 0.1, arpSuppress: Bool = false) {
         self.etcd = etcd; self.cluster = cluster; self.host = host; self.underlay = underlay
-        self.leaseTTL = leaseTTL; self.publishInterval = publishInterval
+        self.leaseTTL = leaseTTL; self.publishInterval = publishInterval; self.arpSuppress = arpSuppress
     }
 }

@@ -13,7 +13,7 @@ public struct DaemonConfigFile: Sendable {
                                                   "cluster", "cluster-name", "host-name", "underlay", "cluster-ttl",
                                                   "etcd-ca", "etcd-cert", "etcd-key", "etcd-user", "etcd-password-file"]
     /// Options that are on/off flags (`--x` / `--no-x`).
-    public static let flagKeys: Set<String> = ["keep-ports-on-exit"]
+    public static let flagKeys: Set<String> = ["keep-ports-on-exit", "arp-suppress"]
 
     /// A line that cannot be used, with its file and line number.
     public struct Problem: Error, CustomStringConvertible, Equatable {

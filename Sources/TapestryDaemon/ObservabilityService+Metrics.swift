@@ -22,6 +22,9 @@ extension ObservabilityService {
         static let macMoved = ("tapestry_bridge_mac_moved_total", "MAC addresses that moved to another port.")
         static let macAged = ("tapestry_bridge_mac_aged_total", "MAC addresses aged out.")
         static let macEvicted = ("tapestry_bridge_mac_evicted_total", "MAC addresses evicted because the table was full.")
+        static let arpAnswered = ("tapestry_port_arp_answered_total", "ARP requests from the port the bridge answered itself (ARP suppression).")
+        static let arpMalformed = ("tapestry_bridge_arp_malformed_total", "ARP frames on ports with ARP suppression that were malformed (switched, not snooped nor answered).")
+        static let arpSnooped = ("tapestry_bridge_arp_snooped", "IPv4 bindings snooped from ARP on ports with ARP suppression.")
         static let networkActive = ("tapestry_network_active", "1 when the libvirt-style network is started.")
         static let helperUp = ("tapestry_network_helper_up", "1 when the network's helper (dnsmasq, radvd) runs.")
         static let helperRestarts = ("tapestry_network_helper_restarts_total", "Restarts of the network's helper after it died.")
@@ -64,6 +67,7 @@ extension ObservabilityService {
                     counter(Metric.rxBytes, labels, c.rxBytes)
                     counter(Metric.txPackets, labels, c.txPackets)
                     counter(Metric.txBytes, labels, c.txBytes)
+                    counter(Metric.arpAnswered, labels, c.arpAnswered)
                     for reason in DropReason.allCases {
                         counter(Metric.drops, labels + [("reason", reason.name)], c.drops(reason))
                     }
@@ -72,14 +76,15 @@ extension ObservabilityService {
             reconciler.spanningTree.samples(gauge: gauge, counter: counter)
             reconciler.bondSamples(gauge: gauge, counter: counter)
             let bridges = state.bridges.map(\.name)
-            let tables = datapath.perform { access -> [(String, Int, Int, UInt64, UInt64, UInt64, UInt64)] in
+            let tables = datapath.perform { access -> [(String, Int, Int, UInt64, UInt64, UInt64, UInt64, (UInt64, Int))] in
                 bridges.compactMap { name in
-                    guard let t = access.engine(name)?.table else { return nil }
+                    guard let e = access.engine(name) else { return nil }
+                    let t = e.table
                     return (name, t.learnedCount + t.staticCount, t.capacity, t.learnedTotal, t.movedTotal, t.agedTotal,
-                            t.evictedTotal)
+                            t.evictedTotal, (e.arpMalformed, e.arpSnoop.count))
                 }
             }
-            for (name, entries, capacity, learned, moved, aged, evicted) in tables {
+            for (name, entries, capacity, learned, moved, aged, evicted, arp) in tables {
                 let labels = [("bridge", name)]
                 gauge(Metric.macEntries, labels, Double(entries))
                 gauge(Metric.macCapacity, labels, Double(capacity))
@@ -87,6 +92,8 @@ extension ObservabilityService {
                 counter(Metric.macMoved, labels, moved)
                 counter(Metric.macAged, labels, aged)
                 counter(Metric.macEvicted, labels, evicted)
+                counter(Metric.arpMalformed, labels, arp.0)
+                gauge(Metric.arpSnooped, labels, Double(arp.1))
             }
             gauge(Metric.captures, [], Double(datapath.perform { $0.captures.filter { !$0.isClosed }.count }))
             for r in state.networks {

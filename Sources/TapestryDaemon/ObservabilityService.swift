@@ -59,7 +59,14 @@ final class ObservabilityService: @unchecked Sendable {
         guard ports.ports[p.inPort] != nil else { throw fail("\(what): port \(p.inPort) is not up") }
         var frame = p.destination.octets + p.source.octets
         if let v = p.vlan { frame += [0x81, 0x00, UInt8(v.value >> 8), UInt8(v.value & 0xFF)] }
-        frame += [0x08, 0x00] + Array(repeating: 0, count: 46)
+        if let target = p.arpTarget {
+            let sender = p.arpSender ?? IPv4Address(value: 0xC000_0201)
+            func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+            frame += [0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1] + p.source.octets + be32(sender.value) + Array(repeating: 0, count: 6)
+                + be32(target.value) + Array(repeating: 0, count: 18)
+        } else {
+            frame += [0x08, 0x00] + Array(repeating: 0, count: 46)
+        }
         let names = ports.namesByID
         let bytes = frame
         let bridgeName = b.name
@@ -76,7 +83,7 @@ final class ObservabilityService: @unchecked Sendable {
             }
             var steps: [String] = []
             let inPort = snap.ports[inSlot]
-            steps.append("frame \(p.source) > \(p.destination)" + (p.vlan.map { " tagged VLAN \($0)" } ?? " untagged")
+            steps.append((p.arpTarget.map { "ARP request for \($0) " } ?? "") + "frame \(p.source) > \(p.destination)" + (p.vlan.map { " tagged VLAN \($0)" } ?? " untagged")
                 + " arrives on \(inPort.name) (\(inConfig.vlanSummary)\(inPort.isolated ? ", isolated" : ""))")
             // The one decision pipeline, on a batch of this frame, without learning.
             let batch = FrameBatch(capacity: 1)
@@ -96,6 +103,14 @@ final class ObservabilityService: @unchecked Sendable {
                 return TraceResult(steps: steps, action: "control", dropReason: nil, vlan: nil, outputs: [], mirroredTo: [])
             }
             steps.append("classified into VLAN \(decision.vlan)")
+            if decision.action == .answered {
+                // ARP suppression: the bridge's own reply goes back out of the ingress port.
+                let reply = listed.first { $0.kind == .reply }
+                let tagging = reply.map { $0.edit == .none || $0.edit == .pop ? "untagged" : "tagged \(decision.vlan)" } ?? "untagged"
+                steps.append("ARP request answered by ARP suppression: reply out of \(inPort.name) (\(tagging)); not flooded")
+                return TraceResult(steps: steps, action: "reply", dropReason: nil, vlan: VLANID(Int(decision.vlan)),
+                                   outputs: [.init(port: inPort.name, tagging: tagging)], mirroredTo: [])
+            }
             let forwards = listed.filter { $0.kind == .forward }
             if decision.action == .unicast {
                 steps.append("MAC table: \(p.destination) on VLAN \(decision.vlan) is on port \(snap.ports[decision.outSlot].name)"

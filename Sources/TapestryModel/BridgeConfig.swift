@@ -32,6 +32,8 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
     public var mirrors: [MirrorConfig]
     /// Spanning tree (`set-br --stp`); nil: off. Absent in older files.
     public var stp: BridgeSTPConfig?
+    /// ARP suppression (`tapestryd --arp-suppress`, set by the cluster agent); nil: off. Absent in older files.
+    public var arpSuppression: ARPSuppressionConfig?
 
     public init(name: String, mode: BridgeMode = .learning, macAging: Int = BridgeConfig.defaultMACAging,
                 macTableSize: Int = BridgeConfig.defaultMACTableSize, ports: [PortConfig] = [], staticMACs: [StaticMAC] = [],
@@ -40,7 +42,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         self.ports = ports; self.staticMACs = staticMACs; self.mirrors = mirrors
     }
 
-    private enum CodingKeys: String, CodingKey { case name, mode, macAging, macTableSize, ports, staticMACs, mirrors, stp }
+    private enum CodingKeys: String, CodingKey { case name, mode, macAging, macTableSize, ports, staticMACs, mirrors, stp, arpSuppression }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -52,6 +54,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
         staticMACs = try c.decodeIfPresent([StaticMAC].self, forKey: .staticMACs) ?? []
         mirrors = try c.decodeIfPresent([MirrorConfig].self, forKey: .mirrors) ?? []
         stp = try c.decodeIfPresent(BridgeSTPConfig.self, forKey: .stp)
+        arpSuppression = try c.decodeIfPresent(ARPSuppressionConfig.self, forKey: .arpSuppression)
     }
 
     public func port(named name: String) -> PortConfig? { ports.first { $0.name == name } }
@@ -65,6 +68,7 @@ public struct BridgeConfig: Codable, Sendable, Equatable {
             throw ModelError("bridge \(name): MAC table size \(macTableSize) out of range 16-1000000")
         }
         try stp?.validate(bridge: name)
+        try arpSuppression?.validate(bridge: name)
         var seen = Set<String>()
         for p in ports {
             try p.validate()

@@ -384,6 +384,7 @@ public final class FrameFuzzer {
             if forwardCount == 0 { floodsWithNoOutput += 1 }
         case .drop: break
         case .control: violation("control-without-stp", "\(d.header.destination)", n)  // no bridge here runs STP
+        case .answered: violation("answered-without-suppression", "\(d.header.destination)", n)  // no bridge here suppresses ARP
         }
         // Learning: a forwarded frame's source is now on its ingress port (unless pinned by a static entry).
         if e.snapshot.mode == .learning, d.header.source != Self.staticMAC,
@@ -443,6 +444,8 @@ public final class FrameFuzzer {
                 if o.target != 0 { violation("capture-out-target", "\(o.target)", n) }
             case .control:
                 violation("control-output", "no bridge here runs STP", n)
+            case .reply:
+                violation("reply-output", "no bridge here suppresses ARP", n)
             }
         }
         let forwarded = d.isForwarded

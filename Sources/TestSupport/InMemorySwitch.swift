@@ -65,10 +65,11 @@ public final class InMemorySwitch {
     }
 
     /// Sends `frame` in on port `name` (from tunnel remote `remote`); returns each port with the
-    /// bytes it sends (forwards and mirror copies).
+    /// bytes it sends (forwards, mirror copies and replies the bridge generated).
     @discardableResult
     public func inject(_ frame: [UInt8], on name: String, remote: UInt32 = 0) -> [(port: String, frame: [UInt8])] {
-        deliveries(frame, on: name, remote: remote).filter { $0.kind == .forward || $0.kind == .mirror }.map { ($0.port, $0.frame) }
+        deliveries(frame, on: name, remote: remote).filter { $0.kind == .forward || $0.kind == .mirror || $0.kind == .reply }
+            .map { ($0.port, $0.frame) }
     }
 
     /// Sends `frame` in on port `name`; returns everything that left, in the pipeline's order.
@@ -107,6 +108,9 @@ public final class InMemorySwitch {
                 switch o.kind {
                 case .forward, .mirror, .control:
                     out.append(Delivery(kind: o.kind, port: ports[Int(o.target)].name, frame: bytes, remote: o.remote))
+                case .reply:
+                    let reply = Array(UnsafeRawBufferPointer(batch.reply(i)))
+                    out.append(Delivery(kind: o.kind, port: ports[Int(o.target)].name, frame: o.edit.apply(to: reply), remote: 0))
                 case .captureIncoming, .captureOutgoing:
                     let capture = captureNames[Int(o.target)]
                     captured[capture, default: []].append((o.kind == .captureIncoming, bytes))

@@ -21,6 +21,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds of the host's lease: its registration and MACs vanish that long after it dies (2-60).", valueName: "seconds"))
     var clusterTtl: Int64 = 3
 
+    @Flag(help: ArgumentHelp("ARP suppression: publish the IPv4 addresses local VMs use (snooped from their ARP) with their MACs, and answer ARP requests for the other hosts' addresses on the spot instead of flooding them."))
+    var arpSuppress = false
+
     @Option(help: ArgumentHelp("PEM file of the CA that signed etcd's certificates (TLS to etcd).", valueName: "path"))
     var etcdCa: String?
 
@@ -38,7 +41,7 @@ struct ClusterOptions: ParsableArguments {
 
     func validate() throws {
         guard cluster != nil else {
-            if underlay != nil || hostName != nil { throw ValidationError("--underlay and --host-name need --cluster") }
+            if underlay != nil || hostName != nil || arpSuppress { throw ValidationError("--underlay, --host-name and --arp-suppress need --cluster") }
             return
         }
         _ = try settings()
@@ -71,6 +74,7 @@ struct ClusterOptions: ParsableArguments {
         do { etcd = try EtcdConfiguration.parse(cluster, tls: tls, username: etcdUser, password: password) } catch {
             throw ValidationError("invalid --cluster '\(cluster)': \(error)")
         }
-        return ClusterSettings(etcd: etcd, cluster: clusterName, host: host, underlay: address, leaseTTL: clusterTtl)
+        return ClusterSettings(etcd: etcd, cluster: clusterName, host: host, underlay: address, leaseTTL: clusterTtl,
+                               arpSuppress: arpSuppress)
     }
 }

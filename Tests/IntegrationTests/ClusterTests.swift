@@ -19,7 +19,8 @@ struct ClusterTests {
 
         /// `hostCount` hosts at 10.77.0.21…, each with a tapestryd in cluster `t`; VMs per `layout`
         /// (vm name → (host index 1-based, segment)). Segment blue is br0/VNI 100, red is br1/VNI 200.
-        init(_ tag: String, hosts hostCount: Int, layout: [(String, Int, String)], ttl: Int = 2) throws {
+        /// `daemonArguments`: further tapestryd options of every host.
+        init(_ tag: String, hosts hostCount: Int, layout: [(String, Int, String)], ttl: Int = 2, daemonArguments: [String] = []) throws {
             world = NetnsWorld(tag)
             etcd = try EtcdTestCluster(world: world, size: 3)
             try etcd.startAll()
@@ -36,7 +37,7 @@ struct ClusterTests {
                 hosts.append(h)
                 daemons.append(try world.startDaemon(in: h, name: "d\(i)", arguments: [
                     "--cluster", etcd.clusterURL, "--cluster-name", "t", "--host-name", "h\(i)",
-                    "--underlay", "10.77.0.\(20 + i)", "--cluster-ttl", String(ttl), "--datapath-threads", "1"]))
+                    "--underlay", "10.77.0.\(20 + i)", "--cluster-ttl", String(ttl), "--datapath-threads", "1"] + daemonArguments))
             }
             var yaml = "version: 1\nname: c\nhosts:\n"
             for i in 1...hostCount { yaml += "  h\(i): {underlay: 10.77.0.\(20 + i)/24}\n" }

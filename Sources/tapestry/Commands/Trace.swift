@@ -1,5 +1,6 @@
 import ArgumentParser
 import ControlProtocol
+import TapestryModel
 
 /// `tapestry trace BRIDGE --in-port P --src MAC --dst MAC [--vlan V] [--format json]`.
 struct Trace: ParsableCommand {
@@ -28,12 +29,25 @@ struct Trace: ParsableCommand {
     @Option(help: ArgumentHelp("Send the frame tagged with this VLAN (else untagged).", valueName: "vlan"))
     var vlan: String?
 
+    @Option(help: ArgumentHelp("Make the frame an ARP request for this IPv4 address (to see ARP suppression answer it).", valueName: "ip"))
+    var arpTarget: String?
+
+    @Option(help: ArgumentHelp("The ARP request's sender IPv4 address (default 192.0.2.1).", valueName: "ip"))
+    var arpSender: String?
+
     var context: CommandContext { CommandContext(verb: "trace", object: bridge) }
+
+    private func ipv4(_ text: String?, _ what: String) throws(CLIError) -> IPv4Address? {
+        guard let text else { return nil }
+        guard let ip = IPv4Address(text) else { throw context.refuse("invalid \(what) '\(text)': expected an IPv4 address") }
+        return ip
+    }
 
     func makeParams() throws(CLIError) -> TraceParams {
         TraceParams(bridge: try context.interfaceName(bridge, what: "bridge name"),
                     inPort: try context.interfaceName(inPort, what: "port name"),
-                    source: try context.mac(src), destination: try context.mac(dst), vlan: try context.vlan(vlan))
+                    source: try context.mac(src), destination: try context.mac(dst), vlan: try context.vlan(vlan),
+                    arpTarget: try ipv4(arpTarget, "--arp-target"), arpSender: try ipv4(arpSender, "--arp-sender"))
     }
 
     func validate() throws { _ = try makeParams() }

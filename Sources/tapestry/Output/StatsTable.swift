@@ -21,6 +21,7 @@ enum StatsTable {
             table.append(["rx bytes", String(port.rxBytes)])
             table.append(["tx packets", String(port.txPackets)])
             table.append(["tx bytes", String(port.txBytes)])
+            if let answered = port.arpAnswered { table.append(["arp answered", String(answered)]) }
             table.append(["drops", String(port.drops.values.reduce(0, &+))])
             for (reason, count) in port.drops.sorted(by: { $0.key < $1.key }) where count > 0 {
                 table.append(["  \(reason)", String(count)])

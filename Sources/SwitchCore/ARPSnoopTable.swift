@@ -1,0 +1,60 @@
+import TapestryModel
+
+/// The IPv4 ↔ MAC bindings a bridge saw in ARP (requests, replies, gratuitous ARP: the sender's
+/// address and MAC) on its ports with ARP suppression: one MAC per (VLAN, IP), the latest seen.
+/// Bounded (a flood of made-up senders fills it and is then ignored, counted in `refused`);
+/// entries not seen for the bridge's MAC aging time go. Written by the datapath under the bridge's
+/// lock, read by the cluster agent through `Datapath.perform`. Not thread-safe.
+public final class ARPSnoopTable {
+    /// One binding as seen: on which port, when (ms).
+    public struct Entry: Sendable, Equatable {
+        public var vlan: UInt16
+        public var ip: IPv4Address
+        public var mac: MACAddress
+        public var port: UInt32
+        public var seen: Int64
+    }
+
+    public let capacity: Int
+    private var entries: [UInt64: Entry] = [:]
+    /// New bindings not kept because the table was full.
+    public private(set) var refused: UInt64 = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        entries.reserveCapacity(min(self.capacity, 1024))
+    }
+
+    public var count: Int { entries.count }
+
+    /// Records that `ip` is at `mac` on `port` (VLAN `vlan`) at `now`.
+    @inline(__always)
+    func record(vlan: UInt16, ip: UInt32, mac: UInt64, port: UInt32, now: Int64) {
+        let key = ARPSuppression.key(vlan: vlan, ip: ip)
+        if let e = entries[key], e.mac.rawValue == mac, e.port == port {
+            if e.seen != now { entries[key]?.seen = now }
+            return
+        }
+        guard entries[key] != nil || entries.count < capacity else { refused &+= 1; return }
+        entries[key] = Entry(vlan: vlan, ip: IPv4Address(value: ip), mac: MACAddress(rawValue: mac), port: port, seen: now)
+    }
+
+    /// The bindings, sorted by VLAN and IP.
+    public func all() -> [Entry] {
+        entries.values.sorted { ($0.vlan, $0.ip) < ($1.vlan, $1.ip) }
+    }
+
+    /// Forgets bindings not seen since `before` (ms); returns how many went.
+    @discardableResult
+    func expire(before: Int64) -> Int {
+        guard entries.values.contains(where: { $0.seen < before }) else { return 0 }
+        let n = entries.count
+        entries = entries.filter { $0.value.seen >= before }
+        return n - entries.count
+    }
+
+    /// Forgets the bindings seen on `port` (nil: all).
+    func flush(port: UInt32?) {
+        entries = port.map { p in entries.filter { $0.value.port != p } } ?? [:]
+    }
+}

@@ -1,0 +1,51 @@
+import ControlProtocol
+import Foundation
+import TapestryModel
+import TestSupport
+import Testing
+
+/// `tapestryd --arp-suppress` in a real cluster (the `ClusterTests` lab: 3 etcd members, hosts in
+/// namespaces on one underlay bridge): a VM's address is snooped and published with its MAC, and
+/// the other host answers ARP requests for it itself — none crosses the underlay.
+extension ClusterTests {
+    @Test func arpSuppressionAnswersForPublishedAddressesWithoutFlooding() throws {
+        let lab = try Lab("cla", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")], daemonArguments: ["--arp-suppress"])
+        defer { lab.close() }
+        let apply = lab.cluster("apply", lab.file, "--wait", "3")
+        try #require(apply.ok, "cluster apply: \(apply)")
+        try lab.addresses()
+        // The first ping's ARP (flooded: nothing is known yet) lets h2 snoop vm2's reply.
+        #expect(lab.world.ping(from: lab.vms["vm1"]!, "192.168.77.2"))
+        let vm1 = lab.mac("vm1"), vm2 = lab.mac("vm2")
+        let record = "/tapestry/t/macs/blue/1/\(vm2)"
+        let published = Self.within(5) { lab.etcd.etcdctl("get --print-value-only \(record)").stdout.contains("192.168.77.2") }
+        #expect(published != nil, "h2 did not publish vm2's address: \(lab.etcd.etcdctl("get --prefix /tapestry/t/macs/"))")
+        // h1 installs it: trace says the request is answered by ARP suppression.
+        var trace: TraceResult?
+        let installed = Self.within(5) {
+            trace = try? lab.daemons[0].json(TraceResult.self, "trace", "br0", "--in-port", "vm1", "--src", vm1,
+                                             "--dst", "ff:ff:ff:ff:ff:ff", "--arp-target", "192.168.77.2", "--arp-sender", "192.168.77.1")
+            return trace?.action == "reply"
+        }
+        #expect(installed != nil, "h1 does not answer for 192.168.77.2: \(String(describing: trace))")
+        #expect(trace?.steps.contains { $0.contains("answered by ARP suppression") } == true && trace?.outputs.map(\.port) == ["vm1"])
+        // vm1 forgets its neighbours and pings again (and asks for an address nobody has): on h2's
+        // underlay link the pings arrive, and the unknown address's requests, but no request for vm2.
+        let lines = lab.world.capture(lab.hosts[1], "eth0", filter: "udp port 4789") {
+            _ = lab.world.exec(lab.vms["vm1"]!, "ip neigh flush all; ping -c 1 -W 1 192.168.77.99")
+            #expect(lab.world.exec(lab.vms["vm1"]!, "ip neigh flush all && ping -c 3 -i 0.2 -W 1 192.168.77.2").ok,
+                    "vm1 could not reach vm2 after flushing its neighbours")
+        }
+        let echoes = lines.filter { $0.contains("192.168.77.1 > 192.168.77.2: ICMP echo request") }
+        let unknown = lines.filter { $0.contains("Request who-has 192.168.77.99") }
+        let suppressed = lines.filter { $0.contains("Request who-has 192.168.77.2") }
+        #expect(echoes.count >= 3, "the capture saw \(echoes.count) of vm1's pings: \(lines.prefix(8))")
+        #expect(unknown.count >= 1, "the capture saw no ARP flood for an unknown address: \(lines.prefix(8))")
+        #expect(suppressed.isEmpty, "ARP requests for a published address crossed the underlay: \(suppressed)")
+        // vm1 learned vm2's MAC from h1's answer; h1 counted it.
+        let neigh = lab.world.exec(lab.vms["vm1"]!, "ip neigh show 192.168.77.2").stdout
+        #expect(neigh.contains(vm2), "\(neigh)")
+        let stats = try lab.daemons[0].json(StatsResult.self, "stats", "br0", "vm1")
+        #expect((stats.ports.first?.arpAnswered ?? 0) >= 1, "\(stats)")
+    }
+}
