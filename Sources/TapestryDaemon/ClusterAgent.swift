@@ -32,6 +32,9 @@ final class ClusterAgent: @unchecked Sendable {
     private var task: Task<Void, Never>?
     /// One MAC watch per carried segment, under `lock`; cancelled when the session ends.
     private var segmentWatches: [String: Task<Void, Never>] = [:]
+    /// Segments the host stopped carrying whose records of its own (MACs with their addresses) are
+    /// still to be withdrawn from etcd, under `lock`.
+    private var abandoned: Set<String> = []
 
     init(settings: ClusterSettings, bridges: BridgeService, networks: NetworkService, stateDirectory: String, logger: Logger) throws {
         self.settings = settings
@@ -182,7 +185,9 @@ final class ClusterAgent: @unchecked Sendable {
                 task.cancel()
                 segmentWatches[segment] = nil
                 view.dropMACs(segment: segment)
+                abandoned.insert(segment)
             }
+            abandoned.subtract(wanted)
             for segment in wanted where segmentWatches[segment] == nil {
                 let known = view.macs.keys.contains { $0.segment == segment }
                 segmentWatches[segment] = Task { await self.followMACs(of: segment, from: revision, readFirst: !known, wake: wake) }
@@ -312,6 +317,28 @@ final class ClusterAgent: @unchecked Sendable {
                 }
             }
             lock.withLock { for (k, _) in named { recentPuts.removeValue(forKey: k) } }
+        }
+        try await withdrawAbandoned(lease: id)
+    }
+
+    /// Deletes the records bound to the host's lease under `macs/<segment>/` of each segment it
+    /// stopped carrying (the view no longer follows them, so the publisher's diff cannot see them):
+    /// read once, deleted in transactions guarded by the lease on each key, key by key if one moved.
+    private func withdrawAbandoned(lease id: Int64) async throws {
+        for segment in lock.withLock({ abandoned.sorted() }) {
+            let (kvs, _) = try await client.getPrefix(keys.macs(segment: segment))
+            let ours = kvs.filter { $0.lease == id }.map(\.keyString)
+            for batch in ClusterTxnLimit.chunks(ours) {
+                let all = try await client.txn(compare: batch.map { EtcdCompare(key: $0, .equal, .lease(id)) },
+                                               success: batch.map { .delete(key: $0) })
+                if !all.succeeded {
+                    for key in batch {
+                        _ = try await client.txn(compare: [EtcdCompare(key: key, .equal, .lease(id))], success: [.delete(key: key)])
+                    }
+                }
+            }
+            if !ours.isEmpty { log.info("cluster: withdrew \(ours.count) MAC records of segment \(segment), no longer carried") }
+            lock.withLock { _ = abandoned.remove(segment) }
         }
     }
 }
