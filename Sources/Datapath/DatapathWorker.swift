@@ -442,6 +442,9 @@ final class DatapathWorker: @unchecked Sendable {
                                                     edit: kind, tci: tci)
                 case .control:
                     bridge.controlFrames?.push(port: inPort.name, frame: frame)
+                case .captureReply:
+                    let (kind, tci) = o.edit.shim
+                    sessions[Int(o.target)].deliver(UnsafeRawBufferPointer(decisions.reply(i)), direction: .outgoing, edit: kind, tci: tci)
                 case .reply:
                     // The bridge's answer (ARP suppression), in the batch's reply buffer behind a zeroed
                     // virtio-net header: sent before the batch is decided again.

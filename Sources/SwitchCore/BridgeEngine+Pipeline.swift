@@ -53,7 +53,12 @@ extension BridgeEngine {
                 out[o] = FrameOutput(kind: .control, target: Int32(truncatingIfNeeded: inSlot))
                 o += 1
             case .answered:
-                out[o] = FrameOutput(kind: .reply, target: Int32(truncatingIfNeeded: inSlot), edit: BridgeEngine.replyEdit(snap, d, to: inSlot))
+                let edit = BridgeEngine.replyEdit(snap, d, to: inSlot)
+                for (k, w) in watches.enumerated() where w.slot == inSlot && w.outgoing && (w.vlan == 0 || w.vlan == d.vlan) {
+                    out[o] = FrameOutput(kind: .captureReply, target: Int32(k), edit: edit)
+                    o += 1
+                }
+                out[o] = FrameOutput(kind: .reply, target: Int32(truncatingIfNeeded: inSlot), edit: edit)
                 o += 1
             case .unicast:
                 forward(d, snap, watches, to: d.outSlot, remote: d.outRemote, out, &o)

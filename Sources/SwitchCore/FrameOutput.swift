@@ -18,6 +18,9 @@ public struct FrameOutput: Sendable, Equatable {
         /// The frame the bridge generated for it (`FrameBatch.reply(i)`, an ARP reply) leaves through
         /// `target`, the port the frame came in by, with `edit`; the frame itself goes nowhere.
         case reply
+        /// A copy of the bridge's reply (`FrameBatch.reply(i)`, with `edit`) goes to capture watch
+        /// `target` (a capture of the ingress port's outgoing frames).
+        case captureReply
     }
 
     /// The port slot (forward, mirror) or the index of the capture watch (captures), as given to

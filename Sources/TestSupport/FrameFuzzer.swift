@@ -444,7 +444,7 @@ public final class FrameFuzzer {
                 if o.target != 0 { violation("capture-out-target", "\(o.target)", n) }
             case .control:
                 violation("control-output", "no bridge here runs STP", n)
-            case .reply:
+            case .reply, .captureReply:
                 violation("reply-output", "no bridge here suppresses ARP", n)
             }
         }

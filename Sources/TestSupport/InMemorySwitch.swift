@@ -111,6 +111,11 @@ public final class InMemorySwitch {
                 case .reply:
                     let reply = Array(UnsafeRawBufferPointer(batch.reply(i)))
                     out.append(Delivery(kind: o.kind, port: ports[Int(o.target)].name, frame: o.edit.apply(to: reply), remote: 0))
+                case .captureReply:
+                    let capture = captureNames[Int(o.target)]
+                    let reply = o.edit.apply(to: Array(UnsafeRawBufferPointer(batch.reply(i))))
+                    captured[capture, default: []].append((false, reply))
+                    out.append(Delivery(kind: o.kind, port: capture, frame: reply, remote: 0))
                 case .captureIncoming, .captureOutgoing:
                     let capture = captureNames[Int(o.target)]
                     captured[capture, default: []].append((o.kind == .captureIncoming, bytes))

@@ -20,6 +20,8 @@ extension ClusterTests {
         let record = "/tapestry/t/macs/blue/1/\(vm2)"
         let published = Self.within(5) { lab.etcd.etcdctl("get --print-value-only \(record)").stdout.contains("192.168.77.2") }
         #expect(published != nil, "h2 did not publish vm2's address: \(lab.etcd.etcdctl("get --prefix /tapestry/t/macs/"))")
+        let fdb = lab.cluster("fdb", "blue")
+        #expect(fdb.ok && fdb.stdout.split(separator: "\n").contains { $0.contains(vm2) && $0.contains("192.168.77.2") }, "\(fdb)")
         // h1 installs it: trace says the request is answered by ARP suppression.
         var trace: TraceResult?
         let installed = Self.within(5) {
@@ -29,6 +31,12 @@ extension ClusterTests {
         }
         #expect(installed != nil, "h1 does not answer for 192.168.77.2: \(String(describing: trace))")
         #expect(trace?.steps.contains { $0.contains("answered by ARP suppression") } == true && trace?.outputs.map(\.port) == ["vm1"])
+        // A capture of vm1's outgoing ARP replies on h1 sees the bridge's answer.
+        let h1 = lab.daemons[0]
+        let before = h1.eventCount("capture-started")
+        let replies = lab.world.backgroundCLI(h1, ["capture", "br0", "vm1", "-c", "1", "--direction", "out", "--filter", "arp[6:2] = 2"],
+                                              name: "arpcap")
+        #expect(h1.waitCaptureStarted(after: before))
         // vm1 forgets its neighbours and pings again (and asks for an address nobody has): on h2's
         // underlay link the pings arrive, and the unknown address's requests, but no request for vm2.
         let lines = lab.world.capture(lab.hosts[1], "eth0", filter: "udp port 4789") {
@@ -42,6 +50,9 @@ extension ClusterTests {
         #expect(echoes.count >= 3, "the capture saw \(echoes.count) of vm1's pings: \(lines.prefix(8))")
         #expect(unknown.count >= 1, "the capture saw no ARP flood for an unknown address: \(lines.prefix(8))")
         #expect(suppressed.isEmpty, "ARP requests for a published address crossed the underlay: \(suppressed)")
+        #expect(lab.world.waitExit(replies.pid), "the capture of vm1 saw no ARP reply")
+        let captured = (try? String(contentsOfFile: replies.stdout, encoding: .utf8)) ?? ""
+        #expect(captured.contains("out ") && captured.contains("192.168.77.2") && captured.contains(vm2), "\(captured)")
         // vm1 learned vm2's MAC from h1's answer; h1 counted it.
         let neigh = lab.world.exec(lab.vms["vm1"]!, "ip neigh show 192.168.77.2").stdout
         #expect(neigh.contains(vm2), "\(neigh)")

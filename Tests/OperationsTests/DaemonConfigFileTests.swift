@@ -19,6 +19,9 @@ import Testing
                                    "--socket-group", "tapestry", "--keep-ports-on-exit", "--log-level", "debug"])
         let off = try DaemonConfigFile(text: "keep-ports-on-exit = no", path: "t.conf")
         #expect(off.arguments == ["--no-keep-ports-on-exit"])
+        let arp = try DaemonConfigFile(text: "cluster = etcd://10.0.0.1:2379\narp-suppress = true", path: "t.conf")
+        #expect(arp.arguments == ["--cluster", "etcd://10.0.0.1:2379", "--arp-suppress"])
+        #expect(try DaemonConfigFile(text: "arp-suppress = false", path: "t.conf").arguments == ["--no-arp-suppress"])
     }
 
     @Test func badLinesNameFileAndLine() {

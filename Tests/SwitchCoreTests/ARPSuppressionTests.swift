@@ -48,6 +48,17 @@ struct ARPSuppressionTests {
         #expect(!out.contains { $0.port == "vx0" || $0.port == "b" })
     }
 
+    @Test func aCaptureOfThePortSeesTheRequestInAndTheReplyOut() {
+        let sw = world()
+        sw.startCapture("cap", port: "a")
+        sw.startCapture("tunnel", port: "vx0")
+        let out = sw.deliveries(Self.arp(), on: "a")
+        #expect(out.map(\.kind) == [.captureIncoming, .captureReply, .reply], "\(out.map(\.kind))")
+        let seen = sw.captured["cap"] ?? []
+        #expect(seen.count == 2 && seen[0].incoming && seen[0].frame == Self.arp() && !seen[1].incoming && seen[1].frame == out.last?.frame)
+        #expect(sw.captured["tunnel"] == nil)
+    }
+
     @Test func aTaggedRequestGetsATaggedReply() {
         let sw = world()
         let out = sw.inject(Self.arp(targetIP: [10, 0, 0, 20], tag: 20), on: "t")

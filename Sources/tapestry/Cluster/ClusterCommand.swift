@@ -14,7 +14,7 @@ struct ClusterCommand: ParsableCommand {
             apply writes a topology file's fabric (segments, each host's bridges and ports) in one etcd \
             transaction; every host converges to its part. plan shows the difference to what etcd holds. \
             status shows the hosts (alive, version, the revision each has applied), segments and their VTEPs. \
-            fdb SEGMENT shows the MACs the hosts published, each behind its VTEP.
+            fdb SEGMENT shows the MACs the hosts published, each behind its VTEP (with the IPv4 addresses published for ARP suppression).
             """)
 
     @Argument(help: ArgumentHelp("apply FILE | plan FILE | status | fdb SEGMENT", valueName: "action"))

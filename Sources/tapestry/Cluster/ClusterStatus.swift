@@ -64,6 +64,8 @@ enum ClusterStatus {
         var mac: String
         var host: String
         var vtep: String
+        /// The IPv4 addresses published with the MAC (`--arp-suppress`); absent when none.
+        var ips: [String]?
     }
 
     static func fdb(segment: String, etcd: ClusterCLIOptions, format: OutputFormat) throws {
@@ -73,11 +75,13 @@ enum ClusterStatus {
                 throw CLIError(message: "could not show MACs of segment \(segment): no such segment in cluster \(s.keys.cluster) (segments: \(view.segments.keys.sorted().joined(separator: ", ")))")
             }
             return view.macs.filter { $0.key.segment == segment }.sorted { $0.key < $1.key }.map {
-                FDBRow(vlan: Int($0.key.vlan.value), mac: $0.key.mac.description, host: $0.value.host, vtep: $0.value.vtep.description)
+                FDBRow(vlan: Int($0.key.vlan.value), mac: $0.key.mac.description, host: $0.value.host, vtep: $0.value.vtep.description,
+                       ips: $0.value.ips.isEmpty ? nil : $0.value.ips.map(\.description))
             }
         }
         if format == .json { print(String(decoding: try encoder().encode(rows), as: UTF8.self)); return }
-        print(ClusterTable.render(["VLAN", "MAC", "host", "VTEP"], rows.map { [String($0.vlan), $0.mac, $0.host, $0.vtep] }))
+        print(ClusterTable.render(["VLAN", "MAC", "host", "VTEP", "IPv4"],
+                                  rows.map { [String($0.vlan), $0.mac, $0.host, $0.vtep, ($0.ips ?? []).joined(separator: " ")] }))
     }
 
     static func encoder() -> JSONEncoder {
