@@ -8,9 +8,13 @@
 //   when unknown / multicast / hub) → filter the egress (isolation, VLAN membership, mirror outputs)
 //   → list the outputs: capture copies of what arrived, then per output port its outgoing capture
 //   copies and the frame with its tag edit (and tunnel remote), then mirror copies.
+//   On a port with ARP suppression (one flag per batch), after the lookup: ARP senders are snooped
+//   and a broadcast request for a bound IP is answered — one reply output back out of the ingress
+//   port (BridgeEngine+ARPSuppression.swift), nothing flooded.
 //
-// The caller walks `FrameBatch.outputs(i)` front to back and does the I/O. Nothing here allocates:
-// the batch's storage is the caller's and reused; the snapshot is read once per batch.
+// The caller walks `FrameBatch.outputs(i)` front to back and does the I/O. Nothing here allocates
+// (but a new binding in the ARP snoop table, bounded by the MAC table's size): the batch's storage,
+// its reply buffers included, is the caller's and reused; the snapshot is read once per batch.
 
 import TapestryModel
 
