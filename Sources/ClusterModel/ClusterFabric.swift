@@ -18,11 +18,16 @@ public struct ClusterFabric: Sendable, Equatable {
             guard VXLANConfig.vniRange.contains(s.vni) else { throw ClusterError("segment \(s.name): VNI \(s.vni) is out of range 0-16777215") }
             if let other = vnis[s.vni] { throw ClusterError("segment \(s.name): VNI \(s.vni) is already used by segment \(other)") }
             vnis[s.vni] = s.name
+            var family: (IPAddress.Family, String)?
             for h in s.hosts {
                 guard let f = hosts[h] else { throw ClusterError("segment \(s.name): no host named '\(h)' in the fabric") }
                 guard f.bridges.contains(where: { $0.name == s.bridge }) else {
                     throw ClusterError("segment \(s.name): host \(h) has no bridge \(s.bridge)")
                 }
+                if let (first, other) = family, first != f.underlay.family {
+                    throw ClusterError("segment \(s.name): host \(h)'s underlay \(f.underlay) is \(Self.name(f.underlay.family)) but host \(other)'s is \(Self.name(first)); a segment's tunnels use one address family")
+                }
+                if family == nil { family = (f.underlay.family, h) }
             }
         }
         var underlays: [IPAddress: String] = [:]
@@ -33,6 +38,8 @@ public struct ClusterFabric: Sendable, Equatable {
             try HostFabricCheck.validate(f, key: "host \(f.host)")
         }
     }
+
+    static func name(_ f: IPAddress.Family) -> String { f == .ipv6 ? "IPv6" : "IPv4" }
 
     /// Checks the fabric against the live members: every host must be registered, with the same underlay.
     public func check(against members: [String: ClusterHostRecord], cluster: String) throws(ClusterError) {

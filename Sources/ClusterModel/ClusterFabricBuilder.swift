@@ -20,10 +20,10 @@ public enum ClusterFabricBuilder {
         var fabric = ClusterFabric()
         for h in model.hosts {
             guard let underlay = h.underlay?.address else {
-                throw ClusterError("\(file.path): host \(h.name) has no underlay address (underlay: A.B.C.D/N)")
+                throw ClusterError("\(file.path): host \(h.name) has no underlay address (underlay: A.B.C.D/N or an IPv6 address)")
             }
             let networks = h.networks.map { ClusterNetwork(name: $0.name, xml: $0.xml, autostart: $0.autostart, ports: $0.ports) }
-            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: IPAddress(underlay), bridges: h.bridges, networks: networks)
+            fabric.hosts[h.name] = HostFabric(host: h.name, underlay: underlay, bridges: h.bridges, networks: networks)
         }
         // The file's MACs pinned behind tunnel ports are left to the hosts: each publishes what it has,
         // bound to its lease, so the MACs of a host that dies vanish from the others.

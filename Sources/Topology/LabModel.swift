@@ -27,7 +27,7 @@ public struct LabHost: Sendable, Equatable {
     /// For a lab host: the daemon's --run-dir and --state-dir.
     public var runDirectory: String?
     public var stateDirectory: String?
-    public var underlay: IPv4CIDR?
+    public var underlay: IPNetwork?
     public var forwarding: Bool
     /// The user's bridges with their ports (segment tunnel ports included) and static MACs.
     public var bridges: [BridgeConfig]
@@ -66,7 +66,7 @@ public struct LabUnderlay: Sendable, Equatable {
         public var hostNamespace: String
         /// The veth end on the underlay bridge.
         public var peer: String
-        public var address: IPv4CIDR
+        public var address: IPNetwork
     }
 }
 
@@ -173,13 +173,13 @@ public struct LabModel: Sendable, Equatable {
             let port = file.tunnelPortName(of: s)
             let vni = file.vni(of: s)
             for i in members {
-                guard let local = hosts[i].underlay.map({ IPAddress($0.address) }),
+                guard let local = hosts[i].underlay?.address,
                       let bi = hosts[i].bridges.firstIndex(where: { $0.name == s.bridge }) else { continue }
-                let remotes = members.filter { $0 != i }.compactMap { hosts[$0].underlay.map { IPAddress($0.address) } }
+                let remotes = members.filter { $0 != i }.compactMap { hosts[$0].underlay?.address }
                 hosts[i].bridges[bi].ports.append(PortConfig(name: port, type: .vxlan, vlan: s.vlan,
                                                              vxlan: VXLANConfig(vni: vni, remotes: remotes, local: local, dstPort: s.dstPort)))
                 for o in members where o != i {
-                    guard let remote = hosts[o].underlay.map({ IPAddress($0.address) }), let ob = hosts[o].bridges.first(where: { $0.name == s.bridge }) else { continue }
+                    guard let remote = hosts[o].underlay?.address, let ob = hosts[o].bridges.first(where: { $0.name == s.bridge }) else { continue }
                     for p in ob.ports where p.type == .tap {
                         guard let mac = p.mac, let vlan = p.segmentVLAN(s.vlan) else { continue }
                         hosts[i].bridges[bi].staticMACs.append(StaticMAC(mac: mac, vlan: vlan, port: port, remote: remote))

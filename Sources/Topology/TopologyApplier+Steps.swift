@@ -51,7 +51,7 @@ extension TopologyApplier {
                   let hostNS = model.host(named: n.host)?.namespace else { throw TopologyHostError("node \(name) has no link on a lab host") }
             try? host.deleteLink(hostName, in: hostNS)
             try host.createVeth(n.interface, in: n.namespace, peer: hostName, in: hostNS)
-            if let addr { try host.addAddress(addr, to: hostName, in: hostNS) }
+            if let addr { try host.addAddress(addr.ipNetwork, to: hostName, in: hostNS) }
             try host.setUp(hostName, in: hostNS, master: nil)
             try host.setUp(n.interface, in: n.namespace, master: nil)
             return []
@@ -60,12 +60,12 @@ extension TopologyApplier {
             return []
         case .addAddress(let h, let a):
             guard let ns = model.host(named: h)?.namespace else { throw TopologyHostError("host \(h) is not a lab host") }
-            try host.addAddress(try Self.cidr(a), to: a.interface, in: ns)
+            try host.addAddress(try Self.cidr(a).ipNetwork, to: a.interface, in: ns)
             try host.setUp(a.interface, in: ns, master: nil)
             return [.deleteAddress(host: h, a)]
         case .deleteAddress(let h, let a):
             guard let ns = model.host(named: h)?.namespace ?? record.host(named: h)?.namespace else { return [] }
-            try host.deleteAddress(try Self.cidr(a), from: a.interface, in: ns)
+            try host.deleteAddress(try Self.cidr(a).ipNetwork, from: a.interface, in: ns)
             return [.addAddress(host: h, a)]
         default:
             return try performOnDaemon(step)
@@ -177,7 +177,7 @@ extension TopologyApplier {
         try host.setUp(n.interface, in: n.namespace, master: nil)
         switch n.address {
         case .staticAddress(let c)?:
-            try host.addAddress(c, to: n.interface, in: n.namespace)
+            try host.addAddress(c.ipNetwork, to: n.interface, in: n.namespace)
         case .dhcp?:
             do { try host.runDHCPClient(on: n.interface, in: n.namespace, workDirectory: model.directory) } catch {
                 throw TopologyHostError("node \(name): no DHCP lease on \(n.interface) (\(error))")

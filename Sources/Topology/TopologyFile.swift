@@ -36,13 +36,14 @@ public struct HostSpec: Sendable {
     public var name: String
     public var position: SourcePosition
     public var access: HostAccess
-    /// The address tunnels use; for a lab host, with the prefix of the lab underlay (`10.0.0.1/24`).
-    public var underlay: IPv4CIDR?
+    /// The address tunnels use; for a lab host, with the prefix of the lab underlay (`10.0.0.1/24`,
+    /// `fd00:77::1/64`). IPv4 or IPv6; the hosts of a segment use one family.
+    public var underlay: IPNetwork?
     public var underlayPosition: SourcePosition?
     /// Turn on IPv4 forwarding in a lab host's namespace (routing between internal ports).
     public var forwarding: Bool = false
 
-    public init(name: String, position: SourcePosition, access: HostAccess, underlay: IPv4CIDR? = nil, forwarding: Bool = false) {
+    public init(name: String, position: SourcePosition, access: HostAccess, underlay: IPNetwork? = nil, forwarding: Bool = false) {
         self.name = name; self.position = position; self.access = access; self.underlay = underlay; self.forwarding = forwarding
     }
 }

@@ -29,12 +29,13 @@ public protocol TopologyHost: AnyObject {
     func setUp(_ name: String, in ns: String, master: String?) throws(TopologyHostError)
 
     // MARK: addresses and routes
-    /// IPv4 addresses (`A.B.C.D/N`) per interface in `ns`; every interface is a key, also one without addresses.
+    /// IPv4 addresses (`A.B.C.D/N`) and IPv6 ones other than link-local (`fd00::1/64`) per interface
+    /// in `ns`; every interface is a key, also one without addresses.
     func addresses(in ns: String) -> [String: [String]]
     /// Adds (or keeps) `cidr` on `dev` in `ns`.
-    func addAddress(_ cidr: IPv4CIDR, to dev: String, in ns: String) throws(TopologyHostError)
+    func addAddress(_ cidr: IPNetwork, to dev: String, in ns: String) throws(TopologyHostError)
     /// Removes `cidr` from `dev` in `ns`; a missing one is not an error.
-    func deleteAddress(_ cidr: IPv4CIDR, from dev: String, in ns: String) throws(TopologyHostError)
+    func deleteAddress(_ cidr: IPNetwork, from dev: String, in ns: String) throws(TopologyHostError)
     /// The IPv4 default gateway in `ns`.
     func defaultGateway(in ns: String) -> IPv4Address?
     /// Replaces the IPv4 default route in `ns`.

@@ -129,16 +129,15 @@ private struct Parser {
         if let text = m.string("underlay") {
             let p = m.position(of: "underlay")
             spec.underlayPosition = p
-            if let cidr = IPv4CIDR(text) {
-                spec.underlay = cidr
-                if !cidr.isHostAddress || cidr.address.isMulticast || cidr.address.isUnspecified {
-                    reader.error(p, "host \(e.key): underlay \(text) is not a usable host address")
+            if let u = UnderlayAddress.parse(text) {
+                spec.underlay = u.network
+                if let problem = UnderlayAddress.problem(u.network) {
+                    reader.error(p, "host \(e.key): underlay \(text) is not a usable host address (\(problem))")
+                } else if !u.hasPrefix && spec.access.isLab {
+                    reader.error(p, "host \(e.key): a lab host's underlay needs a prefix length, e.g. \(text)/\(u.network.family == .ipv4 ? 24 : 64)")
                 }
-            } else if let a = IPv4Address(text) {
-                if spec.access.isLab { reader.error(p, "host \(e.key): a lab host's underlay needs a prefix length, e.g. \(text)/24") }
-                spec.underlay = IPv4CIDR(address: a, prefix: 32)
             } else {
-                reader.error(p, "host \(e.key): invalid underlay address '\(text)' (expected e.g. 10.0.0.1/24)")
+                reader.error(p, "host \(e.key): invalid underlay address '\(text)' (expected e.g. 10.0.0.1/24 or fd00::1/64)")
             }
         }
         if let f = m.bool("forwarding") { spec.forwarding = f }

@@ -62,8 +62,8 @@ private struct Checker {
     mutating func checkHosts() {
         var namespaces: [String: SourcePosition] = [:]
         var sockets: [String: SourcePosition] = [:]
-        var underlays: [IPv4Address: String] = [:]
-        var labSubnet: (IPv4CIDR, String)? = nil
+        var underlays: [IPAddress: String] = [:]
+        var labSubnet: (IPNetwork, String)? = nil
         for h in file.hosts {
             switch h.access {
             case .lab(let ns):
@@ -79,12 +79,14 @@ private struct Checker {
             if let other = underlays[u.address] { error(up, "host \(h.name): underlay address \(u.address) is also host \(other)'s") }
             underlays[u.address] = h.name
             if h.access.isLab {
-                if let (s, other) = labSubnet, !(s.prefix == u.prefix && s.contains(u.address)) {
-                    error(up, "host \(h.name): the lab underlay is one subnet; \(u) is not in host \(other)'s \(s.network)/\(s.prefix)")
+                if let (s, other) = labSubnet, s.family != u.family {
+                    error(up, "host \(h.name): the lab underlay is one subnet of one address family; \(u) is \(u.family == .ipv6 ? "IPv6" : "IPv4"), host \(other)'s \(s) is not")
+                } else if let (s, other) = labSubnet, !(s.prefix == u.prefix && s.contains(u.address)) {
+                    error(up, "host \(h.name): the lab underlay is one subnet; \(u) is not in host \(other)'s \(s.subnet)")
                 } else if labSubnet == nil {
                     labSubnet = (u, h.name)
                 }
-                addSubnet(u, on: h.name, "the underlay", up)
+                if let v4 = u.address.ipv4 { addSubnet(IPv4CIDR(address: v4, prefix: u.prefix), on: h.name, "the underlay", up) }
             }
         }
     }
@@ -216,9 +218,18 @@ private struct Checker {
                 }
             }
             if Set(hosts).count < 2 { error(s.hostsPosition ?? s.position, "\(what): a segment joins at least two hosts (it has \(Set(hosts).count))") }
+            var family: (IPAddress.Family, String)?
             for h in hosts {
                 guard let spec = file.host(named: h) else { continue }
-                if spec.underlay == nil { error(s.position, "\(what): host \(h) has no underlay address for the tunnels") }
+                guard let u = spec.underlay else {
+                    error(s.position, "\(what): host \(h) has no underlay address for the tunnels")
+                    continue
+                }
+                if let (f, first) = family, f != u.family {
+                    error(spec.underlayPosition ?? s.position, "\(what): host \(h)'s underlay \(u.address) is \(u.family == .ipv6 ? "IPv6" : "IPv4") but host \(first)'s is \(f == .ipv6 ? "IPv6" : "IPv4"); a segment's tunnels use one address family")
+                } else if family == nil {
+                    family = (u.family, h)
+                }
             }
             let vni = file.vni(of: s)
             let vniPos = s.vniPosition ?? s.position

@@ -75,18 +75,18 @@ final class TopologyHostSystem: TopologyHost {
         (try? inside(ns, "list addresses") { nl in
             var out: [String: [String]] = [:]
             for l in try nl.links() {
-                out[l.name] = try nl.addresses(on: l.name).filter { $0.family == .ipv4 }.map(\.description)
+                out[l.name] = try nl.addresses(on: l.name).filter { $0.family == .ipv4 || $0.address.high >> 54 != 0x3FA }.map(\.description)
             }
             return out
         }) ?? [:]
     }
 
-    func addAddress(_ cidr: IPv4CIDR, to dev: String, in ns: String) throws(TopologyHostError) {
-        try inside(ns, "add address \(cidr) to \(dev)") { try $0.addAddress(cidr.ipNetwork, to: dev) }
+    func addAddress(_ cidr: IPNetwork, to dev: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "add address \(cidr) to \(dev)") { try $0.addAddress(cidr, to: dev) }
     }
 
-    func deleteAddress(_ cidr: IPv4CIDR, from dev: String, in ns: String) throws(TopologyHostError) {
-        try inside(ns, "delete address \(cidr) from \(dev)") { try $0.deleteAddress(cidr.ipNetwork, from: dev) }
+    func deleteAddress(_ cidr: IPNetwork, from dev: String, in ns: String) throws(TopologyHostError) {
+        try inside(ns, "delete address \(cidr) from \(dev)") { try $0.deleteAddress(cidr, from: dev) }
     }
 
     func defaultGateway(in ns: String) -> IPv4Address? {

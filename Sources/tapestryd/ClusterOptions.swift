@@ -15,7 +15,7 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("This host's name in the cluster (default: the system's host name).", valueName: "name"))
     var hostName: String?
 
-    @Option(help: ArgumentHelp("This host's underlay IPv4 address: where the other hosts' tunnels reach it.", valueName: "address"))
+    @Option(help: ArgumentHelp("This host's underlay address (IPv4 or IPv6): where the other hosts' tunnels reach it.", valueName: "address"))
     var underlay: String?
 
     @Option(help: ArgumentHelp("Seconds of the host's lease: its registration and MACs vanish that long after it dies (2-60).", valueName: "seconds"))
@@ -51,9 +51,11 @@ struct ClusterOptions: ParsableArguments {
     func settings() throws -> ClusterSettings? {
         guard let cluster else { return nil }
         guard let text = underlay else { throw ValidationError("--cluster needs --underlay ADDRESS (this host's tunnel address)") }
-        // Cluster files give hosts IPv4 underlays (`underlay: A.B.C.D/N`), so a registered one is IPv4 too.
-        guard let address = IPAddress(strict: text), address.family == .ipv4 else {
-            throw ValidationError("invalid --underlay '\(text)': expected an IPv4 address")
+        guard let address = IPAddress(strict: text) else {
+            throw ValidationError("invalid --underlay '\(text)': expected an IPv4 or IPv6 address")
+        }
+        if let problem = UnderlayAddress.problem(IPNetwork(address: address, prefix: address.bitWidth)) {
+            throw ValidationError("invalid --underlay '\(text)': not usable as a tunnel address (\(problem))")
         }
         guard (2...60).contains(clusterTtl) else { throw ValidationError("invalid --cluster-ttl \(clusterTtl): expected 2-60 seconds") }
         let host = hostName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"

@@ -19,8 +19,10 @@ struct ClusterTests {
 
         /// `hostCount` hosts at 10.77.0.21…, each with a tapestryd in cluster `t`; VMs per `layout`
         /// (vm name → (host index 1-based, segment)). Segment blue is br0/VNI 100, red is br1/VNI 200.
-        /// `daemonArguments`: further tapestryd options of every host.
-        init(_ tag: String, hosts hostCount: Int, layout: [(String, Int, String)], ttl: Int = 2, daemonArguments: [String] = []) throws {
+        /// `daemonArguments`: further tapestryd options of every host. With `ipv6`, the hosts' underlays
+        /// (tunnels) are fd00:77::21… on the same links (etcd stays on IPv4).
+        init(_ tag: String, hosts hostCount: Int, layout: [(String, Int, String)], ttl: Int = 2, daemonArguments: [String] = [],
+             ipv6: Bool = false) throws {
             world = NetnsWorld(tag)
             etcd = try EtcdTestCluster(world: world, size: 3)
             try etcd.startAll()
@@ -35,12 +37,19 @@ struct ClusterTests {
                 let h = world.namespace("h\(i)")
                 try etcd.attach(h, address: "10.77.0.\(20 + i)")
                 hosts.append(h)
+                let underlay = ipv6 ? "fd00:77::\(20 + i)" : "10.77.0.\(20 + i)"
+                if ipv6 {
+                    let added = world.exec(h, "ip addr add \(underlay)/64 dev eth0 nodad")
+                    guard added.ok else { throw TestWorldError("IPv6 underlay of h\(i): \(added)") }
+                }
                 daemons.append(try world.startDaemon(in: h, name: "d\(i)", arguments: [
                     "--cluster", etcd.clusterURL, "--cluster-name", "t", "--host-name", "h\(i)",
-                    "--underlay", "10.77.0.\(20 + i)", "--cluster-ttl", String(ttl), "--datapath-threads", "1"] + daemonArguments))
+                    "--underlay", underlay, "--cluster-ttl", String(ttl), "--datapath-threads", "1"] + daemonArguments))
             }
             var yaml = "version: 1\nname: c\nhosts:\n"
-            for i in 1...hostCount { yaml += "  h\(i): {underlay: 10.77.0.\(20 + i)/24}\n" }
+            for i in 1...hostCount {
+                yaml += ipv6 ? "  h\(i): {underlay: \"fd00:77::\(20 + i)/64\"}\n" : "  h\(i): {underlay: 10.77.0.\(20 + i)/24}\n"
+            }
             yaml += "bridges:\n"
             let used = Set(layout.map(\.2))
             for (bridge, segment) in [("br0", "blue"), ("br1", "red")] where used.contains(segment) {

@@ -133,6 +133,19 @@ struct TopologyLabTests {
         }
     }
 
+    @Test func twoHostsVXLANOverIPv6() throws {
+        let lab = Lab("two-hosts-vxlan-ipv6")
+        try lab.run {
+            #expect(lab.ping(from: "vm1", "192.168.46.2"))
+            #expect(lab.ping(from: "vm2", "192.168.46.1"))
+            // The hosts' underlay link has only its IPv6 address; vm2's MAC is pinned behind the tunnel to b's.
+            let ul = Shell.run("ip -n \(lab.ns("a")) addr show ul0")
+            #expect(ul.stdout.contains("inet6 fd00:46::1/64") && !ul.stdout.contains("inet "), "\(ul)")
+            let fdb = Shell.run("\(NetnsWorld.binDirectory)/tapestry --socket \(lab.directory)/\(lab.prefix)two-hosts-vxlan-ipv6/hosts/a/run/tapestryd.sock fdb-show br0")
+            #expect(fdb.stdout.contains("52:54:00:00:46:02") && fdb.stdout.contains("fd00:46::2"), "\(fdb)")
+        }
+    }
+
     @Test func threeHostsMesh() throws {
         let lab = Lab("three-hosts-mesh")
         try lab.run {

@@ -104,14 +104,14 @@ final class FakeTopologyHost: TopologyHost {
         return out
     }
 
-    func addAddress(_ cidr: IPv4CIDR, to dev: String, in ns: String) throws(TopologyHostError) {
+    func addAddress(_ cidr: IPNetwork, to dev: String, in ns: String) throws(TopologyHostError) {
         guard links[ns]?.contains(dev) == true else { throw TopologyHostError("no link \(dev) in \(ns)") }
         if addressTable[ns]?[dev]?.contains(cidr.description) == true { return }
         try change("addr add \(cidr) \(dev)@\(ns)")
         addressTable[ns, default: [:]][dev, default: []].append(cidr.description)
     }
 
-    func deleteAddress(_ cidr: IPv4CIDR, from dev: String, in ns: String) throws(TopologyHostError) {
+    func deleteAddress(_ cidr: IPNetwork, from dev: String, in ns: String) throws(TopologyHostError) {
         guard addressTable[ns]?[dev]?.contains(cidr.description) == true else { return }
         try change("addr del \(cidr) \(dev)@\(ns)")
         addressTable[ns]?[dev]?.removeAll { $0 == cidr.description }
