@@ -11,13 +11,14 @@ public struct LocalMAC: Sendable, Equatable {
     }
 }
 
-/// An IPv4 address the host's bridges saw a local MAC use (ARP snooping, `--arp-suppress`).
+/// An IPv4 or IPv6 address the host's bridges saw a local MAC use (ARP and neighbour discovery
+/// snooping, `--arp-suppress`).
 public struct LocalIP: Sendable, Equatable {
     public var bridge: String
     public var vlan: VLANID
     public var mac: MACAddress
-    public var ip: IPv4Address
-    public init(bridge: String, vlan: VLANID, mac: MACAddress, ip: IPv4Address) {
+    public var ip: IPAddress
+    public init(bridge: String, vlan: VLANID, mac: MACAddress, ip: IPAddress) {
         self.bridge = bridge; self.vlan = vlan; self.mac = mac; self.ip = ip
     }
 }
@@ -26,13 +27,13 @@ public struct LocalIP: Sendable, Equatable {
 public enum ClusterMACPublisher {
     /// Records for the MACs on local ports of bridges that carry a segment of `host`: learned ones
     /// and the configured MACs of its tap ports (known before the VM says a word). Each carries the
-    /// IPv4 addresses `ips` saw it use on the segment's bridge and VLAN (sorted; a MAC withdrawn
+    /// IPv4 and IPv6 addresses `ips` saw it use on the segment's bridge and VLAN (sorted; a MAC withdrawn
     /// takes its addresses with it).
     public static func wanted(host: String, view: ClusterView, learned: [LocalMAC], ips: [LocalIP] = []) -> [ClusterMACKey: ClusterMACRecord] {
         guard let part = view.hostFabrics[host] else { return [:] }
         var out: [ClusterMACKey: ClusterMACRecord] = [:]
         let record = ClusterMACRecord(host: host, vtep: part.underlay)
-        var addresses: [String: [ClusterMACKey: [IPv4Address]]] = [:]
+        var addresses: [String: [ClusterMACKey: [IPAddress]]] = [:]
         for a in ips where !a.mac.isMulticastOrZero {
             addresses[a.bridge, default: [:]][ClusterMACKey(segment: "", vlan: a.vlan, mac: a.mac), default: []].append(a.ip)
         }
@@ -48,7 +49,11 @@ public enum ClusterMACPublisher {
                 out[ClusterMACKey(segment: s.name, vlan: m.vlan, mac: m.mac)] = record
             }
             for (k, found) in addresses[s.bridge] ?? [:] {
-                out[ClusterMACKey(segment: s.name, vlan: k.vlan, mac: k.mac)]?.ips = Array(Set(found)).sorted()
+                let key = ClusterMACKey(segment: s.name, vlan: k.vlan, mac: k.mac)
+                guard out[key] != nil else { continue }
+                let all = Set(found)
+                out[key]?.ips = all.compactMap(\.ipv4).sorted()
+                out[key]?.ip6s = all.filter { $0.family == .ipv6 }.sorted()
             }
         }
         return out

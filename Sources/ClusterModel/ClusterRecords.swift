@@ -76,22 +76,33 @@ public struct ClusterFabricMeta: Codable, Sendable, Equatable {
 }
 
 /// A MAC published by the host it sits on (bound to that host's lease): its VTEP, and the IPv4
-/// addresses seen from it (for ARP suppression).
+/// and IPv6 addresses seen from it (for ARP and neighbour discovery suppression).
 public struct ClusterMACRecord: Codable, Sendable, Equatable {
     public var host: String
     public var vtep: IPAddress
     public var ips: [IPv4Address]
+    /// The IPv6 addresses seen from it (neighbour discovery suppression); not written when empty.
+    public var ip6s: [IPAddress]
 
-    public init(host: String, vtep: IPAddress, ips: [IPv4Address] = []) {
-        self.host = host; self.vtep = vtep; self.ips = ips
+    public init(host: String, vtep: IPAddress, ips: [IPv4Address] = [], ip6s: [IPAddress] = []) {
+        self.host = host; self.vtep = vtep; self.ips = ips; self.ip6s = ip6s
     }
 
-    private enum CodingKeys: String, CodingKey { case host, vtep, ips }
+    private enum CodingKeys: String, CodingKey { case host, vtep, ips, ip6s }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         host = try c.decode(String.self, forKey: .host)
         vtep = try c.decode(IPAddress.self, forKey: .vtep)
         ips = try c.decodeIfPresent([IPv4Address].self, forKey: .ips) ?? []
+        ip6s = try c.decodeIfPresent([IPAddress].self, forKey: .ip6s) ?? []
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(host, forKey: .host)
+        try c.encode(vtep, forKey: .vtep)
+        try c.encode(ips, forKey: .ips)
+        if !ip6s.isEmpty { try c.encode(ip6s, forKey: .ip6s) }
     }
 }
 

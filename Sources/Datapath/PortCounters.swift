@@ -39,7 +39,7 @@ public final class PortCounters: @unchecked Sendable {
     public var rxBytes: UInt64 { sum(Field.rxBytes.rawValue) }
     public var txPackets: UInt64 { sum(Field.txPackets.rawValue) }
     public var txBytes: UInt64 { sum(Field.txBytes.rawValue) }
-    /// ARP requests from this port the bridge answered itself (ARP suppression).
+    /// ARP requests and neighbour solicitations from this port the bridge answered itself (ARP suppression).
     public var arpAnswered: UInt64 { sum(Field.arpAnswered.rawValue) }
     public func drops(_ reason: DropReason) -> UInt64 { sum(PortCounters.dropBase + Int(reason.rawValue)) }
 

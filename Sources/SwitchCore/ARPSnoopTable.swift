@@ -1,7 +1,8 @@
 import TapestryModel
 
 /// The IPv4 ↔ MAC bindings a bridge saw in ARP (requests, replies, gratuitous ARP: the sender's
-/// address and MAC) on its ports with ARP suppression: one MAC per (VLAN, IP), the latest seen.
+/// address and MAC) and the IPv6 ones it saw in neighbour discovery (a solicitation's source, an
+/// advertisement's target) on its ports with ARP suppression: one MAC per (VLAN, IP), the latest seen.
 /// Bounded (a flood of made-up senders fills it and is then ignored, counted in `refused`);
 /// entries not seen for the bridge's MAC aging time go. Written by the datapath under the bridge's
 /// lock, read by the cluster agent through `Datapath.perform`. Not thread-safe.
@@ -15,8 +16,18 @@ public final class ARPSnoopTable {
         public var seen: Int64
     }
 
+    /// One IPv6 binding as seen (neighbour discovery): on which port, when (ms).
+    public struct NeighborEntry: Sendable, Equatable {
+        public var vlan: UInt16
+        public var ip: IPAddress
+        public var mac: MACAddress
+        public var port: UInt32
+        public var seen: Int64
+    }
+
     public let capacity: Int
     private var entries: [UInt64: Entry] = [:]
+    private var neighbors: [ARPSuppression.NeighborKey: NeighborEntry] = [:]
     /// New bindings not kept because the table was full.
     public private(set) var refused: UInt64 = 0
 
@@ -25,7 +36,7 @@ public final class ARPSnoopTable {
         entries.reserveCapacity(min(self.capacity, 1024))
     }
 
-    public var count: Int { entries.count }
+    public var count: Int { entries.count + neighbors.count }
 
     /// Records that `ip` is at `mac` on `port` (VLAN `vlan`) at `now`.
     @inline(__always)
@@ -35,8 +46,26 @@ public final class ARPSnoopTable {
             if e.seen != now { entries[key]?.seen = now }
             return
         }
-        guard entries[key] != nil || entries.count < capacity else { refused &+= 1; return }
+        guard entries[key] != nil || count < capacity else { refused &+= 1; return }
         entries[key] = Entry(vlan: vlan, ip: IPv4Address(value: ip), mac: MACAddress(rawValue: mac), port: port, seen: now)
+    }
+
+    /// Records that IPv6 address `ip` is at `mac` on `port` (VLAN `vlan`) at `now`.
+    @inline(__always)
+    func record(vlan: UInt16, ip: IPv6Bits, mac: UInt64, port: UInt32, now: Int64) {
+        let key = ARPSuppression.NeighborKey(vlan: vlan, high: ip.high, low: ip.low)
+        if let e = neighbors[key], e.mac.rawValue == mac, e.port == port {
+            if e.seen != now { neighbors[key]?.seen = now }
+            return
+        }
+        guard neighbors[key] != nil || count < capacity else { refused &+= 1; return }
+        neighbors[key] = NeighborEntry(vlan: vlan, ip: IPAddress(ipv6High: ip.high, low: ip.low), mac: MACAddress(rawValue: mac),
+                                       port: port, seen: now)
+    }
+
+    /// The IPv6 bindings, sorted by VLAN and IP.
+    public func allNeighbors() -> [NeighborEntry] {
+        neighbors.values.sorted { ($0.vlan, $0.ip) < ($1.vlan, $1.ip) }
     }
 
     /// The bindings, sorted by VLAN and IP.
@@ -47,14 +76,15 @@ public final class ARPSnoopTable {
     /// Forgets bindings not seen since `before` (ms); returns how many went.
     @discardableResult
     func expire(before: Int64) -> Int {
-        guard entries.values.contains(where: { $0.seen < before }) else { return 0 }
-        let n = entries.count
-        entries = entries.filter { $0.value.seen >= before }
-        return n - entries.count
+        let n = count
+        if entries.values.contains(where: { $0.seen < before }) { entries = entries.filter { $0.value.seen >= before } }
+        if neighbors.values.contains(where: { $0.seen < before }) { neighbors = neighbors.filter { $0.value.seen >= before } }
+        return n - count
     }
 
     /// Forgets the bindings seen on `port` (nil: all).
     func flush(port: UInt32?) {
         entries = port.map { p in entries.filter { $0.value.port != p } } ?? [:]
+        neighbors = port.map { p in neighbors.filter { $0.value.port != p } } ?? [:]
     }
 }

@@ -30,6 +30,66 @@ public enum ARPSuppression {
         }
     }
 
+    /// A neighbour advertisement as the bridge writes it: Ethernet (14) + IPv6 (40) + ICMPv6 NA
+    /// with a target link-layer address option (32).
+    public static let advertisementLength = 86
+
+    /// The key of an IPv6 binding in `ForwardingSnapshot.ndBindings`.
+    public struct NeighborKey: Hashable, Sendable {
+        public var vlan: UInt16
+        public var high: UInt64
+        public var low: UInt64
+        @inline(__always)
+        public init(vlan: UInt16, high: UInt64, low: UInt64) { self.vlan = vlan; self.high = high; self.low = low }
+    }
+
+    /// The snapshot's table of a bridge's configured IPv6 bindings.
+    public static func neighbors(_ config: ARPSuppressionConfig?) -> [NeighborKey: UInt64] {
+        var out: [NeighborKey: UInt64] = [:]
+        for b in config?.neighbors ?? [] where b.ip.family == .ipv6 {
+            out[NeighborKey(vlan: b.vlan.value, high: b.ip.high, low: b.ip.low)] = b.mac.rawValue
+        }
+        return out
+    }
+
+    /// Writes the solicited neighbour advertisement "`target` is at `mac`" (router no, solicited,
+    /// override; with a target link-layer address option) to the soliciting node at `p`
+    /// (`advertisementLength` bytes), its ICMPv6 checksum over the IPv6 pseudo-header.
+    public static func writeAdvertisement(_ p: UnsafeMutableRawPointer, mac: UInt64, target: IPv6Bits,
+                                          requesterMAC: UInt64, requesterIP: IPv6Bits) {
+        putMAC(p, requesterMAC)
+        putMAC(p + 6, mac)
+        putBE16(p + 12, 0x86DD)
+        putBE32(p + 14, 0x6000_0000)
+        putBE16(p + 18, 32)
+        p.storeBytes(of: 58, toByteOffset: 20, as: UInt8.self)
+        p.storeBytes(of: 255, toByteOffset: 21, as: UInt8.self)
+        putIPv6(p + 22, target)
+        putIPv6(p + 38, requesterIP)
+        p.storeBytes(of: 136, toByteOffset: 54, as: UInt8.self)
+        p.storeBytes(of: 0, toByteOffset: 55, as: UInt8.self)
+        putBE16(p + 56, 0)
+        putBE32(p + 58, 0x6000_0000)
+        putIPv6(p + 62, target)
+        p.storeBytes(of: 2, toByteOffset: 78, as: UInt8.self)
+        p.storeBytes(of: 1, toByteOffset: 79, as: UInt8.self)
+        putMAC(p + 80, mac)
+        // Pseudo-header (source, destination, upper-layer length 32, next header 58) + the message.
+        var sum: UInt32 = 32 + 58
+        for off in stride(from: 22, to: 86, by: 2) {
+            sum &+= UInt32(p.load(fromByteOffset: off, as: UInt8.self)) << 8 | UInt32(p.load(fromByteOffset: off + 1, as: UInt8.self))
+        }
+        while sum >> 16 != 0 { sum = (sum & 0xFFFF) &+ (sum >> 16) }
+        putBE16(p + 56, ~UInt16(truncatingIfNeeded: sum))
+    }
+
+    @inline(__always) static func putIPv6(_ p: UnsafeMutableRawPointer, _ v: IPv6Bits) {
+        putBE32(p, UInt32(truncatingIfNeeded: v.high >> 32))
+        putBE32(p + 4, UInt32(truncatingIfNeeded: v.high))
+        putBE32(p + 8, UInt32(truncatingIfNeeded: v.low >> 32))
+        putBE32(p + 12, UInt32(truncatingIfNeeded: v.low))
+    }
+
     /// The key of a binding in `ForwardingSnapshot.arpBindings`.
     @inline(__always)
     public static func key(vlan: UInt16, ip: UInt32) -> UInt64 { UInt64(vlan) << 32 | UInt64(ip) }

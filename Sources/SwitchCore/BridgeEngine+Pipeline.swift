@@ -47,7 +47,8 @@ extension BridgeEngine {
                 d.action = .control
             }
             if suppressesARP && d.isForwarded {
-                suppressARP(batch.frames[i], &d, snap, inSlot: inSlot, now: now, learning: learning, reply: batch.replyBuffer(i))
+                let length = suppressARP(batch.frames[i], &d, snap, inSlot: inSlot, now: now, learning: learning, reply: batch.replyBuffer(i))
+                batch.replyLengths[i] = Int32(truncatingIfNeeded: length)
             }
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }

@@ -26,7 +26,7 @@ public final class BridgeEngine {
 
     /// ARP suppression: the bindings snooped on the bridge's ports that suppress ARP.
     public let arpSnoop: ARPSnoopTable
-    /// ARP requests the bridge answered itself (not counting `trace`).
+    /// ARP requests and neighbour solicitations the bridge answered itself (not counting `trace`).
     public internal(set) var arpAnswered: UInt64 = 0
     /// ARP frames on ports that suppress ARP that were not Ethernet/IPv4 ARP of opcode 1 or 2, or
     /// truncated: neither snooped nor answered (switched as any frame).

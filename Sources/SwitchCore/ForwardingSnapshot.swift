@@ -68,13 +68,16 @@ public final class ForwardingSnapshot: @unchecked Sendable {
     /// ARP suppression's answers: `ARPSuppression.key(vlan:ip:)` → the MAC's raw value. Read only
     /// for ARP frames of ports with `suppressesARP`.
     public let arpBindings: [UInt64: UInt64]
+    /// The IPv6 bindings answered for (neighbour solicitations) → the MAC's raw value.
+    public let ndBindings: [ARPSuppression.NeighborKey: UInt64]
 
     public init(bridge: String, mode: BridgeMode, ports: [ForwardingPort], agingMillis: Int64, tableSize: Int,
                 staticEntries: [(mac: MACAddress, vlan: UInt16, port: UInt32, remote: UInt32)] = [],
-                mirrors: [MirrorRule] = [], arpBindings: [UInt64: UInt64] = [:]) {
+                mirrors: [MirrorRule] = [], arpBindings: [UInt64: UInt64] = [:],
+                ndBindings: [ARPSuppression.NeighborKey: UInt64] = [:]) {
         self.bridge = bridge; self.mode = mode; self.ports = ports
         self.agingMillis = agingMillis; self.tableSize = tableSize; self.staticEntries = staticEntries
-        self.mirrors = mirrors; self.arpBindings = arpBindings
+        self.mirrors = mirrors; self.arpBindings = arpBindings; self.ndBindings = ndBindings
         var map = [Int32](repeating: -1, count: Int(ports.map(\.id).max() ?? 0) + 1)
         for (slot, p) in ports.enumerated() { map[Int(p.id)] = Int32(slot) }
         slotByID = map
@@ -139,7 +142,8 @@ public final class ForwardingSnapshot: @unchecked Sendable {
         }
         self.init(bridge: config.name, mode: config.mode, ports: ports, agingMillis: Int64(config.macAging) * 1000,
                   tableSize: config.macTableSize, staticEntries: statics, mirrors: mirrors,
-                  arpBindings: ARPSuppression.bindings(config.arpSuppression))
+                  arpBindings: ARPSuppression.bindings(config.arpSuppression),
+                  ndBindings: ARPSuppression.neighbors(config.arpSuppression))
     }
 
     @inline(__always)

@@ -26,6 +26,8 @@ public final class FrameBatch {
     let bounds: UnsafeMutablePointer<Int32>
     /// Per frame a buffer for a frame the bridge generates for it (an ARP reply), with headroom.
     let replies: UnsafeMutableRawPointer
+    /// The length of each frame's reply.
+    let replyLengths: UnsafeMutablePointer<Int32>
 
     /// Bytes in front of a reply that a datapath may use (a virtio-net header, a pushed tag).
     public static let replyHeadroom = 128
@@ -47,13 +49,15 @@ public final class FrameBatch {
         bounds.initialize(repeating: 0, count: capacity + 1)
         replies = .allocate(byteCount: capacity * FrameBatch.replyStride, alignment: 64)
         replies.initializeMemory(as: UInt8.self, repeating: 0, count: capacity * FrameBatch.replyStride)
+        replyLengths = .allocate(capacity: capacity)
+        replyLengths.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
         state.pointee.outputs.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
-        frames.deallocate(); remotes.deallocate(); decisions.deallocate(); bounds.deallocate(); replies.deallocate()
+        frames.deallocate(); remotes.deallocate(); decisions.deallocate(); bounds.deallocate(); replies.deallocate(); replyLengths.deallocate()
     }
 
     /// Frames in the batch.
@@ -102,11 +106,12 @@ public final class FrameBatch {
         return UnsafeBufferPointer(start: state.pointee.outputs + start, count: Int(bounds[i + 1]) - start)
     }
 
-    /// The frame the bridge generated for frame `i` (its `.reply` output): valid until the batch
+    /// The frame the bridge generated for frame `i` (its `.reply` output: an ARP reply or a
+    /// neighbour advertisement): valid until the batch
     /// is decided again; `replyHeadroom` writable bytes precede it.
     @inline(__always)
     public func reply(_ i: Int) -> UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: replyBuffer(i), count: ARPSuppression.replyLength)
+        UnsafeMutableRawBufferPointer(start: replyBuffer(i), count: Int(replyLengths[i]))
     }
 
     @inline(__always)

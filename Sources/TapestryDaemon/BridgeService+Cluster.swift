@@ -26,7 +26,7 @@ extension BridgeService {
         }
     }
 
-    /// IPv4 addresses snooped from ARP (`--arp-suppress`) on local ports of `bridges`.
+    /// IPv4 and IPv6 addresses snooped from ARP and neighbour discovery (`--arp-suppress`) on local ports of `bridges`.
     func snoopedIPs(on bridges: Set<String>) -> [LocalIP] {
         let names = Array(bridges)
         return datapath.perform { access -> [LocalIP] in
@@ -34,6 +34,10 @@ extension BridgeService {
             for bridge in names {
                 guard let engine = access.engine(bridge) else { continue }
                 for e in engine.arpSnoop.all() {
+                    guard let vlan = VLANID(Int(e.vlan)) else { continue }
+                    out.append(LocalIP(bridge: bridge, vlan: vlan, mac: e.mac, ip: IPAddress(e.ip)))
+                }
+                for e in engine.arpSnoop.allNeighbors() {
                     guard let vlan = VLANID(Int(e.vlan)) else { continue }
                     out.append(LocalIP(bridge: bridge, vlan: vlan, mac: e.mac, ip: e.ip))
                 }

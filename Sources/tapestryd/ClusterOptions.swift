@@ -21,7 +21,7 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds of the host's lease: its registration and MACs vanish that long after it dies (2-60).", valueName: "seconds"))
     var clusterTtl: Int64 = 3
 
-    @Flag(inversion: .prefixedNo, help: ArgumentHelp("ARP suppression: publish the IPv4 addresses local VMs use (snooped from their ARP) with their MACs, and answer ARP requests for the other hosts' addresses on the spot instead of flooding them."))
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp("ARP and neighbour discovery suppression: publish the IPv4/IPv6 addresses local VMs use (snooped from their ARP and neighbour discovery) with their MACs, and answer ARP requests and neighbour solicitations for the other hosts' addresses on the spot instead of flooding them."))
     var arpSuppress = false
 
     @Option(help: ArgumentHelp("PEM file of the CA that signed etcd's certificates (TLS to etcd).", valueName: "path"))

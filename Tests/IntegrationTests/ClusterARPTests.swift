@@ -59,4 +59,39 @@ extension ClusterTests {
         let stats = try lab.daemons[0].json(StatsResult.self, "stats", "br0", "vm1")
         #expect((stats.ports.first?.arpAnswered ?? 0) >= 1, "\(stats)")
     }
+
+    /// The same for IPv6: a VM's address is snooped from neighbour discovery and published; the
+    /// other host answers solicitations for it with an advertisement, and none crosses the underlay.
+    @Test func neighbourDiscoveryIsSuppressedForPublishedIPv6Addresses() throws {
+        let lab = try Lab("cln", hosts: 2, layout: [("vm1", 1, "blue"), ("vm2", 2, "blue")], daemonArguments: ["--arp-suppress"])
+        defer { lab.close() }
+        try #require(lab.cluster("apply", lab.file, "--wait", "3").ok)
+        try lab.addresses()
+        for (vm, n) in [("vm1", 1), ("vm2", 2)] {
+            let out = lab.world.exec(lab.vms[vm]!, "ip -6 addr add fd77::\(n)/64 dev \(vm) nodad")
+            try #require(out.ok, "IPv6 address of \(vm): \(out)")
+        }
+        #expect(lab.world.exec(lab.vms["vm1"]!, "ping -6 -c 1 -W 2 fd77::2").ok, "vm1 could not reach vm2 over IPv6")
+        let vm2 = lab.mac("vm2")
+        let published = Self.within(5) {
+            lab.etcd.etcdctl("get --print-value-only /tapestry/t/macs/blue/1/\(vm2)").stdout.contains("fd77::2")
+        }
+        #expect(published != nil, "h2 did not publish vm2's IPv6 address: \(lab.etcd.etcdctl("get --prefix /tapestry/t/macs/"))")
+        let config = lab.daemons[0].directory + "/state/config.json"
+        let installed = Self.within(5) { ((try? String(contentsOfFile: config, encoding: .utf8)) ?? "").contains("fd77::2") }
+        #expect(installed != nil, "h1 did not install vm2's IPv6 binding")
+        let lines = lab.world.capture(lab.hosts[1], "eth0", filter: "udp port 4789") {
+            _ = lab.world.exec(lab.vms["vm1"]!, "ip -6 neigh flush all; ping -6 -c 1 -W 1 fd77::99")
+            #expect(lab.world.exec(lab.vms["vm1"]!, "ip -6 neigh flush all && ping -6 -c 3 -i 0.2 -W 1 fd77::2").ok,
+                    "vm1 could not reach vm2 after flushing its neighbours")
+        }
+        let echoes = lines.filter { $0.contains("fd77::1 > fd77::2: ICMP6, echo request") }
+        let unknown = lines.filter { $0.contains("who has fd77::99") }
+        let suppressed = lines.filter { $0.contains("who has fd77::2,") }
+        #expect(echoes.count >= 3, "the capture saw \(echoes.count) of vm1's pings: \(lines.prefix(8))")
+        #expect(unknown.count >= 1, "the capture saw no solicitation for an unknown address: \(lines.prefix(8))")
+        #expect(suppressed.isEmpty, "neighbour solicitations for a published address crossed the underlay: \(suppressed)")
+        let neigh = lab.world.exec(lab.vms["vm1"]!, "ip -6 neigh show fd77::2").stdout
+        #expect(neigh.contains(vm2), "\(neigh)")
+    }
 }

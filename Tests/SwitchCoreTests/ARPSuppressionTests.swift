@@ -22,7 +22,8 @@ struct ARPSuppressionTests {
         if suppress {
             config.arpSuppression = ARPSuppressionConfig(bindings: [
                 ARPBinding(vlan: T.vlan(10), ip: IPv4Address("10.0.0.9")!, mac: MACAddress("52:54:00:00:00:99")!),
-                ARPBinding(vlan: T.vlan(20), ip: IPv4Address("10.0.0.20")!, mac: MACAddress("52:54:00:00:00:20")!)])
+                ARPBinding(vlan: T.vlan(20), ip: IPv4Address("10.0.0.20")!, mac: MACAddress("52:54:00:00:00:20")!)],
+                neighbors: [NDBinding(vlan: T.vlan(10), ip: IPAddress("fd00::9")!, mac: MACAddress("52:54:00:00:00:99")!)])
         }
         return InMemorySwitch(config)
     }
@@ -128,5 +129,69 @@ struct ARPSuppressionTests {
             for k in 14..<f.count where rng.next() % 4 == 0 { f[k] = UInt8(truncatingIfNeeded: rng.next()) }
             _ = sw.inject(Array(f.prefix(14 + Int(rng.next() % 30))), on: "a")
         }
+    }
+
+    // MARK: - IPv6 neighbour discovery
+
+    static let fd00_1: [UInt8] = [0xFD] + [UInt8](repeating: 0, count: 14) + [1]
+    static let fd00_9: [UInt8] = [0xFD] + [UInt8](repeating: 0, count: 14) + [9]
+
+    /// A neighbour solicitation from `src` (IPv6 source `from`) for `target`, to the target's
+    /// solicited-node group, with a source link-layer address option (checksum left 0: not checked).
+    static func solicitation(from: [UInt8] = fd00_1, target: [UInt8] = fd00_9, src: [UInt8] = requester, hop: UInt8 = 255) -> [UInt8] {
+        let group: [UInt8] = [0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF] + Array(target.suffix(3))
+        let icmp: [UInt8] = [135, 0, 0, 0, 0, 0, 0, 0] + target + [1, 1] + src
+        return [0x33, 0x33, 0xFF] + Array(target.suffix(3)) + src + [0x86, 0xDD]
+            + [0x60, 0, 0, 0, 0, UInt8(icmp.count), 58, hop] + from + group + icmp
+    }
+
+    /// The ones' complement sum of the ICMPv6 message and its pseudo-header: 0xFFFF when the checksum is right.
+    static func checksumOK(_ f: [UInt8]) -> Bool {
+        let length = Int(f[18]) << 8 | Int(f[19])
+        var sum = UInt32(length) + 58
+        let bytes = Array(f[22..<38]) + Array(f[38..<54]) + Array(f[54..<(54 + length)])
+        for k in stride(from: 0, to: bytes.count, by: 2) { sum += UInt32(bytes[k]) << 8 | UInt32(k + 1 < bytes.count ? bytes[k + 1] : 0) }
+        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+        return sum == 0xFFFF
+    }
+
+    @Test func aSolicitationForABoundIPv6AddressIsAnsweredByteExact() {
+        let sw = world()
+        let out = sw.deliveries(Self.solicitation(), on: "a")
+        #expect(out.map(\.kind) == [.reply] && out.map(\.port) == ["a"], "\(out.map { ($0.kind, $0.port) })")
+        let na = out.first?.frame ?? []
+        let expectedWithoutChecksum: [UInt8] = Self.requester + Self.known + [0x86, 0xDD]
+            + [0x60, 0, 0, 0, 0, 32, 58, 255] + Self.fd00_9 + Self.fd00_1
+            + [136, 0, 0, 0, 0x60, 0, 0, 0] + Self.fd00_9 + [2, 1] + Self.known
+        var blanked = na
+        if blanked.count == 86 { blanked[56] = 0; blanked[57] = 0 }
+        #expect(blanked == expectedWithoutChecksum)
+        #expect(na.count == 86 && Self.checksumOK(na), "bad ICMPv6 checksum: \(na)")
+        #expect(sw.engine.arpAnswered == 1)
+    }
+
+    @Test func duplicateAddressDetectionUnknownTargetsAndBadHopLimitsAreFlooded() {
+        let sw = world()
+        let unspecified = [UInt8](repeating: 0, count: 16)
+        #expect(T.ports(sw.inject(Self.solicitation(from: unspecified), on: "a")) == ["b", "t", "vx0"])
+        #expect(T.ports(sw.inject(Self.solicitation(target: [0xFD] + [UInt8](repeating: 0, count: 14) + [0x77]), on: "a")) == ["b", "t", "vx0"])
+        #expect(T.ports(sw.inject(Self.solicitation(hop: 64), on: "a")) == ["b", "t", "vx0"])
+        // Truncated at every length: never answered, never a crash.
+        let good = Self.solicitation()
+        for n in 14..<good.count { #expect(sw.inject(Array(good.prefix(n)), on: "a").allSatisfy { $0.port != "a" }) }
+        #expect(sw.engine.arpAnswered == 0)
+    }
+
+    @Test func advertisementsAndSolicitationsAreSnooped() {
+        let sw = world()
+        // vm at fd00::1 solicits (its source is snooped); another advertises fd00::2 (its target is snooped).
+        _ = sw.inject(Self.solicitation(target: [0xFD] + [UInt8](repeating: 0, count: 14) + [0x77]), on: "a")
+        let fd00_2: [UInt8] = [0xFD] + [UInt8](repeating: 0, count: 14) + [2]
+        let icmp: [UInt8] = [136, 0, 0, 0, 0x60, 0, 0, 0] + fd00_2 + [2, 1, 0x52, 0x54, 0, 0, 0, 2]
+        let na = Self.requester + [0x52, 0x54, 0, 0, 0, 2, 0x86, 0xDD] + [0x60, 0, 0, 0, 0, UInt8(icmp.count), 58, 255]
+            + fd00_2 + Self.fd00_1 + icmp
+        _ = sw.inject(na, on: "b")
+        let seen = sw.engine.arpSnoop.allNeighbors().map { "\($0.vlan) \($0.ip) \($0.mac)" }
+        #expect(seen == ["10 fd00::1 52:54:00:00:00:01", "10 fd00::2 52:54:00:00:00:02"])
     }
 }

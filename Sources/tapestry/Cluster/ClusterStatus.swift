@@ -64,7 +64,7 @@ enum ClusterStatus {
         var mac: String
         var host: String
         var vtep: String
-        /// The IPv4 addresses published with the MAC (`--arp-suppress`); absent when none.
+        /// The IPv4 and IPv6 addresses published with the MAC (`--arp-suppress`); absent when none.
         var ips: [String]?
     }
 
@@ -76,11 +76,11 @@ enum ClusterStatus {
             }
             return view.macs.filter { $0.key.segment == segment }.sorted { $0.key < $1.key }.map {
                 FDBRow(vlan: Int($0.key.vlan.value), mac: $0.key.mac.description, host: $0.value.host, vtep: $0.value.vtep.description,
-                       ips: $0.value.ips.isEmpty ? nil : $0.value.ips.map(\.description))
+                       ips: $0.value.ips.isEmpty && $0.value.ip6s.isEmpty ? nil : $0.value.ips.map(\.description) + $0.value.ip6s.map(\.description))
             }
         }
         if format == .json { print(String(decoding: try encoder().encode(rows), as: UTF8.self)); return }
-        print(ClusterTable.render(["VLAN", "MAC", "host", "VTEP", "IPv4"],
+        print(ClusterTable.render(["VLAN", "MAC", "host", "VTEP", "IPs"],
                                   rows.map { [String($0.vlan), $0.mac, $0.host, $0.vtep, ($0.ips ?? []).joined(separator: " ")] }))
     }
 
