@@ -6,15 +6,14 @@ import SwitchCore
 /// queue of the sending thread (`VhostUserPort.transmit`), frames the guest transmits on queue pair k
 /// are taken by datapath thread k mod the thread count.
 ///
-/// Any thread may send to the guest, so `send` holds the port's lock (the receive queue and the
-/// port's scratch memory are shared) and publishes what it gave before it lets go: between batches
-/// nothing is left unpublished, so the queues can be replaced while the threads are stopped.
+/// Any thread may send to the guest (thread k into receive queue k mod the guest's queue count), so
+/// `send` holds that queue's lock (`VhostUserSendLane`: threads sharing a queue share it; threads on
+/// different queues do not wait for each other) and publishes what it gave before it lets go: between
+/// batches nothing is left unpublished, so the queues can be replaced while the threads are stopped.
 /// The guest's transmit queues are not polled through `FrameSource` (`queueCount` is 0): each thread
 /// watches the kick eventfds of its queues and serves them itself (see `DatapathWorker.receiveVhost`).
 public final class VhostUserBackend: PortBackend, @unchecked Sendable {
     public let port: VhostUserPort
-    /// Serializes sends into the guest's receive queues.
-    private let lock = NSLock()
     public let offloads: PortOffloads = [.vnetHeader, .checksum, .tso]
 
     public init(port: VhostUserPort) { self.port = port }
@@ -24,19 +23,20 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
     public func receive(queue: Int, into batch: ReceiveBatch, counters: CounterLane) -> Int { 0 }
 
     public func send(_ frames: UnsafeMutablePointer<tp_tx_slot>, count: Int, context: TransmitContext, counters: CounterLane) {
-        lock.lock(); defer { lock.unlock() }
         guard let qs = port.queues, !qs.receive.isEmpty else {
             for _ in 0..<count { counters.dropped(.guestNotReady) }
             return
         }
-        let q = qs.receive[context.queue % qs.receive.count]
+        let k = context.queue % qs.receive.count
+        let q = qs.receive[k], lane = port.lanes[k]
+        lane.lock.lock(); defer { lane.lock.unlock() }
         for i in 0..<count {
             let s = frames[i]
             guard let vnet = s.vnet else { counters.dropped(.txError); continue }
             let frame = UnsafeRawBufferPointer(start: s.frame, count: Int(s.len))
             port.transmit(vnet: UnsafeRawPointer(vnet), frame: frame, edit: EgressEdit(shim: s.edit, tci: s.tci),
-                          into: q, of: qs, counters: counters)
+                          into: q, lane: lane, of: qs, counters: counters)
         }
-        port.flush()
+        port.flush(q, lane)
     }
 }

@@ -8,24 +8,20 @@ import VhostUser
 /// guest cannot change them under the switch). Switch → guest: frames are copied into the receive
 /// queue with the tag edit applied on the way; an unfinished checksum or a TCP super-frame the guest
 /// did not agree to take is finished in software first. Used entries are published once per batch.
+/// Each receive queue has its own `VhostUserSendLane` (lock, scratch memory): threads sending into
+/// different queues of one guest do not wait for each other.
 public final class VhostUserPort: @unchecked Sendable {
-    static let scratchSize = 3 * 65536
-
     /// The queues served now (replaced only while every datapath thread is stopped, through `Datapath.perform`).
-    public var queues: VhostUserQueues?
-    /// Receive queues hold used entries the guest has not been shown yet.
-    var dirty = false
-    private let scratch: UnsafeMutableRawPointer
-    private let header: UnsafeMutableRawPointer
-    private let tag: UnsafeMutableRawPointer
-
-    public init() {
-        scratch = .allocate(byteCount: VhostUserPort.scratchSize, alignment: 64)
-        header = .allocate(byteCount: 16, alignment: 8)
-        tag = .allocate(byteCount: 4, alignment: 4)
+    public var queues: VhostUserQueues? {
+        didSet {
+            let wanted = max(queues?.receive.count ?? 0, 1)
+            if lanes.count < wanted { lanes += (lanes.count..<wanted).map { _ in VhostUserSendLane() } }
+        }
     }
+    /// One per receive queue (at least one; kept when the guest uses fewer queues again).
+    private(set) var lanes = [VhostUserSendLane()]
 
-    deinit { scratch.deallocate(); header.deallocate(); tag.deallocate() }
+    public init() {}
 
     /// The drop reason a refused descriptor chain is counted under.
     static func reason(_ f: VirtqueueFault) -> DropReason {
@@ -52,21 +48,26 @@ public final class VhostUserPort: @unchecked Sendable {
             counters.dropped(.guestNotReady)
             return
         }
-        transmit(vnet: vnet, frame: frame, edit: edit, into: qs.receive[queue % qs.receive.count], of: qs, counters: counters)
+        let k = queue % qs.receive.count
+        let lane = lanes[k]
+        lane.lock.lock(); defer { lane.lock.unlock() }
+        transmit(vnet: vnet, frame: frame, edit: edit, into: qs.receive[k], lane: lane, of: qs, counters: counters)
+        flush(qs.receive[k], lane)
     }
 
-    /// `transmit` with the queue already chosen: a batch looks its queues up once, not once per frame
-    /// (each lookup retained and released the queues and the virtqueue).
+    /// `transmit` with the queue and its lane already chosen (the lane's lock held): a batch looks
+    /// its queues up once, not once per frame (each lookup retained and released the queues and the virtqueue).
     @inline(__always)
     func transmit(vnet: UnsafeRawPointer, frame: UnsafeRawBufferPointer, edit: EgressEdit, into q: SplitVirtqueue,
-                  of qs: VhostUserQueues, counters: CounterLane) {
+                  lane: VhostUserSendLane, of qs: VhostUserQueues, counters: CounterLane) {
+        let header = lane.header, tag = lane.tag
         guard let base = frame.baseAddress else { counters.dropped(.guestNotReady); return }
         let flags = vnet.load(as: UInt8.self)
         let gsoType = vnet.load(fromByteOffset: 1, as: UInt8.self) & 0x7F
         let needsChecksum = flags & VirtioNetHeader.needsChecksum != 0
         let tsoOK = (gsoType == 1 && qs.guestTSO4) || (gsoType == 4 && qs.guestTSO6)
         if (gsoType != 0 && !tsoOK) || (needsChecksum && !qs.guestChecksum) {
-            transmitFinished(q, qs, vnet: vnet, frame: frame, edit: edit, counters: counters)
+            transmitFinished(q, lane, qs, vnet: vnet, frame: frame, edit: edit, counters: counters)
             return
         }
         header.copyMemory(from: vnet, byteCount: VirtioNetTransfer.baseHeaderLength)
@@ -77,53 +78,55 @@ public final class VhostUserPort: @unchecked Sendable {
             switch edit {
             case .none: break
             case .push(let tci):
-                storeTag(tci)
+                storeTag(tci, tag)
                 pieces = FramePieces(base, 12, UnsafeRawPointer(tag), 4, base + 12, len - 12)
                 delta = 4
             case .pop where len >= 16:
                 pieces = FramePieces(base, 12, base + 16, len - 16)
                 delta = -4
             case .retag(let tci) where len >= 16:
-                storeTag(tci)
+                storeTag(tci, tag)
                 pieces = FramePieces(base, 12, UnsafeRawPointer(tag), 4, base + 16, len - 16)
             default: break
             }
         }
         if delta != 0 { VirtioNetHeader.shiftChecksumStart(header, by: delta) }
-        give(q, qs, pieces: pieces, counters: counters)
+        give(q, lane, qs, pieces: pieces, counters: counters)
     }
 
     @inline(__always)
-    private func give(_ q: SplitVirtqueue, _ qs: VhostUserQueues, pieces: FramePieces, counters: CounterLane) {
+    private func give(_ q: SplitVirtqueue, _ lane: VhostUserSendLane, _ qs: VhostUserQueues, pieces: FramePieces,
+                      counters: CounterLane) {
         switch VirtioNetTransfer.send(to: q, headerLength: qs.headerLength, mergeable: qs.mergeable,
-                                      vnet: UnsafeRawPointer(header), pieces: pieces) {
+                                      vnet: UnsafeRawPointer(lane.header), pieces: pieces) {
         case .sent:
             counters.sent(bytes: pieces.totalLength)
-            dirty = true
+            lane.dirty.pointee = true
         case .noBuffers: counters.dropped(.guestNoBuffers)
         case .tooBig: counters.dropped(.tooBig)
         case .fault(let f):
             counters.dropped(VhostUserPort.reason(f))
-            dirty = true
+            lane.dirty.pointee = true
         }
     }
 
     /// The slow path: the frame (tag edit applied) in scratch memory, its checksum completed or
     /// its TCP payload segmented, then given to the guest.
-    private func transmitFinished(_ q: SplitVirtqueue, _ qs: VhostUserQueues, vnet: UnsafeRawPointer,
+    private func transmitFinished(_ q: SplitVirtqueue, _ lane: VhostUserSendLane, _ qs: VhostUserQueues, vnet: UnsafeRawPointer,
                                   frame: UnsafeRawBufferPointer, edit: EgressEdit, counters: CounterLane) {
         guard let src = frame.baseAddress, frame.count <= 65536 + 16 else { counters.dropped(.tooBig); return }
+        let scratch = lane.scratch, header = lane.header, tag = lane.tag
         let f = scratch
         var len = frame.count
         var delta = 0
         switch edit {
         case .push(let tci) where len >= 12:
-            f.copyMemory(from: src, byteCount: 12); storeTag(tci); (f + 12).copyMemory(from: tag, byteCount: 4)
+            f.copyMemory(from: src, byteCount: 12); storeTag(tci, tag); (f + 12).copyMemory(from: tag, byteCount: 4)
             (f + 16).copyMemory(from: src + 12, byteCount: len - 12); len += 4; delta = 4
         case .pop where len >= 16:
             f.copyMemory(from: src, byteCount: 12); (f + 12).copyMemory(from: src + 16, byteCount: len - 16); len -= 4; delta = -4
         case .retag(let tci) where len >= 16:
-            f.copyMemory(from: src, byteCount: 12); storeTag(tci); (f + 12).copyMemory(from: tag, byteCount: 4)
+            f.copyMemory(from: src, byteCount: 12); storeTag(tci, tag); (f + 12).copyMemory(from: tag, byteCount: 4)
             (f + 16).copyMemory(from: src + 16, byteCount: len - 16)
         default:
             f.copyMemory(from: src, byteCount: len)
@@ -136,13 +139,13 @@ public final class VhostUserPort: @unchecked Sendable {
         if gsoType != 0 {
             let out = scratch + 65536 + 64
             guard gsoType == 1 || gsoType == 4, let seg = TCPSegmenter.segment(
-                f, len, mss: gsoSize, prefix: 0, into: out, capacity: VhostUserPort.scratchSize - 65536 - 64) else {
+                f, len, mss: gsoSize, prefix: 0, into: out, capacity: VhostUserSendLane.scratchSize - 65536 - 64) else {
                 counters.dropped(.unsupportedOffload)
                 return
             }
             for i in 0..<seg.count {
                 let size = i == seg.count - 1 ? seg.total - i * seg.stride : seg.stride
-                give(q, qs, pieces: FramePieces(UnsafeRawPointer(out + i * seg.stride), size), counters: counters)
+                give(q, lane, qs, pieces: FramePieces(UnsafeRawPointer(out + i * seg.stride), size), counters: counters)
             }
             return
         }
@@ -150,21 +153,23 @@ public final class VhostUserPort: @unchecked Sendable {
             counters.dropped(.unsupportedOffload)
             return
         }
-        give(q, qs, pieces: FramePieces(UnsafeRawPointer(f), len), counters: counters)
+        give(q, lane, qs, pieces: FramePieces(UnsafeRawPointer(f), len), counters: counters)
     }
 
     @inline(__always)
-    private func storeTag(_ tci: UInt16) {
+    private func storeTag(_ tci: UInt16, _ tag: UnsafeMutableRawPointer) {
         tag.storeBytes(of: UInt8(0x81), as: UInt8.self)
         tag.storeBytes(of: UInt8(0x00), toByteOffset: 1, as: UInt8.self)
         tag.storeBytes(of: UInt8(tci >> 8), toByteOffset: 2, as: UInt8.self)
         tag.storeBytes(of: UInt8(tci & 0xFF), toByteOffset: 3, as: UInt8.self)
     }
 
-    /// Shows the guest what was given to it since the last flush, signalling it if it asked to be.
-    func flush() {
-        guard dirty, let qs = queues else { dirty = false; return }
-        for q in qs.receive { q.publishAndSignal() }
-        dirty = false
+    /// Shows the guest what was given to receive queue `q` (of `lane`, its lock held) since the last
+    /// flush, signalling it if it asked to be.
+    @inline(__always)
+    func flush(_ q: SplitVirtqueue, _ lane: VhostUserSendLane) {
+        guard lane.dirty.pointee else { return }
+        q.publishAndSignal()
+        lane.dirty.pointee = false
     }
 }

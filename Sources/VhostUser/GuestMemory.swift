@@ -17,14 +17,26 @@ public final class GuestMemory: @unchecked Sendable {
     }
 
     public let regions: [Region]
+    /// `regions` in memory this object owns: the per-descriptor translation walks it without
+    /// touching an array (no retain, release or bounds check per buffer).
+    private let table: UnsafeMutablePointer<Region>
+    private let count: Int
 
-    public init(regions: [Region]) { self.regions = regions }
+    public init(regions: [Region]) {
+        self.regions = regions
+        count = regions.count
+        table = .allocate(capacity: max(regions.count, 1))
+        table.initialize(from: regions, count: regions.count)
+    }
+
+    deinit { table.deinitialize(count: count); table.deallocate() }
 
     /// The host pointer to guest-physical `[address, address + length)`, or nil when that range is
     /// not inside one region.
     @inline(__always)
     public func translate(guest address: UInt64, length: UInt64) -> UnsafeMutableRawPointer? {
-        for r in regions {
+        for i in 0..<count {
+            let r = table[i]
             let off = address &- r.guestPhysical
             if address >= r.guestPhysical && off < r.size && length <= r.size - off {
                 return r.host + Int(off)

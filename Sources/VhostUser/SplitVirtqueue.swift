@@ -37,14 +37,34 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// The eventfd to signal the guest through (-1: none). Owned by the session.
     public let callFD: Int32
 
+    /// The ring indexes and fault counts this side keeps (`SplitVirtqueue.Cursor`), in memory the
+    /// queue owns: read and written through a pointer, so the hot path pays no exclusivity checks
+    /// or reference counting for them (the queue is driven by one thread).
+    let state: UnsafeMutablePointer<Cursor>
+
+    /// The device side's place in the rings.
+    struct Cursor {
+        /// The next avail entry to take.
+        var lastAvail: UInt16
+        /// The avail.idx last read from the ring (read again only when every chain up to it is
+        /// taken: the guest's CPU writes that cache line, each read of it may miss).
+        var availSeen: UInt16
+        /// The next used entry to fill.
+        var usedIdx: UInt16
+        /// The used.idx the guest was last shown.
+        var usedPublished: UInt16
+        /// avail.idx ran ahead of the ring size: nothing more is taken until reset.
+        var broken: Bool
+        /// How often each `VirtqueueFault` happened.
+        var faults: (UInt64, UInt64, UInt64, UInt64, UInt64)
+    }
+
     /// The next avail entry to take.
-    public private(set) var lastAvail: UInt16
-    /// The next used entry to fill, and the used.idx the guest was last shown.
-    public private(set) var usedIdx: UInt16
-    private var usedPublished: UInt16
+    public var lastAvail: UInt16 { state.pointee.lastAvail }
+    /// The next used entry to fill.
+    public var usedIdx: UInt16 { state.pointee.usedIdx }
     /// A ring whose avail.idx ran ahead of its size: nothing more is taken from it until reset.
-    public private(set) var broken = false
-    private var faultCounts = [UInt64](repeating: 0, count: VirtqueueFault.allCases.count)
+    public var broken: Bool { state.pointee.broken }
 
     /// The segments of the last chain `pop` returned (host pointer, length).
     public let segments: UnsafeMutablePointer<(UnsafeMutableRawPointer, Int)>
@@ -67,29 +87,53 @@ public final class SplitVirtqueue: @unchecked Sendable {
         self.index = index; self.size = size; mask = UInt16(size - 1)
         desc = d; avail = a; used = u
         self.memory = memory; self.eventIdx = eventIdx; self.kickFD = kickFD; self.callFD = callFD
-        usedIdx = tp_load_acquire_u16(u + 2)
-        usedPublished = usedIdx
+        let usedIdx = tp_load_acquire_u16(u + 2)
         // A front-end that reconnects may give base 0 for a ring it used before (DPDK's virtio-user
         // does): what the guest has seen come back is the truth then, as DPDK's own back-end decides.
-        lastAvail = base == usedIdx ? base : usedIdx
+        state = .allocate(capacity: 1)
+        let start = base == usedIdx ? base : usedIdx
+        state.initialize(to: Cursor(lastAvail: start, availSeen: start, usedIdx: usedIdx,
+                                    usedPublished: usedIdx, broken: false, faults: (0, 0, 0, 0, 0)))
         segments = .allocate(capacity: SplitVirtqueue.maxSegments)
     }
 
-    deinit { segments.deallocate() }
+    deinit { state.deinitialize(count: 1); state.deallocate(); segments.deallocate() }
 
     /// How often each fault happened on this queue.
-    public func faults(_ f: VirtqueueFault) -> UInt64 { faultCounts[f.rawValue] }
+    public func faults(_ f: VirtqueueFault) -> UInt64 {
+        let c = state.pointee.faults
+        switch f {
+        case .badIndex: return c.0
+        case .badAddress: return c.1
+        case .loop: return c.2
+        case .oversize: return c.3
+        case .badDescriptor: return c.4
+        }
+    }
 
-    @inline(__always) func count(_ f: VirtqueueFault) { faultCounts[f.rawValue] &+= 1 }
+    func count(_ f: VirtqueueFault) {
+        switch f {
+        case .badIndex: state.pointee.faults.0 &+= 1
+        case .badAddress: state.pointee.faults.1 &+= 1
+        case .loop: state.pointee.faults.2 &+= 1
+        case .oversize: state.pointee.faults.3 &+= 1
+        case .badDescriptor: state.pointee.faults.4 &+= 1
+        }
+    }
 
-    /// Chains the guest has made available and not yet taken. A ring claiming more than its size is
-    /// marked broken (counted once) and gives 0 from then on.
+    /// Chains the guest has made available and not yet taken (at least: avail.idx is read again
+    /// only once all chains up to the value last read are taken). A ring claiming more than its
+    /// size is marked broken (counted once) and gives 0 from then on.
     @inline(__always)
     public func pending() -> Int {
-        if broken { return 0 }
-        let idx = tp_load_acquire_u16(avail + 2)
-        let n = Int(idx &- lastAvail)
-        if n > size { broken = true; count(.badIndex); return 0 }
+        if state.pointee.broken { return 0 }
+        var n = Int(state.pointee.availSeen &- state.pointee.lastAvail)
+        if n == 0 {
+            let idx = tp_load_acquire_u16(avail + 2)
+            state.pointee.availSeen = idx
+            n = Int(idx &- state.pointee.lastAvail)
+        }
+        if n > size { state.pointee.broken = true; count(.badIndex); return 0 }
         return n
     }
 
@@ -108,8 +152,9 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// all writable (`writable`) or all readable, no indirect tables, at most `maxBytes` in total.
     public func pop(writable: Bool, maxBytes: Int) -> Chain {
         guard pending() > 0 else { return .empty }
-        let head = (avail + 4 + 2 * Int(lastAvail & mask)).loadUnaligned(as: UInt16.self).littleEndian
-        lastAvail &+= 1
+        let taken = state.pointee.lastAvail
+        let head = (avail + 4 + 2 * Int(taken & mask)).loadUnaligned(as: UInt16.self).littleEndian
+        state.pointee.lastAvail = taken &+ 1
         guard Int(head) < size else { count(.badIndex); return .fault(.badIndex) }
         var i = Int(head), steps = 0, segs = 0, total = 0
         let wanted: UInt16 = writable ? SplitVirtqueue.descWrite : 0
@@ -149,26 +194,27 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// Returns a chain to the guest with `length` bytes written (shown at the next `publish`).
     @inline(__always)
     public func addUsed(head: UInt16, length: Int) {
-        let e = used + 4 + 8 * Int(usedIdx & mask)
+        let idx = state.pointee.usedIdx
+        let e = used + 4 + 8 * Int(idx & mask)
         e.storeBytes(of: UInt32(head).littleEndian, as: UInt32.self)
         e.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: 4, as: UInt32.self)
-        usedIdx &+= 1
+        state.pointee.usedIdx = idx &+ 1
     }
 
     /// A point to go back to when a multi-buffer frame does not fit.
-    public var mark: (UInt16, UInt16) { (lastAvail, usedIdx) }
+    public var mark: (UInt16, UInt16) { (state.pointee.lastAvail, state.pointee.usedIdx) }
 
     /// Forgets chains taken and used entries written since `mark` (none of them was published).
-    public func rewind(to mark: (UInt16, UInt16)) { lastAvail = mark.0; usedIdx = mark.1 }
+    public func rewind(to mark: (UInt16, UInt16)) { state.pointee.lastAvail = mark.0; state.pointee.usedIdx = mark.1 }
 
     /// Shows the guest the used entries added since the last call; whether it wants to be
     /// signalled (event index or the NO_INTERRUPT flag).
     @discardableResult
     public func publish() -> Bool {
-        guard usedIdx != usedPublished else { return false }
-        let old = usedPublished
+        let usedIdx = state.pointee.usedIdx, old = state.pointee.usedPublished
+        guard usedIdx != old else { return false }
         tp_store_release_u16(used + 2, usedIdx)
-        usedPublished = usedIdx
+        state.pointee.usedPublished = usedIdx
         tp_fence_seq_cst()
         if eventIdx {
             let event = (avail + 4 + 2 * size).loadUnaligned(as: UInt16.self).littleEndian
@@ -189,7 +235,7 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// The caller then checks `pending()` again: a buffer may have come just before.
     public func enableKicks() {
         if eventIdx {
-            (used + 4 + 8 * size).storeBytes(of: lastAvail.littleEndian, as: UInt16.self)
+            (used + 4 + 8 * size).storeBytes(of: state.pointee.lastAvail.littleEndian, as: UInt16.self)
         } else {
             used.storeBytes(of: UInt16(0), as: UInt16.self)
         }
@@ -199,7 +245,7 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// Asks the guest not to kick (the queue is being polled).
     public func disableKicks() {
         if eventIdx {
-            (used + 4 + 8 * size).storeBytes(of: (lastAvail &- 1).littleEndian, as: UInt16.self)
+            (used + 4 + 8 * size).storeBytes(of: (state.pointee.lastAvail &- 1).littleEndian, as: UInt16.self)
         } else {
             used.storeBytes(of: UInt16(1).littleEndian, as: UInt16.self)
         }

@@ -156,7 +156,8 @@ struct SourceCursor {
                 let d = dest + done
                 switch part {
                 case 0: d.copyMemory(from: vnet + offset, byteCount: c)
-                case 1: d.initializeMemory(as: UInt8.self, repeating: 0, count: c)
+                case 1:
+                    if c == 2 { d.storeBytes(of: UInt16(0), as: UInt16.self) } else { d.initializeMemory(as: UInt8.self, repeating: 0, count: c) }
                 case 2: if let p = pieces.p0 { d.copyMemory(from: p + offset, byteCount: c) }
                 case 3: if let p = pieces.p1 { d.copyMemory(from: p + offset, byteCount: c) }
                 default: if let p = pieces.p2 { d.copyMemory(from: p + offset, byteCount: c) }
