@@ -34,8 +34,10 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // Pure value types and the Codable desired state.
         .target(name: "TapestryModel"),
+        // C: atomics on raw storage and a pthread mutex for the MAC table shared by datapath threads.
+        .target(name: "CSwitchSync"),
         // Pure fast-path logic: frame views, MAC learning, forwarding decisions.
-        .target(name: "SwitchCore", dependencies: ["TapestryModel"]),
+        .target(name: "SwitchCore", dependencies: ["TapestryModel", "CSwitchSync"]),
         // Pure rapid spanning tree (802.1D-2004): BPDU codec and the port machines, on an injected clock.
         .target(name: "SpanningTree"),
         // Pure link aggregation: LACPDU codec, the LACP selection/mux logic and bond hashing (802.1AX).

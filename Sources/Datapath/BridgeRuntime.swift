@@ -3,14 +3,13 @@ import SwitchCore
 import Synchronization
 
 /// One bridge's switching state shared by every datapath thread: its engine (snapshot and the
-/// one MAC table of the bridge) behind a lock. A thread holds the lock while it decides a batch
-/// of frames of this bridge (learning and lookups, no I/O), so learning and moves from any thread
-/// are never lost and a reader waits at most for one batch's decisions of another thread.
-/// The control path replaces the snapshot only while every thread is stopped (`Datapath.quiesce`).
+/// one MAC table of the bridge). Threads decide batches of the same bridge at the same time without
+/// a lock: the MAC table's lookups are lock-free and learning takes the table's own writer lock
+/// for one entry's change (MACLearningTable), so learning and moves from any thread are never
+/// lost and no thread waits for another's batch. The snapshot, the capture watches and the
+/// ports' policies change only while every thread is stopped (`Datapath.quiesce`).
 final class BridgeRuntime: @unchecked Sendable {
     let engine: BridgeEngine
-    /// A pthread mutex (NSLock on Linux), visible to ThreadSanitizer.
-    let lock = NSLock()
     init(engine: BridgeEngine) { self.engine = engine }
 }
 

@@ -7,7 +7,8 @@ import SwitchCore
 /// Thread k polls queue k of every port (a multi-queue tap's queue k, its own AF_PACKET socket in
 /// the port's fanout group, its own SO_REUSEPORT socket of each VXLAN endpoint); the kernel keeps
 /// a flow on one queue, so a flow stays on one thread and in order. Each bridge has one engine
-/// (one MAC table) shared by the threads behind a lock held per batch of decisions.
+/// (one MAC table) shared by the threads without a lock per batch: lookups are lock-free, and
+/// learning locks the table only for an entry that changes (MACLearningTable).
 ///
 /// The control path never touches a thread's state while it runs: it stops every thread between
 /// batches (`quiesce`, through each thread's `WorkerGate`; a thread asleep in epoll is not woken),

@@ -4,9 +4,10 @@
 //   epoll wakeup → for each ready source (a port's queue k for thread k, or a VXLAN endpoint's
 //   socket k): backend.receive fills the thread's ReceiveBatch (buffers with headroom; taps: read(2)
 //   per frame, AF_PACKET: one recvmmsg, VXLAN: one recvmmsg, decapsulated in place) → per frame,
-//   under the bridge's lock: BridgeEngine.decide (classify VLAN, learn source, look up destination),
-//   outputs queued as tp_tx_slots (the frame, its virtio-net header, the tag edit, a tunnel remote),
-//   mirror and capture copies → unlock → flush: the queued slots grouped by output port (order kept)
+//   without a lock: BridgeEngine.decide (classify VLAN, learn source, look up destination; the
+//   bridge's one MAC table takes its writer lock only for an entry that changes), outputs queued
+//   as tp_tx_slots (the frame, its virtio-net header, the tag edit, a tunnel remote), mirror and
+//   capture copies → flush: the queued slots grouped by output port (order kept)
 //   and handed to each port's backend.send in one call (AF_PACKET: one sendmmsg; taps: writev each
 //   with the tag edit done by scatter-gather; VXLAN: encapsulated; patch: copied into the loopback
 //   batch) → the loopback batch runs through the peer bridges the same way → counters, one lane
@@ -181,11 +182,7 @@ final class DatapathWorker: @unchecked Sendable {
             }
             if index == 0 && now - lastExpire >= 1000 {
                 lastExpire = now
-                for r in runtimes {
-                    r.lock.lock()
-                    r.engine.expire(now: now)
-                    r.lock.unlock()
-                }
+                for r in runtimes { r.engine.expire(now: now) }
             }
             gate.activity.unlock()
         }
@@ -383,8 +380,8 @@ final class DatapathWorker: @unchecked Sendable {
         decideAndQueue(ingress, now: now)
     }
 
-    /// Runs the pipeline over the frames gathered for ingress port `g` (under the bridge's lock:
-    /// learning and lookups only) and queues every frame's outputs in order; capture copies go out at once.
+    /// Runs the pipeline over the frames gathered for ingress port `g` (no lock: other threads may
+    /// decide frames of the same bridge at the same time) and queues every frame's outputs in order; capture copies go out at once.
     private func decideAndQueue(_ g: Int, now: Int64) {
         guard g >= 0, decisions.count > 0 else { decisions.removeAll(); return }
         if pendingCount + decisions.count * DatapathWorker.outputsPerFrameBudget > DatapathWorker.pendingCapacity { flush() }
@@ -392,9 +389,7 @@ final class DatapathWorker: @unchecked Sendable {
         let b = inPort.bridge
         let runtime = runtimes[b]
         decisions.clockNanos = Int64(tp_monotonic_us()) &* 1000
-        runtime.lock.lock()
         runtime.engine.decide(decisions, inSlot: inPort.slot, now: now)
-        runtime.lock.unlock()
         let bridge = config.bridges[b]
         let slots = portIndex[b]
         let sessions = capturesByBridge[b]

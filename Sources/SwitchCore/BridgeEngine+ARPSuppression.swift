@@ -20,7 +20,7 @@ extension BridgeEngine {
         }
         guard ethertype == 0x0806 else { return 0 }
         guard let arp = ARPSuppression.Packet(frame, at: l3) else {
-            if learning { arpMalformed &+= 1 }
+            if learning { arpSnoop.countMalformed() }
             return 0
         }
         if learning && arp.senderIP != 0 && arp.senderMAC == d.header.source.rawValue {
@@ -31,7 +31,7 @@ extension BridgeEngine {
               let mac = snap.arpBindings[ARPSuppression.key(vlan: d.vlan, ip: arp.targetIP)], mac != arp.senderMAC else { return 0 }
         ARPSuppression.writeReply(reply, mac: mac, ip: arp.targetIP, requesterMAC: arp.senderMAC, requesterIP: arp.senderIP)
         d.action = .answered
-        if learning { arpAnswered &+= 1 }
+        if learning { arpSnoop.countAnswered() }
         return ARPSuppression.replyLength
     }
 
@@ -65,7 +65,7 @@ extension BridgeEngine {
               mac != d.header.source.rawValue else { return 0 }
         ARPSuppression.writeAdvertisement(reply, mac: mac, target: target, requesterMAC: d.header.source.rawValue, requesterIP: source)
         d.action = .answered
-        if learning { arpAnswered &+= 1 }
+        if learning { arpSnoop.countAnswered() }
         return ARPSuppression.advertisementLength
     }
 

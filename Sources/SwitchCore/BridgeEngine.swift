@@ -6,8 +6,9 @@ import TapestryModel
 /// one port to `decide(_:inSlot:now:learning:)` (the pipeline, in BridgeEngine+Pipeline.swift) and
 /// carry out the outputs it lists: forwards with their tag edits and tunnel remotes, mirror copies,
 /// capture copies. This file holds the per-frame steps the pipeline is made of. Pure: no I/O and
-/// no allocation per frame. Not thread-safe: owned by one datapath thread; `install` swaps in a
-/// new configuration, `setCaptureWatches` the live captures.
+/// no allocation per frame. Several threads may `decide` batches at the same time (the MAC table
+/// and the ARP snoop table are shared safely; a port's policy meters have their own lock); `install`
+/// (a new configuration), `setCaptureWatches` and `trapsSpanningTree` change only while no thread decides.
 public final class BridgeEngine {
     public private(set) var snapshot: ForwardingSnapshot
     public let table: MACLearningTable
@@ -27,10 +28,10 @@ public final class BridgeEngine {
     /// ARP suppression: the bindings snooped on the bridge's ports that suppress ARP.
     public let arpSnoop: ARPSnoopTable
     /// ARP requests and neighbour solicitations the bridge answered itself (not counting `trace`).
-    public internal(set) var arpAnswered: UInt64 = 0
+    public var arpAnswered: UInt64 { arpSnoop.answered }
     /// ARP frames on ports that suppress ARP that were not Ethernet/IPv4 ARP of opcode 1 or 2, or
     /// truncated: neither snooped nor answered (switched as any frame).
-    public internal(set) var arpMalformed: UInt64 = 0
+    public var arpMalformed: UInt64 { arpSnoop.malformed }
 
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot

@@ -2,7 +2,8 @@ import TapestryModel
 
 /// A bounded log of MAC table changes (learned, moved, aged) for `tapestry events`: a ring of
 /// preallocated records, so recording never allocates; the oldest records are overwritten.
-/// Owned by the datapath thread; readers copy out through the thread's mailbox.
+/// Written by the MAC table with its writer lock held (any datapath thread); read by the control
+/// path while the datapath threads are stopped.
 public final class MACEventLog {
     public enum Kind: UInt8, Sendable { case learned, moved, aged }
 

@@ -1,19 +1,31 @@
+import CSwitchSync
 import TapestryModel
 
 /// The storage and algorithms of `MACLearningTable`: raw buffers, no reference counting or
 /// copy-on-write in the hot path. Owned and freed by the table.
+///
+/// Lock-free readers go through `view` (see MACTableView: which words they read and how a writer
+/// stores them). Everything else here — the per-port LRU lists, the free list, the counters — is
+/// the writers' alone: read and written only with the table's lock held.
 struct MACTableCore {
     typealias PortID = UInt32
+    typealias Bucket = MACTableView.Bucket
 
+    /// One entry. `value` and `lastSeen` come first (offsets 0 and 8, checked in `init`): readers
+    /// load them atomically, writers store them only through `view`. The rest is the writers'.
     struct Slot {
-        var key: UInt64
-        var port: PortID
-        var remote: UInt32
+        /// port << 32 | remote: one word, so a move changes both at once.
+        var value: UInt64
+        /// Milliseconds; `MACTableCore.staticStamp` for a static entry.
         var lastSeen: Int64
+        var key: UInt64
         var prev: Int32
         var next: Int32
-        var isStatic: Bool
         var inUse: Bool
+
+        var port: PortID { PortID(truncatingIfNeeded: value >> 32) }
+        var remote: UInt32 { UInt32(truncatingIfNeeded: value) }
+        var isStatic: Bool { lastSeen == MACTableCore.staticStamp }
     }
 
     struct PortList {
@@ -23,20 +35,19 @@ struct MACTableCore {
         var limit: Int = 0
     }
 
-    struct Bucket {
-        var key: UInt64   // 0 = empty (VLAN 0 is never a key)
-        var slot: Int32
-    }
+    /// The stamp of static entries (never aged, never moved by learning).
+    static let staticStamp = Int64.min
 
+    @inline(__always)
+    static func pack(_ port: PortID, _ remote: UInt32) -> UInt64 { UInt64(port) << 32 | UInt64(remote) }
+
+    /// What readers use; shared with the table, which hands it to lock-free lookups.
+    let view: UnsafeMutablePointer<MACTableView>
     private(set) var capacity: Int
     var agingMillis: Int64
     var defaultPortLimit = 0
     var events: MACEventLog?
 
-    private var buckets: UnsafeMutablePointer<Bucket>
-    private var bucketShift: UInt64
-    private var bucketMask: Int
-    private var slots: UnsafeMutablePointer<Slot>
     private var slotCapacity: Int
     private var slotsUsedHigh: Int32 = 0     // slots [0, high) have been handed out
     private var freeHead: Int32 = -1         // free list through Slot.next
@@ -52,16 +63,26 @@ struct MACTableCore {
 
     static let staticReserve = 256
 
+    private var buckets: UnsafeMutablePointer<Bucket> { view.pointee.buckets }
+    private var bucketMask: Int { view.pointee.bucketMask }
+    private var slots: UnsafeMutablePointer<Slot> { view.pointee.slots }
+
     init(capacity: Int, agingMillis: Int64) {
+        precondition(MemoryLayout<Slot>.offset(of: \Slot.value) == 0 && MemoryLayout<Slot>.offset(of: \Slot.lastSeen) == 8,
+                     "MACTableCore.Slot: readers expect value at offset 0 and lastSeen at 8")
+        precondition(MemoryLayout<Bucket>.offset(of: \Bucket.key) == 0 && MemoryLayout<Bucket>.offset(of: \Bucket.slot) == 8,
+                     "MACTableView.Bucket: readers expect key at offset 0 and slot at 8")
         self.capacity = capacity
         self.agingMillis = agingMillis
         slotCapacity = capacity + MACTableCore.staticReserve
-        slots = .allocate(capacity: slotCapacity)
+        let slots = MACTableCore.allocateSlots(slotCapacity)
         let (b, shift) = MACTableCore.bucketsFor(slotCapacity)
-        buckets = .allocate(capacity: b)
-        buckets.initialize(repeating: Bucket(key: 0, slot: -1), count: b)
-        bucketShift = shift
-        bucketMask = b - 1
+        let buckets = UnsafeMutablePointer<Bucket>.allocate(capacity: b)
+        buckets.initialize(repeating: Bucket(key: 0, slot: 0), count: b)
+        let removals = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        removals.initializeMemory(as: UInt64.self, repeating: 0, count: 8)
+        view = .allocate(capacity: 1)
+        view.initialize(to: MACTableView(buckets: buckets, bucketShift: shift, bucketMask: b - 1, slots: slots, removals: removals))
         portCapacity = 64
         ports = .allocate(capacity: portCapacity)
         ports.initialize(repeating: PortList(), count: portCapacity)
@@ -69,6 +90,16 @@ struct MACTableCore {
 
     func deallocate() {
         buckets.deallocate(); slots.deallocate(); ports.deallocate()
+        view.pointee.removals.deallocate()
+        view.deinitialize(count: 1)
+        view.deallocate()
+    }
+
+    /// Slot storage, all of it initialized (a racing reader may read a slot that was never handed out).
+    private static func allocateSlots(_ n: Int) -> UnsafeMutablePointer<Slot> {
+        let p = UnsafeMutablePointer<Slot>.allocate(capacity: n)
+        p.initialize(repeating: Slot(value: 0, lastSeen: 0, key: 0, prev: -1, next: -1, inUse: false), count: n)
+        return p
     }
 
     /// At least twice as many buckets as entries (load ≤ 0.5), a power of two.
@@ -81,73 +112,71 @@ struct MACTableCore {
     @inline(__always)
     static func key(_ mac: MACAddress, _ vlan: UInt16) -> UInt64 { UInt64(vlan) << 48 | mac.rawValue }
 
-    @inline(__always)
-    private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> bucketShift) }
-
-    /// The bucket holding `key`, or -1.
-    @inline(__always)
+    /// The bucket holding `key`, or -1 (writers).
     private func bucket(of key: UInt64) -> Int {
-        var i = home(key)
+        let v = view.pointee
+        var i = v.home(key)
         while true {
-            let k = buckets[i].key
+            let k = v.buckets[i].key
             if k == key { return i }
             if k == 0 { return -1 }
-            i = (i + 1) & bucketMask
+            i = (i + 1) & v.bucketMask
         }
     }
 
-    @inline(__always)
-    func find(_ key: UInt64) -> (port: PortID, remote: UInt32)? {
-        let b = bucket(of: key)
-        guard b >= 0 else { return nil }
-        let s = slots[Int(buckets[b].slot)]
-        return (s.port, s.remote)
+    private func insertBucket(_ key: UInt64, _ slot: Int32) {
+        let v = view.pointee
+        var i = v.home(key)
+        while v.buckets[i].key != 0 { i = (i + 1) & v.bucketMask }
+        v.storeBucket(i, key: key, slot: slot)
     }
 
-    private mutating func insertBucket(_ key: UInt64, _ slot: Int32) {
-        var i = home(key)
-        while buckets[i].key != 0 { i = (i + 1) & bucketMask }
-        buckets[i] = Bucket(key: key, slot: slot)
-    }
-
-    /// Backward-shift deletion keeps probe chains intact without tombstones.
-    private mutating func removeBucket(_ at: Int) {
+    /// Backward-shift deletion keeps probe chains intact without tombstones; readers overlapping
+    /// it retry (the removal sequence lock).
+    private func removeBucket(_ at: Int) {
+        let v = view.pointee
+        v.beginRemoval()
         var i = at
         var j = at
         while true {
-            j = (j + 1) & bucketMask
-            let k = buckets[j].key
+            j = (j + 1) & v.bucketMask
+            let k = v.buckets[j].key
             if k == 0 { break }
-            let h = home(k)
+            let h = v.home(k)
             // Move j back to i when its home is not in the cyclic range (i, j].
             let inRange = i <= j ? (h > i && h <= j) : (h > i || h <= j)
             if !inRange {
-                buckets[i] = buckets[j]
+                v.storeBucket(i, key: k, slot: v.buckets[j].slot)
                 i = j
             }
         }
-        buckets[i] = Bucket(key: 0, slot: -1)
+        v.clearBucket(i)
+        v.endRemoval()
     }
 
     // MARK: - learning
 
-    @inline(__always)
-    mutating func learn(_ key: UInt64, port: PortID, remote: UInt32, now: Int64) -> MACLearningTable.LearnOutcome {
+    /// Learning proper (the table's lock held).
+    mutating func learnLocked(_ key: UInt64, port: PortID, remote: UInt32, now: Int64) -> MACLearningTable.LearnOutcome {
+        let v = view.pointee
+        let packed = MACTableCore.pack(port, remote)
         let b = bucket(of: key)
         if b >= 0 {
             let s = buckets[b].slot
             let slot = slots + Int(s)
             if slot.pointee.isStatic { return .staticEntry }
             let old = slot.pointee.port
+            // Threads' clocks may differ by a millisecond: an entry's time never goes back.
+            let seen = max(now, slot.pointee.lastSeen)
             if old == port {
                 // Seen again within the same millisecond: nothing changes (the entry's place in its
                 // port's LRU list is already right, as entries after it carry the same time).
-                if slot.pointee.lastSeen == now && slot.pointee.remote == remote { return .refreshed }
-                if slot.pointee.remote != remote {
-                    slot.pointee.remote = remote
+                if slot.pointee.lastSeen >= now && slot.pointee.value == packed { return .refreshed }
+                if slot.pointee.value != packed {
+                    v.storeValue(s, packed)
                     movedTotal &+= 1
                 }
-                slot.pointee.lastSeen = now
+                v.storeStamp(s, seen)
                 if ports[Int(port)].tail != s { unlink(s, from: port); append(s, to: port) }
                 return .refreshed
             }
@@ -158,9 +187,8 @@ struct MACTableCore {
             if moveLimit > 0 && ports[Int(port)].count >= moveLimit {
                 removeSlot(ports[Int(port)].head); evictedTotal &+= 1
             }
-            slot.pointee.port = port
-            slot.pointee.remote = remote
-            slot.pointee.lastSeen = now
+            v.storeValue(s, packed)
+            v.storeStamp(s, seen)
             append(s, to: port)
             movedTotal &+= 1
             events?.record(.moved, mac: MACAddress(rawValue: key), vlan: UInt16(key >> 48), port: port, time: now)
@@ -177,8 +205,7 @@ struct MACTableCore {
             removeSlot(ports[Int(victim)].head); evictedTotal &+= 1
             outcome = .evicted(port: victim)
         }
-        guard let s = allocateSlot(Slot(key: key, port: port, remote: remote, lastSeen: now, prev: -1, next: -1,
-                                         isStatic: false, inUse: true)) else { return .ignored }
+        guard let s = allocateSlot(key: key, value: packed, stamp: now) else { return .ignored }
         insertBucket(key, s)
         append(s, to: port)
         learnedCount += 1
@@ -207,13 +234,12 @@ struct MACTableCore {
     mutating func addStatic(_ key: UInt64, port: PortID, remote: UInt32) {
         let b = bucket(of: key)
         if b >= 0 {
-            let s = Int(buckets[b].slot)
-            if slots[s].isStatic { slots[s].port = port; slots[s].remote = remote; return }
-                removeSlot(Int32(s))
+            let s = buckets[b].slot
+            if slots[Int(s)].isStatic { view.pointee.storeValue(s, MACTableCore.pack(port, remote)); return }
+            removeSlot(s)
         }
         if freeHead < 0 && Int(slotsUsedHigh) >= slotCapacity { grow() }
-        guard let s = allocateSlot(Slot(key: key, port: port, remote: remote, lastSeen: 0, prev: -1, next: -1,
-                                         isStatic: true, inUse: true)) else { return }
+        guard let s = allocateSlot(key: key, value: MACTableCore.pack(port, remote), stamp: MACTableCore.staticStamp) else { return }
         insertBucket(key, s)
         staticCount += 1
     }
@@ -264,20 +290,22 @@ struct MACTableCore {
 
     // MARK: - storage
 
-    /// Doubles slots and buckets (control path only: static entries beyond the reserve, a larger cap).
+    /// Doubles slots and buckets. Control path only (static entries beyond the reserve, a larger
+    /// cap), while no other thread uses the table: the old arrays are freed at once.
     private mutating func grow() {
         let newCapacity = slotCapacity * 2
-        let newSlots = UnsafeMutablePointer<Slot>.allocate(capacity: newCapacity)
-        newSlots.moveInitialize(from: slots, count: Int(slotsUsedHigh))
+        let newSlots = MACTableCore.allocateSlots(newCapacity)
+        newSlots.update(from: slots, count: Int(slotsUsedHigh))
         slots.deallocate()
-        slots = newSlots
+        view.pointee.slots = newSlots
         slotCapacity = newCapacity
         let (b, shift) = MACTableCore.bucketsFor(newCapacity)
         buckets.deallocate()
-        buckets = .allocate(capacity: b)
-        buckets.initialize(repeating: Bucket(key: 0, slot: -1), count: b)
-        bucketShift = shift
-        bucketMask = b - 1
+        let newBuckets = UnsafeMutablePointer<Bucket>.allocate(capacity: b)
+        newBuckets.initialize(repeating: Bucket(key: 0, slot: 0), count: b)
+        view.pointee.buckets = newBuckets
+        view.pointee.bucketShift = shift
+        view.pointee.bucketMask = b - 1
         for s in 0..<Int(slotsUsedHigh) where slots[s].inUse { insertBucket(slots[s].key, Int32(s)) }
     }
 
@@ -299,17 +327,24 @@ struct MACTableCore {
         return PortID(best)
     }
 
-    private mutating func allocateSlot(_ slot: Slot) -> Int32? {
+    /// Hands out a slot holding `key`, `value` and `stamp` (not yet in a bucket, so no reader finds it).
+    private mutating func allocateSlot(key: UInt64, value: UInt64, stamp: Int64) -> Int32? {
+        let s: Int32
         if freeHead >= 0 {
-            let s = freeHead
+            s = freeHead
             freeHead = slots[Int(s)].next
-            slots[Int(s)] = slot
-            return s
+        } else {
+            guard Int(slotsUsedHigh) < slotCapacity else { return nil }
+            s = slotsUsedHigh
+            slotsUsedHigh += 1
         }
-        guard Int(slotsUsedHigh) < slotCapacity else { return nil }
-        let s = slotsUsedHigh
-        (slots + Int(s)).initialize(to: slot)
-        slotsUsedHigh += 1
+        let slot = slots + Int(s)
+        slot.pointee.key = key
+        slot.pointee.prev = -1
+        slot.pointee.next = -1
+        slot.pointee.inUse = true
+        view.pointee.storeValue(s, value)
+        view.pointee.storeStamp(s, stamp)
         return s
     }
 
