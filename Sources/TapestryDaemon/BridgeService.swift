@@ -68,6 +68,7 @@ final class BridgeService: @unchecked Sendable {
         if next == old { return }
         next.generation = old.generation + 1
         try next.validate()
+        if let refusal = next.egressPolicyRefusal(comparedTo: old) { throw RPCError(code: RPCError.operationFailed, message: refusal) }
         try store.save(next)
         current = next
         let failures = reconciler.reconcile(to: next)

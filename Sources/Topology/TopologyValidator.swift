@@ -119,6 +119,7 @@ private struct Checker {
             // Unicast remotes, no duplicates, one underlay address family.
             do { try v.validate(port: p.name) } catch { self.error(p.position, "\(what): \(error.message)") }
         }
+        if let problem = p.config.egressPolicyProblem { error(p.position, "\(what): \(problem)") }
         let host: String
         if let h = p.host {
             guard checkHost(h, p.hostPosition ?? p.position, what) else { return }
