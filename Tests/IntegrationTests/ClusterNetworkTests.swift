@@ -40,7 +40,7 @@ struct ClusterNetworkTests {
         let dnsmasq = try #require(info.dnsmasqPID, "no dnsmasq for nat1: \(info)")
         #expect(kill(dnsmasq, 0) == 0)
         // The VM's port is on the network's bridge, in its namespace: a lease, and the gateway answers.
-        let lease = NetworkLab.dhcp(world: lab.world, vm, "vmn")
+        let lease = NetworkLab.dhcp(world: lab.world, vm, "vmn", tries: 10)
         let ip = try #require(lease?["ip"], "no DHCP lease on nat1:\n\(lab.daemons[0].log)")
         #expect(ip.hasPrefix("192.168.91.") && lease?["router"] == "192.168.91.1", "\(lease ?? [:])")
         #expect(lab.world.ping(from: vm, "192.168.91.1"))
@@ -51,7 +51,7 @@ struct ClusterNetworkTests {
         let back = ClusterTests.within(10) { (try? lab.daemons[0].json(NetworkInfo.self, "net-info", "nat1"))?.dnsmasqPID != nil }
         #expect(back != nil, "nat1 did not come back after a restart without etcd:\n\(lab.daemons[0].log)")
         // (The VM's tap was made again: it asks for its lease again.)
-        #expect(NetworkLab.dhcp(world: lab.world, vm, "vmn")?["router"] == "192.168.91.1", "no lease after the restart")
+        #expect(NetworkLab.dhcp(world: lab.world, vm, "vmn", tries: 10)?["router"] == "192.168.91.1", "no lease after the restart")
         #expect(lab.world.ping(from: vm, "192.168.91.1"))
         try lab.etcd.startAll()
         let rejoined = ClusterTests.within(15) { (try? lab.status())?.hosts.allSatisfy { $0.alive && $0.converged } == true }
