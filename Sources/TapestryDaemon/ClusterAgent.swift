@@ -29,6 +29,7 @@ final class ClusterAgent: @unchecked Sendable {
     private var applied: (revision: Int64, error: String?) = (0, nil)
     /// MAC records put recently whose echo may not have come back yet: not put again meanwhile.
     private var recentPuts: [ClusterMACKey: (ClusterMACRecord, Date)] = [:]
+    /// The agent's loop, under `lock` (started and stopped from different threads).
     private var task: Task<Void, Never>?
     /// One MAC watch per carried segment, under `lock`; cancelled when the session ends.
     private var segmentWatches: [String: Task<Void, Never>] = [:]
@@ -50,13 +51,14 @@ final class ClusterAgent: @unchecked Sendable {
     }
 
     func start() {
-        task = Task { await self.run() }
+        let loop = Task { await self.run() }
+        lock.withLock { task = loop }
     }
 
     /// Stops and gives the lease back (the host's registration and MACs vanish at once); waits at most 1 s.
     func stop() {
-        task?.cancel()
-        let id = lock.withLock { lease }
+        let (loop, id) = lock.withLock { (task, lease) }
+        loop?.cancel()
         let done = DispatchSemaphore(value: 0)
         let client = self.client
         Task {
