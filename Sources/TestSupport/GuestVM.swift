@@ -239,10 +239,44 @@ public final class GuestVM: @unchecked Sendable {
             let ok = withUnsafePointer(to: &addr) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
             } == 0
-            if ok { agentFD = fd; return true }
+            if ok {
+                agentFD = fd
+                if handshake(until: deadline) { return true }
+                closeAgent()
+                return false
+            }
             close(fd)
             if !isRunning { return false }
             usleep(100_000)
+        }
+        return false
+    }
+
+    /// Sends numbered `echo` lines until the agent answers the last one sent: the guest says
+    /// "agent" just before its shell opens the serial port, and what arrives before that is lost (a
+    /// command's first letters were). Lines are answered in order, so once the last one is
+    /// answered nothing else is pending.
+    private func handshake(until deadline: Date) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var seen: [UInt8] = []
+        var round = 0
+        var window = 0.5
+        while Date() < deadline {
+            round += 1
+            let line = Array("echo tapestry-hs-\(round)\n".utf8)
+            let answer = Array("tapestry-hs-\(round)\n@@ rc=0\n".utf8)
+            guard line.withUnsafeBytes({ Glibc.write(agentFD, $0.baseAddress, $0.count) }) == line.count else { return false }
+            let until = Date().addingTimeInterval(window)
+            window = min(window * 2, 4)
+            while Date() < until {
+                var pfd = pollfd(fd: agentFD, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 100) >= 0 else { return false }
+                guard pfd.revents & Int16(POLLIN) != 0 else { continue }
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(agentFD, $0.baseAddress, $0.count) }
+                if n <= 0 { return false }
+                seen += chunk[0..<n]
+                if seen.count >= answer.count && Array(seen.suffix(answer.count)) == answer { return true }
+            }
         }
         return false
     }
