@@ -138,9 +138,7 @@ struct VhostUserGuestTests {
         #expect(va.rxPackets < (64 << 20) / 1448, "no super-frames: \(va.rxPackets) frames for 64 MiB")
 
         // And from a tap namespace on the same bridge into ga: tap super-frames into the guest's rings.
-        let vm = world.namespace("vm")
-        try #require(d.cli("add-port", "br0", "t0", "--type", "tap", "--netns", vm).ok)
-        try #require(world.exec(vm, "ip link set t0 up && ip addr add 10.78.0.3/24 dev t0").ok)
+        let vm = try world.tapVM(d, "br0", "t0", address: "10.78.0.3/24")
         let blob = world.tempDirectory + "/blob"
         try #require(world.exec(vm, "head -c \(64 << 20) /dev/urandom >\(blob)").ok)
         let tapSum = String(world.exec(vm, "sha256sum \(blob)").stdout.prefix(64))
@@ -162,11 +160,9 @@ struct VhostUserGuestTests {
         let world = NetnsWorld("vhqcl")
         defer { world.close() }
         let host = world.namespace("host")
-        let vm = world.namespace("vm")
         let d = try world.startDaemon(in: host)
         try #require(d.cli("add-br", "br0").ok)
-        try #require(d.cli("add-port", "br0", "t0", "--type", "tap", "--netns", vm).ok)
-        try #require(world.exec(vm, "ip link set t0 up && ip addr add 10.79.0.1/24 dev t0").ok)
+        let vm = try world.tapVM(d, "br0", "t0", address: "10.79.0.1/24")
         let socket = world.tempDirectory + "/gc.sock"
         let guest = try GuestVM(world: world, namespace: host, name: "gc",
                                 nics: [.vhostUser(socket: socket, mac: "52:54:00:79:00:02", server: true)],

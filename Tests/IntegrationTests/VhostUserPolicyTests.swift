@@ -20,11 +20,9 @@ struct VhostUserPolicyTests {
         let world = NetnsWorld("vhpol")
         defer { world.close() }
         let host = world.namespace("host")
-        let vm = world.namespace("vm")
         let d = try world.startDaemon(in: host)
         try #require(d.cli("add-br", "br0").ok)
-        try #require(d.cli("add-port", "br0", "t0", "--type", "tap", "--netns", vm).ok)
-        try #require(world.exec(vm, "ip link set t0 up && ip addr add 10.80.0.1/24 dev t0").ok)
+        let vm = try world.tapVM(d, "br0", "t0", address: "10.80.0.1/24")
         try #require(d.cli("add-port", "br0", "vg", "--type", "vhost-user").ok)
         let guest = try GuestVM(world: world, namespace: host, name: "gp",
                                 nics: [.vhostUser(socket: try #require(try d.vhostStatus("vg")).socketPath, mac: "52:54:00:80:00:02")],
