@@ -1,3 +1,5 @@
+import SwitchCore
+
 /// Frames decapsulated from a tunnel may carry an unfinished TCP/UDP checksum: a peer on the
 /// same host (Linux's vxlan over veth) leaves CHECKSUM_PARTIAL packets with only the
 /// pseudo-header sum in the checksum field. Such a frame is recognised (the field equals the
@@ -9,8 +11,7 @@ enum PartialChecksum {
         let fieldOffset = lay.l4 + (lay.proto == 6 ? 16 : 6)
         guard fieldOffset + 2 <= len else { return }
         let l4Length = len - lay.l4
-        var pseudo: UInt64 = lay.isIPv4 ? Checksum.add(f + lay.l3 + 12, 8) : Checksum.add(f + lay.l3 + 8, 32)
-        pseudo &+= Checksum.word(UInt16(lay.proto)) &+ Checksum.word(UInt16(truncatingIfNeeded: l4Length))
+        let pseudo = Checksum.pseudoHeader(f + lay.l3, isIPv4: lay.isIPv4, protocol: lay.proto, length: l4Length)
         let field = f.loadUnaligned(fromByteOffset: fieldOffset, as: UInt16.self)
         guard field == Checksum.fold(pseudo) else { return }
         // Does the checksum verify as a complete one? (A 1 in 65536 coincidence.)

@@ -1,3 +1,5 @@
+import SwitchCore
+
 /// Receive offload for tunnels: the datagrams the kernel hands over in one UDP_GRO read are, for a
 /// bulk TCP flow, consecutive MSS-sized segments of one flow. They are merged back into one TCP
 /// super-frame in place (headers of the first segment, the payloads moved together), described by a
@@ -51,9 +53,8 @@ enum TCPCoalescer {
                 guard plen == len - lay.l4 else { return nil }
             }
             // The segment's own checksum must hold: merging would hide a corrupt segment otherwise.
-            var sum: UInt64 = lay.isIPv4 ? Checksum.add(f + lay.l3 + 12, 8) : Checksum.add(f + lay.l3 + 8, 32)
-            sum &+= Checksum.word(6) &+ Checksum.word(UInt16(len - lay.l4))
-            guard Checksum.fold(Checksum.add(f + lay.l4, len - lay.l4, to: sum)) == 0xFFFF else { return nil }
+            let pseudo = Checksum.pseudoHeader(f + lay.l3, isIPv4: lay.isIPv4, protocol: 6, length: len - lay.l4)
+            guard Checksum.fold(Checksum.add(f + lay.l4, len - lay.l4, to: pseudo)) == 0xFFFF else { return nil }
             if j > 0 { total += len - hdr }
         }
         // The last segment's flags (PSH), read before the payloads move over its headers.
@@ -79,8 +80,7 @@ enum TCPCoalescer {
             first.storeBytes(of: UInt16(tcpLength).bigEndian, toByteOffset: lay.l3 + 4, as: UInt16.self)
         }
         // CHECKSUM_PARTIAL: the field holds the pseudo-header sum; whoever delivers the frame finishes it.
-        var pseudo: UInt64 = lay.isIPv4 ? Checksum.add(first + lay.l3 + 12, 8) : Checksum.add(first + lay.l3 + 8, 32)
-        pseudo &+= Checksum.word(6) &+ Checksum.word(UInt16(truncatingIfNeeded: tcpLength))
+        let pseudo = Checksum.pseudoHeader(first + lay.l3, isIPv4: lay.isIPv4, protocol: 6, length: tcpLength)
         first.storeBytes(of: Checksum.fold(pseudo), toByteOffset: lay.l4 + 16, as: UInt16.self)
         let vnet = first - 10
         vnet.storeBytes(of: VirtioNetHeader.needsChecksum, as: UInt8.self)

@@ -1,3 +1,5 @@
+import SwitchCore
+
 /// Software TCP segmentation and checksum completion for frames leaving through a port that
 /// cannot take offloads (VXLAN): a GSO super-frame becomes MSS-sized frames with complete
 /// IPv4/IPv6 and TCP headers and checksums, as the kernel's TSO would produce.
@@ -105,15 +107,8 @@ enum TCPSegmenter {
             tcp.storeBytes(of: flags, toByteOffset: 13, as: UInt8.self)
             tcp.storeBytes(of: UInt16(0), toByteOffset: 16, as: UInt16.self)
             // Pseudo header + segment.
-            var sum: UInt64
-            if lay.isIPv4 {
-                sum = Checksum.add(seg + lay.l3 + 12, 8)
-            } else {
-                sum = Checksum.add(seg + lay.l3 + 8, 32)
-            }
-            sum &+= Checksum.word(6) &+ Checksum.word(UInt16(truncatingIfNeeded: tcpLength))
-            sum = Checksum.add(tcp, tcpLength, to: sum)
-            Checksum.store(sum, at: tcp + 16)
+            let pseudo = Checksum.pseudoHeader(seg + lay.l3, isIPv4: lay.isIPv4, protocol: 6, length: tcpLength)
+            Checksum.store(Checksum.add(tcp, tcpLength, to: pseudo), at: tcp + 16)
             total = i * stride + prefix + hdr + chunk
         }
         return (count, stride, total)

@@ -74,13 +74,9 @@ public enum ARPSuppression {
         p.storeBytes(of: 2, toByteOffset: 78, as: UInt8.self)
         p.storeBytes(of: 1, toByteOffset: 79, as: UInt8.self)
         putMAC(p + 80, mac)
-        // Pseudo-header (source, destination, upper-layer length 32, next header 58) + the message.
-        var sum: UInt32 = 32 + 58
-        for off in stride(from: 22, to: 86, by: 2) {
-            sum &+= UInt32(p.load(fromByteOffset: off, as: UInt8.self)) << 8 | UInt32(p.load(fromByteOffset: off + 1, as: UInt8.self))
-        }
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) &+ (sum >> 16) }
-        putBE16(p + 56, ~UInt16(truncatingIfNeeded: sum))
+        // The IPv6 pseudo-header (source, destination, upper-layer length 32, next header 58) + the message.
+        let pseudo = Checksum.pseudoHeaderIPv6(p + 14, nextHeader: 58, length: 32)
+        Checksum.store(Checksum.add(p + 54, 32, to: pseudo), at: p + 56)
     }
 
     @inline(__always) static func putIPv6(_ p: UnsafeMutableRawPointer, _ v: IPv6Bits) {

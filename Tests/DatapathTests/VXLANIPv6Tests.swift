@@ -4,6 +4,7 @@ import Foundation
 import HostSystem
 import SwitchCore
 import TapestryModel
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -53,16 +54,7 @@ struct VXLANIPv6Tests {
 
     /// The RFC 8200 §8.1 checksum over the pseudo-header and `udp` (header + payload): 0xFFFF when valid.
     static func checksumSum(src: IPAddress, dst: IPAddress, udp: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        func add(_ b: [UInt8]) {
-            var i = 0
-            while i < b.count { sum += UInt32(b[i]) << 8 | (i + 1 < b.count ? UInt32(b[i + 1]) : 0); i += 2 }
-        }
-        add(bytes(src)); add(bytes(dst))
-        add([0, 0, UInt8(udp.count >> 8), UInt8(udp.count & 0xFF), 0, 0, 0, 17])
-        add(udp)
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return UInt16(sum)
+        ReferenceChecksum.sum(ReferenceChecksum.ipv6PseudoHeader(source: bytes(src), destination: bytes(dst), nextHeader: 17, length: udp.count) + udp)
     }
 
     static func open(_ a: IPAddress, _ port: UInt16) -> Int32 {

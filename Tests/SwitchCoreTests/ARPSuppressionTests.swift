@@ -148,11 +148,9 @@ struct ARPSuppressionTests {
     /// The ones' complement sum of the ICMPv6 message and its pseudo-header: 0xFFFF when the checksum is right.
     static func checksumOK(_ f: [UInt8]) -> Bool {
         let length = Int(f[18]) << 8 | Int(f[19])
-        var sum = UInt32(length) + 58
-        let bytes = Array(f[22..<38]) + Array(f[38..<54]) + Array(f[54..<(54 + length)])
-        for k in stride(from: 0, to: bytes.count, by: 2) { sum += UInt32(bytes[k]) << 8 | UInt32(k + 1 < bytes.count ? bytes[k + 1] : 0) }
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return sum == 0xFFFF
+        guard f.count >= 54 + length else { return false }
+        let pseudo = ReferenceChecksum.ipv6PseudoHeader(source: Array(f[22..<38]), destination: Array(f[38..<54]), nextHeader: 58, length: length)
+        return ReferenceChecksum.sum(pseudo + Array(f[54..<(54 + length)])) == 0xFFFF
     }
 
     @Test func aSolicitationForABoundIPv6AddressIsAnsweredByteExact() {
