@@ -30,10 +30,18 @@ public final class NetnsWorld: @unchecked Sendable {
     nonisolated(unsafe) private static var counter = 0
     private static let counterLock = NSLock()
 
-    /// `tag` (a few letters) makes namespace names readable: `tp<pid><n>-<tag>-<name>`.
-    public init(_ tag: String) {
+    /// The process-unique start of every name a test world or a topology lab under test makes:
+    /// `tp<pid>-<n>`, `n` counting the worlds and labs of this process (shared, so that suites
+    /// running in parallel never get the same one; the dashes keep one from being the start of
+    /// another's, e.g. process 12 lab 34 and process 123 world 4).
+    public static func uniquePrefix() -> String {
         let n = NetnsWorld.counterLock.withLock { NetnsWorld.counter += 1; return NetnsWorld.counter }
-        prefix = "tp\(getpid() % 10000)\(n)-\(tag)"
+        return "tp\(getpid())-\(n)"
+    }
+
+    /// `tag` (a few letters) makes namespace names readable: `tp<pid>-<n>-<tag>-<name>`.
+    public init(_ tag: String) {
+        prefix = NetnsWorld.uniquePrefix() + "-" + tag
         tempDirectory = NSTemporaryDirectory() + "tapestry-test-" + prefix
         try? FileManager.default.removeItem(atPath: tempDirectory)
         try? FileManager.default.createDirectory(atPath: tempDirectory, withIntermediateDirectories: true)

@@ -1,25 +1,25 @@
 import Foundation
+import HostSystem
 import TestSupport
 import Testing
 
 /// Each example in Topologies/ brought up by `tapestry apply` as a self-contained lab: validate,
 /// plan, apply, pings, a second apply that changes nothing, destroy that leaves nothing. Every lab
-/// runs under a unique prefix (`tp<pid><n>-`) and lab directory, and is destroyed also on failure.
+/// runs under a prefix unique in this process (`tp<pid>-<n>-`, from the counter NetnsWorld uses, so
+/// that suites running in parallel never share a namespace) and lab directory, and is destroyed also on failure.
 @Suite(.serialized, .enabled(if: NetnsWorld.isAvailable, "needs root and ip netns"))
 struct TopologyLabTests {
     /// One applied example.
     final class Lab {
-        nonisolated(unsafe) static var counter = 0
         let file: String
         let prefix: String
         let directory: String
         let name: String
 
         init(_ example: String) {
-            Lab.counter += 1
             file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("Topologies/\(example).yaml").path
-            prefix = "tp\(getpid() % 10000)\(Lab.counter)-"
+            prefix = NetnsWorld.uniquePrefix() + "-"
             directory = NSTemporaryDirectory() + "tapestry-labs-\(prefix)"
             name = example
         }
@@ -92,6 +92,22 @@ struct TopologyLabTests {
             for pid in pids { #expect(!Lab.isRunning(pid), "tapestryd \(pid) still runs") }
             #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(prefix)\(name)"))
         }
+    }
+
+    /// A lab's namespaces are those starting with its prefix (that is what its teardown deletes), so
+    /// no lab prefix may start a world's namespace names, also when prefixes are taken from several
+    /// threads at once (suites in parallel).
+    @Test func labPrefixesNeverStartAWorldsNamespaces() {
+        let taken = LockedBox<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            let p = i % 2 == 0 ? NetnsWorld.uniquePrefix() + "-" : NetnsWorld.uniquePrefix() + "-tag-"
+            taken.update { $0.append(p) }
+        }
+        let all = taken.get()
+        #expect(Set(all).count == all.count, "a prefix was given twice")
+        let labs = all.filter { !$0.hasSuffix("-tag-") }, worlds = all.filter { $0.hasSuffix("-tag-") }
+        let clashes = labs.flatMap { lab in worlds.filter { $0.hasPrefix(lab) }.map { "\(lab) starts \($0)" } }
+        #expect(clashes.isEmpty, "\(clashes.prefix(5))")
     }
 
     @Test func learningLab() throws {
