@@ -8,15 +8,17 @@ import TapestryModel
 /// IP = target IP), probes (sender IP 0) and requests for the requester's own MAC go on as before.
 /// IPv6 neighbour solicitations are treated the same way (`suppressND`).
 extension BridgeEngine {
-    /// Returns the length of the reply written at `reply` (0: none; `d` is then unchanged but for snooping).
+    /// Returns the length of the reply written at `reply` (0: none); the caller then marks the
+    /// decision `.answered`. Out of line and taking `d` by value, so the pipeline's per-frame
+    /// decision stays in registers on ports without suppression.
     @inline(never)
-    func suppressARP(_ frame: UnsafeRawBufferPointer, _ d: inout ForwardingDecision, _ snap: ForwardingSnapshot, inSlot: Int,
+    func suppressARP(_ frame: UnsafeRawBufferPointer, _ d: ForwardingDecision, _ snap: ForwardingSnapshot, inSlot: Int,
                      now: Int64, learning: Bool, reply: UnsafeMutableRawPointer) -> Int {
         let l3 = d.header.isTagged ? FrameHeader.ethernetHeaderLength + FrameHeader.tagLength : FrameHeader.ethernetHeaderLength
         guard frame.count >= l3 else { return 0 }
         let ethertype = frame.be16(l3 - 2)
         if ethertype == 0x86DD {
-            return suppressND(frame, l3: l3, &d, snap, inSlot: inSlot, now: now, learning: learning, reply: reply)
+            return suppressND(frame, l3: l3, d, snap, inSlot: inSlot, now: now, learning: learning, reply: reply)
         }
         guard ethertype == 0x0806 else { return 0 }
         guard let arp = ARPSuppression.Packet(frame, at: l3) else {
@@ -30,7 +32,6 @@ extension BridgeEngine {
               arp.senderIP != 0, arp.senderIP != arp.targetIP,
               let mac = snap.arpBindings[ARPSuppression.key(vlan: d.vlan, ip: arp.targetIP)], mac != arp.senderMAC else { return 0 }
         ARPSuppression.writeReply(reply, mac: mac, ip: arp.targetIP, requesterMAC: arp.senderMAC, requesterIP: arp.senderIP)
-        d.action = .answered
         if learning { arpSnoop.countAnswered() }
         return ARPSuppression.replyLength
     }
@@ -40,7 +41,7 @@ extension BridgeEngine {
     /// solicitation from a node with an address (not duplicate address detection) for a bound
     /// target is answered with a solicited advertisement.
     @inline(__always)
-    private func suppressND(_ frame: UnsafeRawBufferPointer, l3: Int, _ d: inout ForwardingDecision, _ snap: ForwardingSnapshot,
+    private func suppressND(_ frame: UnsafeRawBufferPointer, l3: Int, _ d: ForwardingDecision, _ snap: ForwardingSnapshot,
                             inSlot: Int, now: Int64, learning: Bool, reply: UnsafeMutableRawPointer) -> Int {
         guard frame.count >= l3 + 64, frame[l3] >> 4 == 6, frame[l3 + 6] == 58, frame[l3 + 7] == 255 else { return 0 }
         // The whole ICMPv6 message as the IPv6 header announces it (a truncated one is not taken).
@@ -64,7 +65,6 @@ extension BridgeEngine {
               let mac = snap.ndBindings[ARPSuppression.NeighborKey(vlan: d.vlan, high: target.high, low: target.low)],
               mac != d.header.source.rawValue else { return 0 }
         ARPSuppression.writeAdvertisement(reply, mac: mac, target: target, requesterMAC: d.header.source.rawValue, requesterIP: source)
-        d.action = .answered
         if learning { arpSnoop.countAnswered() }
         return ARPSuppression.advertisementLength
     }

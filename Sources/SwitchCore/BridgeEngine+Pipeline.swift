@@ -46,9 +46,12 @@ extension BridgeEngine {
             if trap && d.action == .drop && d.reason == .reservedGroup && d.header.destination == MACAddress.spanningTreeGroup {
                 d.action = .control
             }
+            // `d` is handed over by value and changed here: taking its address (inout) would keep
+            // every frame's decision in memory, suppression or not (+17 instructions per frame).
             if suppressesARP && d.isForwarded {
-                let length = suppressARP(batch.frames[i], &d, snap, inSlot: inSlot, now: now, learning: learning, reply: batch.replyBuffer(i))
+                let length = suppressARP(batch.frames[i], d, snap, inSlot: inSlot, now: now, learning: learning, reply: batch.replyBuffer(i))
                 batch.replyLengths[i] = Int32(truncatingIfNeeded: length)
+                if length > 0 { d.action = .answered }
             }
             batch.decisions[i] = d
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }

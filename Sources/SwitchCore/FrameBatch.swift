@@ -7,31 +7,41 @@
 /// Allocated once (outputs grow only when a configuration needs more per frame than ever before);
 /// nothing is allocated per frame or per batch. The frames' bytes must stay valid and unchanged
 /// until the outputs are done. Not thread-safe: one owner (a datapath thread, a test) per batch.
+///
+/// The per-frame accessors (`append`, `decision`, `outputs`, …) are `@inlinable`: the datapath
+/// calls them from another module for every frame, and as calls they cost ~45 instructions per frame.
 public final class FrameBatch {
+    @usableFromInline
     struct State {
-        var count = 0
-        var outputs: UnsafeMutablePointer<FrameOutput>
-        var outputCapacity: Int
+        @usableFromInline var count = 0
+        @usableFromInline var outputs: UnsafeMutablePointer<FrameOutput>
+        @usableFromInline var outputCapacity: Int
+
+        init(outputs: UnsafeMutablePointer<FrameOutput>, outputCapacity: Int) {
+            self.outputs = outputs
+            self.outputCapacity = outputCapacity
+        }
     }
 
     /// The most frames a batch holds.
     public let capacity: Int
     /// The monotonic clock in nanoseconds for this batch's rate limits (0: derived from `now` in ms).
-    public var clockNanos: Int64 = 0
-    let state: UnsafeMutablePointer<State>
-    let frames: UnsafeMutablePointer<UnsafeRawBufferPointer>
-    let remotes: UnsafeMutablePointer<UInt32>
-    let decisions: UnsafeMutablePointer<ForwardingDecision>
+    /// (No dynamic exclusivity check: one owner, read once per batch.)
+    @exclusivity(unchecked) public var clockNanos: Int64 = 0
+    @usableFromInline let state: UnsafeMutablePointer<State>
+    @usableFromInline let frames: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @usableFromInline let remotes: UnsafeMutablePointer<UInt32>
+    @usableFromInline let decisions: UnsafeMutablePointer<ForwardingDecision>
     /// Frame i's outputs are `outputs[bounds[i] ..< bounds[i + 1]]`.
-    let bounds: UnsafeMutablePointer<Int32>
+    @usableFromInline let bounds: UnsafeMutablePointer<Int32>
     /// Per frame a buffer for a frame the bridge generates for it (an ARP reply), with headroom.
-    let replies: UnsafeMutableRawPointer
+    @usableFromInline let replies: UnsafeMutableRawPointer
     /// The length of each frame's reply.
-    let replyLengths: UnsafeMutablePointer<Int32>
+    @usableFromInline let replyLengths: UnsafeMutablePointer<Int32>
 
     /// Bytes in front of a reply that a datapath may use (a virtio-net header, a pushed tag).
     public static let replyHeadroom = 128
-    static let replyStride = 256
+    @usableFromInline static var replyStride: Int { 256 }
 
     public init(capacity: Int = 32) {
         precondition(capacity > 0, "a batch holds at least one frame")
@@ -62,22 +72,22 @@ public final class FrameBatch {
 
     /// Frames in the batch.
     public var count: Int {
-        @inline(__always) get { state.pointee.count }
+        @inlinable @inline(__always) get { state.pointee.count }
     }
 
     public var isFull: Bool {
-        @inline(__always) get { state.pointee.count == capacity }
+        @inlinable @inline(__always) get { state.pointee.count == capacity }
     }
 
     /// Empties the batch for the next receive.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func removeAll() {
         state.pointee.count = 0
         bounds[0] = 0
     }
 
     /// Adds a received frame (from tunnel remote `remote`, 0: not from a tunnel); false when full.
-    @discardableResult @inline(__always)
+    @discardableResult @inlinable @inline(__always)
     public func append(_ frame: UnsafeRawBufferPointer, remote: UInt32 = 0) -> Bool {
         let n = state.pointee.count
         guard n < capacity else { return false }
@@ -88,19 +98,19 @@ public final class FrameBatch {
     }
 
     /// The bytes of frame `i` as received.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func frame(_ i: Int) -> UnsafeRawBufferPointer { frames[i] }
 
     /// The remote VTEP frame `i` came from (0: not from a tunnel).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func remote(_ i: Int) -> UInt32 { remotes[i] }
 
     /// What the pipeline decided for frame `i`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func decision(_ i: Int) -> ForwardingDecision { decisions[i] }
 
     /// What to do with frame `i`, in order (empty for a dropped frame nobody captures).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func outputs(_ i: Int) -> UnsafeBufferPointer<FrameOutput> {
         let start = Int(bounds[i])
         return UnsafeBufferPointer(start: state.pointee.outputs + start, count: Int(bounds[i + 1]) - start)
@@ -109,12 +119,12 @@ public final class FrameBatch {
     /// The frame the bridge generated for frame `i` (its `.reply` output: an ARP reply or a
     /// neighbour advertisement): valid until the batch
     /// is decided again; `replyHeadroom` writable bytes precede it.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func reply(_ i: Int) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: replyBuffer(i), count: Int(replyLengths[i]))
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func replyBuffer(_ i: Int) -> UnsafeMutableRawPointer { replies + (i &* FrameBatch.replyStride &+ FrameBatch.replyHeadroom) }
 
     /// Makes room for `perFrame` more outputs after the first `used` (a configuration with more
