@@ -113,6 +113,8 @@ let package = Package(
         .executableTarget(name: "tapestry-ovs-vsctl", dependencies: ["OVSCompat", "ControlProtocol", "HostSystem"]),
         // In-process benchmark of the switching core (run by Tools/bench).
         .executableTarget(name: "tapestry-corebench", dependencies: ["SwitchCore", "TapestryModel"]),
+        // In-process benchmark of the vhost-user ring code (instructions per frame under callgrind).
+        .executableTarget(name: "tapestry-vhostbench", dependencies: ["VhostUser"]),
         // Simulated cluster hosts against a real etcd (run by Tools/bench's cluster scenario).
         .executableTarget(name: "tapestry-clusterbench", dependencies: ["EtcdClient", "ClusterModel", "TapestryModel"]),
         // Seeded frame fuzzer over SwitchCore (run by Tools/fuzz).

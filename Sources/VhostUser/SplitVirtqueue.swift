@@ -156,8 +156,21 @@ public final class SplitVirtqueue: @unchecked Sendable {
         let head = (avail + 4 + 2 * Int(taken & mask)).loadUnaligned(as: UInt16.self).littleEndian
         state.pointee.lastAvail = taken &+ 1
         guard Int(head) < size else { count(.badIndex); return .fault(.badIndex) }
-        var i = Int(head), steps = 0, segs = 0, total = 0
         let wanted: UInt16 = writable ? SplitVirtqueue.descWrite : 0
+        // A chain of one descriptor (small frames either way): the same checks as the walk below,
+        // without its bookkeeping.
+        let first = desc + 16 * Int(head)
+        let firstFlags = first.loadUnaligned(fromByteOffset: 12, as: UInt16.self).littleEndian
+        if firstFlags & (SplitVirtqueue.descNext | SplitVirtqueue.descIndirect | SplitVirtqueue.descWrite) == wanted {
+            let addr = first.loadUnaligned(as: UInt64.self).littleEndian
+            let len = Int(first.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
+            guard len > 0 else { return .chain(head: head, count: 0, bytes: 0) }
+            guard len <= maxBytes else { return refuse(head, .oversize) }
+            guard let p = memory.translate(guest: addr, length: UInt64(len)) else { return refuse(head, .badAddress) }
+            segments[0] = (p, len)
+            return .chain(head: head, count: 1, bytes: len)
+        }
+        var i = Int(head), steps = 0, segs = 0, total = 0
         while true {
             steps += 1
             if steps > size { return refuse(head, .loop) }
