@@ -8,6 +8,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/kcmp.h>
 
 int tp_netns_self(void) {
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -90,4 +92,9 @@ long tp_peer_uid(int fd) {
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
     return (long)cred.uid;
+}
+
+int tp_same_open_file(int a, int b) {
+    long r = syscall(SYS_kcmp, (long)getpid(), (long)getpid(), (long)KCMP_FILE, (long)a, (long)b);
+    return r < 0 ? -errno : r == 0;
 }

@@ -38,7 +38,52 @@ import VhostUser
         return b
     }
 
-    func isOpen(_ fd: Int32) -> Bool { fcntl(fd, F_GETFD) >= 0 }
+    /// An fd handed to the session, with a duplicate the test keeps. Whether the session still holds
+    /// it is asked of the open file, not of the number: once the session closes the number, a test
+    /// running in parallel (the same process) may be given it for a file of its own.
+    final class Handed {
+        let fd: Int32
+        private let reference: Int32
+
+        init(_ fd: Int32) {
+            self.fd = fd
+            reference = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+            precondition(reference >= 0, "dup of fd \(fd)")
+        }
+
+        deinit { close(reference) }
+
+        /// The number still names the file handed over.
+        var isOpen: Bool {
+            guard fcntl(fd, F_GETFD) >= 0 else { return false }
+            let same = tp_same_open_file(fd, reference)
+            if same >= 0 { return same == 1 }
+            // No kcmp: the same inode (exact for the shared-memory files, which the reference keeps alive).
+            var a = stat(), b = stat()
+            return fstat(fd, &a) == 0 && fstat(reference, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+        }
+    }
+
+    @Test func aHandedFdIsJudgedByItsFileNotItsNumber() {
+        let closed = Handed(memfd())
+        #expect(closed.isOpen)
+        close(closed.fd)
+        #expect(!closed.isOpen)
+        // The number given to another file at once (dup2 closes and reuses it atomically, so no
+        // number of a test running in parallel is touched): as if another test opened one.
+        let h = Handed(memfd()), other = memfd()
+        defer { close(other); close(h.fd) }
+        #expect(dup2(other, h.fd) == h.fd)
+        #expect(fcntl(h.fd, F_GETFD) >= 0 && !h.isOpen, "fd \(h.fd) names another file now")
+        // Eventfds share one inode: only kcmp tells them apart.
+        let e = Handed(tp_eventfd_create()), f = tp_eventfd_create()
+        defer { close(f); close(e.fd) }
+        #expect(e.isOpen)
+        if tp_same_open_file(e.fd, e.fd) == 1 {
+            #expect(dup2(f, e.fd) == e.fd)
+            #expect(!e.isOpen, "eventfd \(e.fd) names another eventfd now")
+        }
+    }
 
     @Test func negotiationAndReplies() throws {
         let (s, _) = makeSession()
@@ -67,36 +112,38 @@ import VhostUser
 
     @Test func memoryTableRefusesMismatchedFdsAndClosesThem() throws {
         let (s, _) = makeSession()
-        let a = memfd(), b = memfd()
+        let a = Handed(memfd()), b = Handed(memfd())
         #expect(throws: VhostUserError.self) {
-            try s.handle(msg(.setMemTable, memTable(gpa: 0, uaddr: 0x1000, size: 1 << 20), fds: [a, b]))
+            try s.handle(msg(.setMemTable, memTable(gpa: 0, uaddr: 0x1000, size: 1 << 20), fds: [a.fd, b.fd]))
         }
-        #expect(!isOpen(a) && !isOpen(b))
-        let c = memfd()
+        #expect(!a.isOpen && !b.isOpen)
+        let c = Handed(memfd())
         var bad = memTable(gpa: 0, uaddr: 0x1000, size: 0)  // empty region
-        #expect(throws: VhostUserError.self) { try s.handle(msg(.setMemTable, bad, fds: [c])) }
-        #expect(!isOpen(c))
-        let d = memfd()
+        #expect(throws: VhostUserError.self) { try s.handle(msg(.setMemTable, bad, fds: [c.fd])) }
+        #expect(!c.isOpen)
+        let d = Handed(memfd())
         bad = memTable(gpa: UInt64.max - 10, uaddr: 0x1000, size: 4096)  // wraps
-        #expect(throws: VhostUserError.self) { try s.handle(msg(.setMemTable, bad, fds: [d])) }
-        #expect(!isOpen(d))
+        #expect(throws: VhostUserError.self) { try s.handle(msg(.setMemTable, bad, fds: [d.fd])) }
+        #expect(!d.isOpen)
     }
 
     @Test func ringStartsServesAndStopsWithItsPosition() throws {
         let (s, dp) = makeSession()
-        let fd = memfd()
+        let handed = Handed(memfd())
+        let fd = handed.fd
         let shared = try #require(mmap(nil, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
         defer { munmap(shared, 1 << 20) }
         let gpa: UInt64 = 0x4000_0000, uaddr: UInt64 = 0x7000_0000_0000
         _ = try s.handle(msg(.setFeatures, u64(VhostUserFeatures.version1 | VhostUserFeatures.netMrgRxbuf | VhostUserFeatures.protocolFeatures)))
         _ = try s.handle(msg(.setMemTable, memTable(gpa: gpa, uaddr: uaddr, size: 1 << 20), fds: [fd]))
-        #expect(!isOpen(fd))  // mapped, then closed
+        #expect(!handed.isOpen)  // mapped, then closed
         var addr = [UInt8](); addr += VhostUserMessage.statePayload(index: 1, num: 0)
         addr += u64(uaddr); addr += u64(uaddr + 0x8000); addr += u64(uaddr + 0x4000); addr += u64(0)
         _ = try s.handle(msg(.setVringNum, VhostUserMessage.statePayload(index: 1, num: 256)))
         _ = try s.handle(msg(.setVringAddr, addr))
         _ = try s.handle(msg(.setVringBase, VhostUserMessage.statePayload(index: 1, num: 0)))
-        let kick = tp_eventfd_create(), call = tp_eventfd_create()
+        let handedKick = Handed(tp_eventfd_create()), handedCall = Handed(tp_eventfd_create())
+        let kick = handedKick.fd, call = handedCall.fd
         _ = try s.handle(msg(.setVringCall, u64(1), fds: [call]))
         _ = try s.handle(msg(.setVringKick, u64(1), fds: [kick]))
         #expect(dp.queues == nil)  // protocol features negotiated: rings start disabled
@@ -124,11 +171,11 @@ import VhostUser
         let r = try #require(try s.handle(msg(.getVringBase, VhostUserMessage.statePayload(index: 1, num: 0))))
         #expect(r.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) } == 2)
         #expect(dp.queues == nil)
-        #expect(!isOpen(kick))
-        #expect(isOpen(call))
+        #expect(!handedKick.isOpen)
+        #expect(handedCall.isOpen)
         // The connection ends: everything released.
         s.reset()
-        #expect(!isOpen(call))
+        #expect(!handedCall.isOpen)
         #expect(s.mappedBytes == 0)
     }
 

@@ -43,6 +43,9 @@ int tp_epoll_wait(int epfd, uint64_t *out, int max, int timeout_ms);
 int tp_eventfd_create(void);
 int tp_eventfd_signal(int fd);
 int tp_eventfd_drain(int fd);
+/// Whether fds a and b of this process are the same open file (kcmp KCMP_FILE): 1 yes, 0 no,
+/// -errno when the kernel cannot tell (no kcmp). Tests ask it of an fd they handed over.
+int tp_same_open_file(int a, int b);
 
 // MARK: - AF_PACKET
 
