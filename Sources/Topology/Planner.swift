@@ -38,7 +38,7 @@ public enum Planner {
 
     /// Whether two port settings differ in a way `set-port` can change (VLAN role, isolation) — and nothing else.
     static func needsReplacement(_ a: PortConfig, _ b: PortConfig) -> Bool {
-        a.type != b.type || a.netns != b.netns || a.mtu != b.mtu || a.mac != b.mac || a.vxlan != b.vxlan
+        a.type != b.type || a.netns != b.netns || a.mtu != b.mtu || a.mac != b.mac || a.vxlan != b.vxlan || a.peer != b.peer
     }
 
     static func sameVLANRole(_ a: PortConfig, _ b: PortConfig) -> Bool {
@@ -391,6 +391,7 @@ private struct PlanBuilder {
         if p.type != .vxlan || p.vlan != nil || p.trunk != nil { parts.append(p.vlanSummary) }
         if p.isolated { parts.append("isolated") }
         if let v = p.vxlan { parts.append("VNI \(v.vni) to \(v.remotes.map(\.description).joined(separator: ","))") }
+        if let peer = p.peer { parts.append("peer \(peer)") }
         if let m = p.mtu { parts.append("mtu \(m)") }
         if let m = p.mac { parts.append("mac \(m)") }
         if let ns = p.netns { parts.append("netns \(ns)") }

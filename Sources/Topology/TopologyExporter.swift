@@ -79,6 +79,7 @@ public enum TopologyExporter {
             if let ns = p.netns { f.append("netns: \(quote(ns))") }
             if let m = p.mtu { f.append("mtu: \(m)") }
             if let m = p.mac { f.append("mac: \(quote(m.description))") }
+            if let peer = p.peer { f.append("peer: \(quote(peer))") }
             if let policy = p.policy, !policy.isEmpty { f.append("policy: {\(policy.topologyFields.joined(separator: ", "))}") }
             if let v = p.vxlan {
                 var x = ["vni: \(v.vni)", "remotes: [\(v.remotes.map { quote($0.description) }.joined(separator: ", "))]"]

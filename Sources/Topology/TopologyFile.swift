@@ -59,6 +59,7 @@ public struct PortSpec: Sendable {
     public var address: IPv4CIDR?
     public var addressPosition: SourcePosition?
     public var netnsPosition: SourcePosition?
+    public var peerPosition: SourcePosition?
 }
 
 public struct StaticMACSpec: Sendable {

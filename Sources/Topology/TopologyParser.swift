@@ -191,7 +191,7 @@ private struct Parser {
     }
 
     static let portKeys = ["type", "host", "vlan", "trunk", "native", "native-mode", "isolated", "netns", "mtu", "mac", "address", "vxlan",
-                           "policy"]
+                           "peer", "policy"]
 
     func port(_ e: MappingView.Entry, owner: String) -> PortSpec? {
         let pos = reader.position(e.keyNode)
@@ -204,7 +204,7 @@ private struct Parser {
         var ok = nameOK
         if let t = m.string("type") {
             if let v = PortType(rawValue: t) { config.type = v } else {
-                reader.error(m.position(of: "type"), "\(what): invalid type '\(t)' (tap, internal, system or vxlan)"); ok = false
+                reader.error(m.position(of: "type"), "\(what): invalid type '\(t)' (tap, internal, system, vxlan or patch)"); ok = false
             }
         }
         if let h = m.string("host") { spec.host = h; spec.hostPosition = m.position(of: "host") }
@@ -229,7 +229,7 @@ private struct Parser {
             config.netns = ns
         }
         if let mtu = m.int("mtu", 68...65521) {
-            if config.type == .system || config.type == .vxlan {
+            if config.type == .system || config.type == .vxlan || config.type == .patch {
                 reader.error(m.position(of: "mtu"), "\(what): mtu does not apply to \(config.type.rawValue) ports"); ok = false
             }
             config.mtu = mtu
@@ -237,7 +237,7 @@ private struct Parser {
         if let text = m.string("mac") {
             if let mac = TapestryModel.MACAddress(text) {
                 if !mac.isValidSource { reader.error(m.position(of: "mac"), "\(what): MAC \(text) must be a unicast address"); ok = false }
-                if config.type == .system || config.type == .vxlan {
+                if config.type == .system || config.type == .vxlan || config.type == .patch {
                     reader.error(m.position(of: "mac"), "\(what): mac does not apply to \(config.type.rawValue) ports"); ok = false
                 }
                 config.mac = mac
@@ -258,6 +258,19 @@ private struct Parser {
         }
         if let v = m["policy"] {
             if let p = reader.portPolicy(v, what) { config.policy = p.isEmpty ? nil : p } else { ok = false }
+        }
+        if let peer = m.string("peer") {
+            spec.peerPosition = m.position(of: "peer")
+            if config.type != .patch {
+                reader.error(m.position(of: "peer"), "\(what): peer applies to type patch only"); ok = false
+            } else if !interfaceName(peer, m.position(of: "peer"), "\(what): peer name") {
+                ok = false
+            } else if peer == e.key {
+                reader.error(m.position(of: "peer"), "\(what): a patch port cannot be its own peer"); ok = false
+            }
+            config.peer = peer
+        } else if config.type == .patch {
+            reader.error(pos, "\(what): a patch port needs peer: PORT (the patch port at the other end, on another bridge)"); ok = false
         }
         if let v = m["vxlan"] {
             if config.type != .vxlan { reader.error(reader.position(v), "\(what): vxlan settings apply to type vxlan only"); ok = false }

@@ -108,12 +108,12 @@ private struct Checker {
             }
             let hosts = file.hosts(of: b).filter(knows)
             for h in hosts { claim(b.name, on: h, b.position, "bridge \(b.name)") }
-            for p in b.ports { checkPort(p, hostsOfOwner: hosts, owner: "bridge \(b.name)") }
+            for p in b.ports { checkPort(p, hostsOfOwner: hosts, owner: "bridge \(b.name)", bridge: b.name) }
             for s in b.staticMACs { checkStaticMAC(s, b) }
         }
     }
 
-    mutating func checkPort(_ p: PortSpec, hostsOfOwner: [String], owner: String) {
+    mutating func checkPort(_ p: PortSpec, hostsOfOwner: [String], owner: String, bridge: String? = nil) {
         let what = "port \(p.name) of \(owner)"
         if let v = p.config.vxlan {
             // Unicast remotes, no duplicates, one underlay address family.
@@ -148,6 +148,25 @@ private struct Checker {
         }
         if let ns = p.config.netns, let node = file.nodes.first(where: { file.namespace(of: $0) == ns || $0.name == ns }) {
             error(p.netnsPosition ?? p.position, "\(what): netns \(ns) is node \(node.name)'s; give the node port: \(p.name) instead")
+        }
+        if p.config.type == .patch, let peer = p.config.peer, peer != p.name { checkPatchPeer(p, peer, host: host, bridge: bridge, what: what) }
+    }
+
+    /// A patch port's peer is a patch port on another bridge of the same host whose peer is this port
+    /// (what the daemon requires of a pair; a file declares both ends).
+    mutating func checkPatchPeer(_ p: PortSpec, _ peer: String, host: String, bridge: String?, what: String) {
+        let pos = p.peerPosition ?? p.position
+        let ends = file.bridges.flatMap { b in
+            b.ports.filter { $0.name == peer && file.host(of: $0, on: b) == host }.map { (b.name, $0) }
+        }
+        guard let (peerBridge, other) = ends.first else {
+            error(pos, "\(what): peer \(peer) is not a port of a bridge on host \(host); declare both ends of the patch pair")
+            return
+        }
+        if other.config.type != .patch || other.config.peer != p.name {
+            error(pos, "\(what): peer \(peer) (line \(other.position.line)) must be a patch port whose peer is \(p.name)")
+        } else if peerBridge == bridge {
+            error(pos, "\(what): peer \(peer) is on the same bridge \(peerBridge); a patch pair joins two bridges")
         }
     }
 

@@ -119,6 +119,15 @@ struct TopologyLabTests {
         }
     }
 
+    /// Two bridges joined by a patch pair declared in the file (`type: patch, peer:`): vm1 on br-a
+    /// reaches vm2 on br-b, which only the pair joins.
+    @Test func patchBridges() throws {
+        let lab = Lab("patch-bridges")
+        try lab.run {
+            #expect(lab.ping(from: "vm1", "10.66.0.2"), "vm1 on br-a does not reach vm2 on br-b through the patch pair")
+        }
+    }
+
     @Test func vlans() throws {
         let lab = Lab("vlans")
         try lab.run {

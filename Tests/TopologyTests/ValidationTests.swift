@@ -12,7 +12,7 @@ import Testing
         #expect(problems("bridges:\n  br0:\n    mdoe: hub\n") == ["3:5: unknown key 'mdoe' in bridge br0 (did you mean 'mode'?)"])
         #expect(problems("brdges: {}\n") == ["1:1: unknown key 'brdges' in the topology (did you mean 'bridges'?)"])
         #expect(problems("bridges:\n  br0:\n    ports:\n      p1: {colour: red}\n")
-            == ["4:12: unknown key 'colour' in port p1 of bridge br0 (expected one of: type, host, vlan, trunk, native, native-mode, isolated, netns, mtu, mac, address, vxlan, policy)"])
+            == ["4:12: unknown key 'colour' in port p1 of bridge br0 (expected one of: type, host, vlan, trunk, native, native-mode, isolated, netns, mtu, mac, address, vxlan, peer, policy)"])
     }
 
     @Test func duplicateKeys() {
