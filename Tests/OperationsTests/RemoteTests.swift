@@ -51,12 +51,13 @@ struct RemoteTests {
         let refused = remote("add-br br0")
         #expect(refused.status == 1 && refused.stderr.contains("could not add bridge br0") && refused.stderr.contains("exists"), "\(refused)")
 
-        // capture -c 3 streams through ssh while vm1 pings vm2.
+        // capture -c 3 streams through ssh while vm1 pings vm2 — until the capture has its frames (at
+        // most 60 pings): under load, ssh and the remote capture take longer than a fixed wait.
         let cap = "\(world.tempDirectory)/cap"
+        let pingUntilDone = "i=0; while kill -0 $p 2>/dev/null && [ $i -lt 60 ]; do ip netns exec \(vm1) ping -c 1 -W 1 10.79.0.2 >/dev/null; i=$((i+1)); done"
         let capture = Shell.run("""
             ip netns exec \(client) env TAPESTRY_SSH='\(sshd.sshCommand)' timeout 40 \(Self.tapestry) --connect '\(url)' \
-              capture br0 vm1 --filter icmp -c 3 > \(cap).out 2> \(cap).err & p=$!; sleep 2; \
-            ip netns exec \(vm1) ping -c 6 -i 0.3 10.79.0.2 >/dev/null; wait $p
+              capture br0 vm1 --filter icmp -c 3 > \(cap).out 2> \(cap).err & p=$!; sleep 2; \(pingUntilDone); wait $p
             """, timeout: 60)
         let lines = ((try? String(contentsOfFile: "\(cap).out", encoding: .utf8)) ?? "").split(separator: "\n")
         let err = (try? String(contentsOfFile: "\(cap).err", encoding: .utf8)) ?? ""
@@ -66,8 +67,8 @@ struct RemoteTests {
         // A pcap file written here from a remote capture.
         let pcap = Shell.run("""
             ip netns exec \(client) env TAPESTRY_SSH='\(sshd.sshCommand)' timeout 40 \(Self.tapestry) --connect '\(url)' \
-              capture br0 vm2 --filter icmp -c 2 -w \(cap).pcap 2>/dev/null & p=$!; sleep 2; \
-            ip netns exec \(vm1) ping -c 5 -i 0.3 10.79.0.2 >/dev/null; wait $p && tcpdump -nn -r \(cap).pcap 2>/dev/null | wc -l
+              capture br0 vm2 --filter icmp -c 2 -w \(cap).pcap 2>/dev/null & p=$!; sleep 2; \(pingUntilDone); \
+            wait $p && tcpdump -nn -r \(cap).pcap 2>/dev/null | wc -l
             """, timeout: 60)
         #expect(pcap.ok && pcap.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "remote capture to a local pcap: \(pcap)")
         let events = remote("events")
