@@ -174,9 +174,14 @@ final class DatapathWorker: @unchecked Sendable {
                 // The control path never waits longer than one batch.
                 if gate.wanted.load(ordering: .acquiring) { gate.yield() }
             }
-            if polling && !vhostPorts.isEmpty {
-                for v in vhostPorts.indices {
+            if polling {
+                // The count is read again each round: while the thread yields, the control path may
+                // replace `vhostPorts` (a guest's queues stopped, a port removed, shutdown), and an
+                // index taken before would run past the end of the new list.
+                var v = 0
+                while v < vhostPorts.count {
                     receiveVhost(v, now: now)
+                    v += 1
                     if gate.wanted.load(ordering: .acquiring) { gate.yield() }
                 }
             }

@@ -76,8 +76,10 @@ public final class NetnsWorld: @unchecked Sendable {
 
     /// Starts a tapestryd inside namespace `ns` with its own run and state directories; `arguments`
     /// are further tapestryd options (e.g. `--datapath-threads 2`), kept for restarts.
-    public func startDaemon(in ns: String, name: String = "d", arguments: [String] = []) throws -> Daemon {
-        let d = Daemon(world: self, namespace: ns, directory: "\(tempDirectory)/\(name)", arguments: arguments)
+    /// With `recordsExit`, a shell waits for it and keeps how it ended (`Daemon.exitStatus`).
+    public func startDaemon(in ns: String, name: String = "d", arguments: [String] = [], recordsExit: Bool = false) throws -> Daemon {
+        let d = Daemon(world: self, namespace: ns, directory: "\(tempDirectory)/\(name)", arguments: arguments,
+                       recordsExit: recordsExit)
         try d.start()
         daemons.append(d)
         return d
@@ -124,18 +126,33 @@ public final class NetnsWorld: @unchecked Sendable {
         public private(set) var pid: Int32 = -1
         /// Further tapestryd options.
         public let arguments: [String]
+        /// Whether a shell waits for the daemon and writes its exit status to `<directory>.exit`.
+        public let recordsExit: Bool
         unowned let world: NetnsWorld
 
-        init(world: NetnsWorld, namespace: String, directory: String, arguments: [String] = []) {
+        init(world: NetnsWorld, namespace: String, directory: String, arguments: [String] = [], recordsExit: Bool = false) {
             self.world = world; self.namespace = namespace; self.directory = directory; self.arguments = arguments
+            self.recordsExit = recordsExit
         }
 
         /// Starts the daemon and waits until its socket answers.
         public func start() throws {
             let bin = NetnsWorld.binDirectory
-            let cmd = "ip netns exec \(namespace) \(bin)/tapestryd --run-dir \(directory)/run --state-dir \(directory)/state --log-level debug \(arguments.map(Shell.quote).joined(separator: " ")) >>\(directory).log 2>&1 & echo $!"
-            let out = Shell.run(cmd)
-            pid = Int32(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            let launch = "ip netns exec \(namespace) \(bin)/tapestryd --run-dir \(directory)/run --state-dir \(directory)/state --log-level debug \(arguments.map(Shell.quote).joined(separator: " ")) >>\(directory).log 2>&1"
+            if recordsExit {
+                // `ip netns exec` execs tapestryd: $! is its pid, and `wait` gives its exit status
+                // (128 + N when signal N ended it).
+                let pidFile = directory + ".pid", exitFile = directory + ".exit"
+                Shell.run("rm -f \(pidFile) \(exitFile); ( \(launch) & echo $! >\(pidFile); wait $!; echo $? >\(exitFile) ) </dev/null >/dev/null 2>&1 &")
+                pid = -1
+                for _ in 0..<200 where pid <= 0 {
+                    pid = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+                    if pid <= 0 { usleep(10_000) }
+                }
+            } else {
+                let out = Shell.run(launch + " & echo $!")
+                pid = Int32(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
             for _ in 0..<100 {
                 if cli("--format", "json", "list-br").ok { return }
                 usleep(50_000)
@@ -173,6 +190,24 @@ public final class NetnsWorld: @unchecked Sendable {
         }
 
         public var isAlive: Bool { ProcessControl.isAlive(pid) }
+
+        /// How the daemon ended (exit status, 128 + N for signal N); nil while it runs or when its
+        /// exit is not recorded (`recordsExit`).
+        public var exitStatus: Int32? {
+            guard let text = try? String(contentsOfFile: directory + ".exit", encoding: .utf8) else { return nil }
+            return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+
+        /// SIGTERM (SIGKILL after `grace` s), then the recorded exit status (nil when not recorded).
+        public func stopAndWaitForExit(grace: Double = 10) -> Int32? {
+            ProcessControl.terminate(pid, grace: grace)
+            pid = -1
+            for _ in 0..<200 {
+                if let s = exitStatus { return s }
+                usleep(10_000)
+            }
+            return exitStatus
+        }
 
         public var log: String { (try? String(contentsOfFile: directory + ".log", encoding: .utf8)) ?? "" }
     }

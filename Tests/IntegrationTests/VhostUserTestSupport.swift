@@ -19,17 +19,37 @@ struct TestPMD {
     /// but the socket.
     static func start(_ world: NetnsWorld, socket: String, mode: String, server: Bool = false, queues: Int = 1, limit: Int = 120,
                       tag: String) -> TestPMD {
-        let log = world.tempDirectory + "/testpmd-\(tag).log"
-        let fifo = world.tempDirectory + "/testpmd-\(tag).cmd"
         let vdev = "net_virtio_user0,path=\(socket)\(server ? ",server=1" : "")\(queues > 1 ? ",queues=\(queues)" : "")"
         let queueArgs = queues > 1 ? "--rxq=\(queues) --txq=\(queues) " : ""
+        return launch(world, vdevs: [vdev], arguments: "--forward-mode=\(mode) --auto-start --total-num-mbufs=16384 \(queueArgs)",
+                      lcores: "0@0,1@1", limit: limit, tag: tag)
+    }
+
+    /// One testpmd with a virtio-user port on each of `sockets`, forwarding in `mode` once told to
+    /// `start`: io forwards port 0 ↔ port 1 (`start tx_first 8` puts bursts in that then circle
+    /// through the switch, as `../shared/tools/vhost-user/loop-bench.sh` does), txonly sends on both.
+    /// `lcores` as testpmd takes them (the benchmark runs it on CPU 0 only: "0@0,1@0").
+    static func startPair(_ world: NetnsWorld, sockets: [String], mode: String = "io", lcores: String = "0@0,1@1", limit: Int = 120,
+                          tag: String) -> TestPMD {
+        let vdevs = sockets.enumerated().map { "net_virtio_user\($0.offset),path=\($0.element)" }
+        return launch(world, vdevs: vdevs, arguments: "--forward-mode=\(mode) --total-num-mbufs=32768 ", lcores: lcores, limit: limit,
+                      tag: tag)
+    }
+
+    private static func launch(_ world: NetnsWorld, vdevs: [String], arguments: String, lcores: String, limit: Int, tag: String) -> TestPMD {
+        let log = world.tempDirectory + "/testpmd-\(tag).log"
+        let fifo = world.tempDirectory + "/testpmd-\(tag).cmd"
         let cmd = "mkfifo \(fifo) && { (exec sleep \(limit) >\(fifo)) & echo $!; "
-            + "stdbuf -oL dpdk-testpmd --lcores '0@0,1@1' --no-pci --no-huge -m 256 --file-prefix \(world.prefix)-\(tag) "
-            + "--vdev '\(vdev)' -- -i --forward-mode=\(mode) --auto-start --nb-cores=1 --total-num-mbufs=16384 \(queueArgs)"
+            + "stdbuf -oL dpdk-testpmd --lcores '\(lcores)' --no-pci --no-huge -m 256 --file-prefix \(world.prefix)-\(tag) "
+            + vdevs.map { "--vdev '\($0)' " }.joined() + "-- -i --nb-cores=1 \(arguments)"
             + "<\(fifo) >\(log) 2>&1 & echo $!; }"
         let pids = Shell.run(cmd).stdout.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
         return TestPMD(log: log, pid: pids.count == 2 ? pids[1] : -1, fifo: fifo, holder: pids.first ?? -1)
     }
+
+    /// Types one command into testpmd's command line; false when testpmd does not read it within 10 s.
+    @discardableResult
+    func send(_ command: String) -> Bool { Shell.run("echo \(Shell.quote(command)) >\(fifo)", timeout: 10).ok }
 
     /// Waits until testpmd forwards (it drops what arrived before: flush_fwd_rx_queues), then a second more.
     func waitForwarding(upTo seconds: Double = 30) -> Bool {
