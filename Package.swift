@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel", "Topology", "TapestryModel"]),
         .testTarget(name: "SpanningTreeTests", dependencies: ["SpanningTree"]),
         .testTarget(name: "BondingTests", dependencies: ["Bonding"]),
-        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "HostSystem", "CTapestryShims", "SwitchCore", "TapestryModel", "TestSupport"]),
+        .testTarget(name: "DatapathTests", dependencies: ["Datapath", "HostSystem", "CTapestryShims", "SwitchCore", "TapestryModel", "TestSupport", "VhostUser"]),
         .testTarget(name: "VhostUserTests", dependencies: ["VhostUser", "CTapestryShims"]),
         .testTarget(name: "TapestryModelTests", dependencies: ["TapestryModel", "ControlProtocol"]),
         .testTarget(name: "NetworkControllerTests", dependencies: ["NetworkController", "TapestryModel"]),

@@ -45,11 +45,27 @@ public struct VhostUserPortStatus: Codable, Sendable, Equatable {
     public var connections: Int
     /// Why the last connection ended or a vring was refused, if it was abnormal.
     public var lastError: String?
+    /// Frames and bytes per queue pair since the port was made (the pairs served now and any that carried frames).
+    public var queueCounters: [VhostUserQueueStats]?
     public init(socketPath: String, connected: Bool, features: [String], protocolFeatures: [String], receiveQueues: Int,
-                transmitQueues: Int, connections: Int, lastError: String?) {
+                transmitQueues: Int, connections: Int, lastError: String?, queueCounters: [VhostUserQueueStats]? = nil) {
         self.socketPath = socketPath; self.connected = connected; self.features = features
         self.protocolFeatures = protocolFeatures; self.receiveQueues = receiveQueues; self.transmitQueues = transmitQueues
-        self.connections = connections; self.lastError = lastError
+        self.connections = connections; self.lastError = lastError; self.queueCounters = queueCounters
+    }
+}
+
+/// One queue pair of a vhost-user port: rx counts what the switch took from the guest's transmit
+/// queue of the pair, tx what it gave to the guest's receive queue (the port's own rx/tx sense).
+public struct VhostUserQueueStats: Codable, Sendable, Equatable {
+    /// The pair's number (the guest's vrings 2q and 2q + 1).
+    public var queue: Int
+    public var rxPackets: UInt64
+    public var rxBytes: UInt64
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    public init(queue: Int, rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64) {
+        self.queue = queue; self.rxPackets = rxPackets; self.rxBytes = rxBytes; self.txPackets = txPackets; self.txBytes = txBytes
     }
 }
 
@@ -130,10 +146,12 @@ public struct PortCountersSnapshot: Codable, Sendable, Equatable {
     public var drops: [String: UInt64]
     /// ARP requests from the port the bridge answered itself (ARP suppression); nil: none.
     public var arpAnswered: UInt64?
+    /// For vhost-user ports: the counters per queue pair.
+    public var vhostQueues: [VhostUserQueueStats]?
     public init(port: String, rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64, drops: [String: UInt64],
-                arpAnswered: UInt64? = nil) {
+                arpAnswered: UInt64? = nil, vhostQueues: [VhostUserQueueStats]? = nil) {
         self.port = port; self.rxPackets = rxPackets; self.rxBytes = rxBytes; self.txPackets = txPackets
-        self.txBytes = txBytes; self.drops = drops; self.arpAnswered = arpAnswered
+        self.txBytes = txBytes; self.drops = drops; self.arpAnswered = arpAnswered; self.vhostQueues = vhostQueues
     }
 }
 

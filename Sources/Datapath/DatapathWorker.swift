@@ -102,6 +102,8 @@ final class DatapathWorker: @unchecked Sendable {
         let source: Source
         let queues: VhostUserQueues
         let transmit: [SplitVirtqueue]
+        /// This thread's lane of the port's per-queue counters.
+        let queueLane: VhostUserQueueLane
     }
     /// The vhost-user ports with transmit queues served by this thread.
     private var vhostPorts: [VhostSource] = []
@@ -267,7 +269,7 @@ final class DatapathWorker: @unchecked Sendable {
                 q.enableKicks()
             }
             vhost.append(VhostSource(backend: v, source: Source(source: v, ingress: g, routes: [:], lane: p.lane),
-                                     queues: qs, transmit: mine))
+                                     queues: qs, transmit: mine, queueLane: v.port.queueCounters.lane(self.index)))
         }
         let old = Set(fdSource.keys).union(kickFD.keys)
         let new = Set(fds.keys).union(kicks.keys)
@@ -321,6 +323,9 @@ final class DatapathWorker: @unchecked Sendable {
                 }
             }
             if k > 0 {
+                var bytes = 0
+                for j in 0..<k { bytes &+= batch.length[j] }
+                entry.queueLane.received(pair: q.index >> 1, packets: k, bytes: bytes &- k &* DatapathWorker.vnetLength)
                 switchFrames(batch, count: k, source: src, loopbackPorts: nil, now: now)
                 flush()
                 runLoopback(now: now)

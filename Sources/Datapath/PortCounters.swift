@@ -65,6 +65,10 @@ public struct CounterLane {
         tp_counter_add(base + PortCounters.Field.txBytes.rawValue, UInt64(bytes))
     }
 
+    /// This lane's frames and bytes sent so far (read by its own thread: what a batch added).
+    @inline(__always) var sentPackets: UInt64 { tp_counter_load(base + PortCounters.Field.txPackets.rawValue) }
+    @inline(__always) var sentBytes: UInt64 { tp_counter_load(base + PortCounters.Field.txBytes.rawValue) }
+
     @inline(__always) public func answeredARP() {
         tp_counter_add(base + PortCounters.Field.arpAnswered.rawValue, 1)
     }

@@ -30,6 +30,7 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
         let k = context.queue % qs.receive.count
         let q = qs.receive[k], lane = port.lanes[k]
         lane.lock.lock(); defer { lane.lock.unlock() }
+        let packets = counters.sentPackets, bytes = counters.sentBytes
         for i in 0..<count {
             let s = frames[i]
             guard let vnet = s.vnet else { counters.dropped(.txError); continue }
@@ -38,5 +39,8 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
                           into: q, lane: lane, of: qs, counters: counters)
         }
         port.flush(q, lane)
+        // The receive queue's pair gets what this batch added to the port's counters (once per batch).
+        port.queueCounters.lane(context.queue).sent(pair: q.index >> 1, packets: Int(truncatingIfNeeded: counters.sentPackets &- packets),
+                                                    bytes: Int(truncatingIfNeeded: counters.sentBytes &- bytes))
     }
 }

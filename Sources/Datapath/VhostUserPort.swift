@@ -20,8 +20,13 @@ public final class VhostUserPort: @unchecked Sendable {
     }
     /// One per receive queue (at least one; kept when the guest uses fewer queues again).
     private(set) var lanes = [VhostUserSendLane()]
+    /// Frames and bytes per queue pair, one lane per datapath thread (for `show`, `stats`, metrics).
+    public let queueCounters: VhostUserQueueCounters
 
-    public init() {}
+    /// `threads`: the datapath's thread count (one counter lane each).
+    public init(threads: Int = 1) {
+        queueCounters = VhostUserQueueCounters(lanes: threads, queuePairs: VhostUserFeatures.maxQueuePairs)
+    }
 
     /// The drop reason a refused descriptor chain is counted under.
     static func reason(_ f: VirtqueueFault) -> DropReason {

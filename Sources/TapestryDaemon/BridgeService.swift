@@ -166,7 +166,7 @@ final class BridgeService: @unchecked Sendable {
                                         features: VhostUserFeatures.names(s.features),
                                         protocolFeatures: VhostUserFeatures.protocolNames(s.protocolFeatures),
                                         receiveQueues: s.receiveQueues, transmitQueues: s.transmitQueues,
-                                        connections: s.connections, lastError: s.lastError)
+                                        connections: s.connections, lastError: s.lastError, queueCounters: rp.vhostQueueStats)
             return PortStatus(config: p, state: s.connected ? "up" : "down", vhostUser: v)
         }
         if let bond = rp.bond {
@@ -240,7 +240,8 @@ final class BridgeService: @unchecked Sendable {
                 for (reason, n) in tunnel.dropsByName { drops["tunnel-" + reason, default: 0] += n }
             }
             return PortCountersSnapshot(port: p.name, rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
-                                        txBytes: c.txBytes, drops: drops, arpAnswered: c.arpAnswered > 0 ? c.arpAnswered : nil)
+                                        txBytes: c.txBytes, drops: drops, arpAnswered: c.arpAnswered > 0 ? c.arpAnswered : nil,
+                                        vhostQueues: reconciler.ports[p.name]?.vhostQueueStats)
         }
         return StatsResult(bridge: b.name, ports: ports)
     }

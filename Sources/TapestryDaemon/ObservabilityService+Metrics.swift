@@ -33,6 +33,10 @@ extension ObservabilityService {
         static let vhostConnected = ("tapestry_vhost_user_connected", "1 when the vhost-user port's peer (QEMU, DPDK) is connected.")
         static let vhostQueues = ("tapestry_vhost_user_queues", "The guest's queues the datapath serves, by direction (receive: to the guest).")
         static let vhostConnections = ("tapestry_vhost_user_connections_total", "Connections of the vhost-user port's peer since the port was made.")
+        static let vhostQueueRxPackets = ("tapestry_vhost_user_queue_rx_packets_total", "Frames taken from the guest's transmit queue of the queue pair.")
+        static let vhostQueueRxBytes = ("tapestry_vhost_user_queue_rx_bytes_total", "Bytes taken from the guest's transmit queue of the queue pair.")
+        static let vhostQueueTxPackets = ("tapestry_vhost_user_queue_tx_packets_total", "Frames given to the guest's receive queue of the queue pair.")
+        static let vhostQueueTxBytes = ("tapestry_vhost_user_queue_tx_bytes_total", "Bytes given to the guest's receive queue of the queue pair.")
     }
 
     /// The text a scrape of `/metrics` returns.
@@ -58,6 +62,13 @@ extension ObservabilityService {
                         gauge(Metric.vhostQueues, labels + [("direction", "receive")], Double(vhost.receiveQueues))
                         gauge(Metric.vhostQueues, labels + [("direction", "transmit")], Double(vhost.transmitQueues))
                         counter(Metric.vhostConnections, labels, UInt64(vhost.connections))
+                        for q in realized?.vhostQueueStats ?? [] {
+                            let queueLabels = labels + [("queue", String(q.queue))]
+                            counter(Metric.vhostQueueRxPackets, queueLabels, q.rxPackets)
+                            counter(Metric.vhostQueueRxBytes, queueLabels, q.rxBytes)
+                            counter(Metric.vhostQueueTxPackets, queueLabels, q.txPackets)
+                            counter(Metric.vhostQueueTxBytes, queueLabels, q.txBytes)
+                        }
                     } else {
                         gauge(Metric.portUp, labels, realized.map { rp in (rp.bond.map { $0.controller.enabled.contains(true) } ?? (rp.link.isRunning || !p.type.hasNetdev)) ? 1 : 0 } ?? 0)
                     }

@@ -248,7 +248,7 @@ final class PortReconciler {
                 throw SystemError("create directory \(dir) for \(p.name)", cause: "\(error)")
             }
         }
-        let port = VhostUserPort()
+        let port = VhostUserPort(threads: datapath.threadCount)
         let dp = datapath
         let name = p.name
         let log = self.log

@@ -123,6 +123,11 @@ extension NetnsWorld.Daemon {
         return try vhostStatus(port)
     }
 
+    /// A vhost-user port's counters per queue pair, as `stats` reports them (pair q at index q).
+    func vhostQueues(_ bridge: String, _ port: String) throws -> [VhostUserQueueStats] {
+        try json(StatsResult.self, "stats", bridge, port).ports.first?.vhostQueues ?? []
+    }
+
     /// Waits until the port reports no connection.
     func waitVhostDisconnected(_ port: String, seconds: Double = 10) throws -> VhostUserPortStatus? {
         let end = Date().addingTimeInterval(seconds)

@@ -177,6 +177,11 @@ struct VhostUserMultiQueueTests {
         let vh = try d.counters("br0", "vh0")
         #expect(vh.rxPackets == totals.tx, "testpmd sent \(totals.tx), vh0 received \(vh.rxPackets); drops \(vh.drops)")
         #expect(world.netdevCounter(vm, "t0", "rx_packets") - before == totals.tx)
+        // Per queue pair: both transmit queues carried frames, and together exactly what the port received.
+        let queues = try d.vhostQueues("br0", "vh0")
+        #expect(queues.count == 2 && queues.allSatisfy { $0.rxPackets > 0 }, "\(queues)")
+        #expect(queues.reduce(0) { $0 + $1.rxPackets } == vh.rxPackets && queues.reduce(0) { $0 + $1.rxBytes } == vh.rxBytes,
+                "per-queue \(queues), port rx \(vh.rxPackets) packets \(vh.rxBytes) bytes")
         let dp0 = (ticks1["tapestry-dp0"] ?? 0) - (ticks0["tapestry-dp0"] ?? 0)
         let dp1 = (ticks1["tapestry-dp1"] ?? 0) - (ticks0["tapestry-dp1"] ?? 0)
         print("two queue pairs: tapestry-dp0 \(dp0) ticks, tapestry-dp1 \(dp1) ticks, \(totals.tx) frames")

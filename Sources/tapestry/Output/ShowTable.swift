@@ -24,6 +24,7 @@ enum ShowTable {
         }
         for status in bridge.ports { out += details(status.config) }
         for status in bridge.ports { out += bondLines(status) }
+        for status in bridge.ports { out += queueLines(status) }
         var statics = TextTable([.left, .left, .left])
         for entry in bridge.staticMACs {
             statics.append(["Static MAC \(entry.mac)", "VLAN \(entry.vlan)", "port \(entry.port)"
@@ -50,6 +51,14 @@ enum ShowTable {
             if !parts.isEmpty { out.append("  Port \(port.name) " + parts.joined(separator: ", ") + " (OVS columns; the rates are the port's policy)") }
         }
         return out
+    }
+
+    /// A vhost-user port's queue pairs: `  Port vm1 queue 0: rx 20 (1960 bytes), tx 20 (1960 bytes)`
+    /// (rx: from the guest's transmit queue of the pair; tx: into its receive queue).
+    private static func queueLines(_ status: PortStatus) -> [String] {
+        (status.vhostUser?.queueCounters ?? []).map { q in
+            "  Port \(status.config.name) queue \(q.queue): rx \(q.rxPackets) (\(q.rxBytes) bytes), tx \(q.txPackets) (\(q.txBytes) bytes)"
+        }
     }
 
     /// A bond's mode and each member: `  Bond bond0 balance-slb lacp off: eth0 enabled (active), eth1 disabled`.

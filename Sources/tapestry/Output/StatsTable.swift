@@ -10,6 +10,8 @@ import ControlProtocol
 ///   drops                      2
 ///     tagged-on-access         2
 /// ```
+/// A vhost-user port also lists each queue pair (`queue 0 rx packets`, …: rx from the guest's
+/// transmit queue of the pair, tx into its receive queue).
 enum StatsTable {
     static func lines(_ result: StatsResult) -> [String] {
         var out: [String] = []
@@ -25,6 +27,12 @@ enum StatsTable {
             table.append(["drops", String(port.drops.values.reduce(0, &+))])
             for (reason, count) in port.drops.sorted(by: { $0.key < $1.key }) where count > 0 {
                 table.append(["  \(reason)", String(count)])
+            }
+            for q in port.vhostQueues ?? [] {
+                table.append(["queue \(q.queue) rx packets", String(q.rxPackets)])
+                table.append(["queue \(q.queue) rx bytes", String(q.rxBytes)])
+                table.append(["queue \(q.queue) tx packets", String(q.txPackets)])
+                table.append(["queue \(q.queue) tx bytes", String(q.txBytes)])
             }
             out += table.lines(indent: "  ")
         }
