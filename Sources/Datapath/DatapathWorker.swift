@@ -405,8 +405,10 @@ final class DatapathWorker: @unchecked Sendable {
         let sessions = capturesByBridge[b]
         let snapshot = runtime.engine.snapshot
         let clock = decisions.clockNanos
-        let inPolicy = snapshot.ports[inPort.slot].policy
-        let planIn = inPolicy?.hasIngressPlan ?? false
+        // Policies unretained (the snapshot keeps them): a retain per batch or per frame would write
+        // the shared object's reference count, a line every thread using the port reads.
+        let inPolicy = snapshot.policyRef(inPort.slot)
+        let planIn = inPolicy?._withUnsafeGuaranteedRef { $0.hasIngressPlan } ?? false
         var replied = false
         for i in 0..<decisions.count {
             let frame = decisions.frame(i)
@@ -416,7 +418,7 @@ final class DatapathWorker: @unchecked Sendable {
             // dropped, or held before they go on.
             var ingressPlan: EgressPlan? = nil
             if planIn, decision.isForwarded, let inPolicy {
-                let plan = inPolicy.planIngress(length: frame.count, now: clock)
+                let plan = inPolicy._withUnsafeGuaranteedRef { $0.planIngress(length: frame.count, now: clock) }
                 if let reason = plan.drop { inPort.lane.dropped(reason); continue }
                 if plan.releaseAt > clock || plan.copies > 1 { ingressPlan = plan }
             }
@@ -432,7 +434,9 @@ final class DatapathWorker: @unchecked Sendable {
                         let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)
-                    } else if let policy = snapshot.ports[target].policy, policy.hasEgress, bridge.ports[target].takesEgressPolicy {
+                    } else if let ref = snapshot.policyRef(target), ref._withUnsafeGuaranteedRef({ $0.hasEgress }),
+                              bridge.ports[target].takesEgressPolicy {
+                        let policy = ref.takeUnretainedValue()
                         let (kind, tci) = o.edit.shim
                         egress.transmit(bridge.ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)

@@ -22,7 +22,14 @@ extension BridgeEngine {
     /// Decides every frame of `batch`, which arrived on slot `inSlot` at `now` (ms): fills the
     /// batch's decisions and outputs. Learns sources unless `learning` is false (trace).
     public func decide(_ batch: FrameBatch, inSlot: Int, now: Int64, learning: Bool = true) {
-        let snap = snapshot
+        // The snapshot unretained: it lives as long as the engine's configuration, which changes
+        // only while no thread decides; retaining it per batch would write its reference count, on
+        // a line every thread deciding this bridge reads (so would the port policy's, see FastPort).
+        snapshotRef._withUnsafeGuaranteedRef { decide(batch, $0, inSlot: inSlot, now: now, learning: learning) }
+    }
+
+    @inline(__always)
+    private func decide(_ batch: FrameBatch, _ snap: ForwardingSnapshot, inSlot: Int, now: Int64, learning: Bool) {
         let portCount = snap.ports.count
         precondition(inSlot >= 0 && inSlot < portCount, "slot \(inSlot) is not a port of bridge \(snap.bridge)")
         let watches = slotWatches
@@ -33,8 +40,9 @@ extension BridgeEngine {
         let perFrame = portCount + mirrors.count + watches.count * (portCount + 1)
         let n = batch.count
         // Per batch, not per frame: the ingress port's policy (one reference, no counting per frame) and the clock.
-        let policy = snap.fast[inSlot].flags & FastPort.policed != 0 ? snap.ports[inSlot].policy : nil
+        let policy = snap.fast[inSlot].flags & FastPort.policed != 0 ? snap.fast[inSlot].policy : nil
         let nanos = batch.clockNanos != 0 ? batch.clockNanos : now &* 1_000_000
+        let table = tableRef
         // ARP suppression: one flag of the ingress port per batch; only its ARP frames look further.
         let suppressesARP = snap.fast[inSlot].flags & FastPort.arpSuppress != 0
         var o = 0
@@ -42,7 +50,7 @@ extension BridgeEngine {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
             batch.bounds[i] = Int32(truncatingIfNeeded: o)
             var d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
-                                nanos: nanos, policy: policy, learning: learning)
+                                nanos: nanos, policy: policy, table: table, learning: learning)
             if trap && d.action == .drop && d.reason == .reservedGroup && d.header.destination == MACAddress.spanningTreeGroup {
                 d.action = .control
             }

@@ -12,8 +12,15 @@ import TapestryModel
 public final class BridgeEngine {
     // The properties `decide` reads once per batch are `@exclusivity(unchecked)`: they change only
     // while no thread decides (above), and the dynamic check cost two runtime calls per batch.
-    @exclusivity(unchecked) public private(set) var snapshot: ForwardingSnapshot
+    @exclusivity(unchecked) public private(set) var snapshot: ForwardingSnapshot {
+        didSet { snapshotRef = Unmanaged.passUnretained(snapshot) }
+    }
+    /// `snapshot`, unretained (it keeps it alive), for `decide`.
+    @exclusivity(unchecked) private(set) var snapshotRef: Unmanaged<ForwardingSnapshot>
     public let table: MACLearningTable
+    /// `table`, unretained, for the pipeline: calls through it write no reference count (the
+    /// table object's line holds what every lookup reads, on every thread).
+    let tableRef: Unmanaged<MACLearningTable>
 
     /// MAC table changes, for `tapestry events`.
     public let events = MACEventLog()
@@ -37,12 +44,20 @@ public final class BridgeEngine {
 
     public init(snapshot: ForwardingSnapshot) {
         self.snapshot = snapshot
+        self.snapshotRef = Unmanaged.passUnretained(snapshot)
         self.table = MACLearningTable(capacity: snapshot.tableSize, agingMillis: snapshot.agingMillis)
+        self.tableRef = Unmanaged.passUnretained(table)
         self.arpSnoop = ARPSnoopTable(capacity: snapshot.tableSize)
         table.events = events
+        table.refreshMillis = BridgeEngine.refreshMillis(agingMillis: snapshot.agingMillis)
         installStatics()
         installLimits()
     }
+
+    /// How stale a MAC entry's time may get before learning refreshes it: 1 % of the aging time,
+    /// between 1 ms and 1 s (300 s aging: once a second per entry, not once per millisecond and
+    /// thread). Aging is then early by at most that much.
+    public static func refreshMillis(agingMillis: Int64) -> Int64 { min(1000, max(1, agingMillis / 100)) }
 
     private func installLimits() {
         for p in snapshot.ports { table.setLimit(p.maxMACs, for: p.id) }
@@ -65,6 +80,7 @@ public final class BridgeEngine {
         }
         for s in old.staticEntries { table.removeStatic(s.mac, vlan: s.vlan) }
         table.agingMillis = next.agingMillis
+        table.refreshMillis = BridgeEngine.refreshMillis(agingMillis: next.agingMillis)
         if table.capacity != next.tableSize { table.resize(capacity: next.tableSize) }
         installStatics()
         installLimits()
@@ -105,7 +121,8 @@ public final class BridgeEngine {
     /// guaranteed form keeps it in the loop of `decide`.
     @inline(always)
     func decideFrame(_ frame: UnsafeRawBufferPointer, _ snap: ForwardingSnapshot, inSlot: Int, inRemote: UInt32,
-                     now: Int64, nanos: Int64, policy: PortPolicyState?, learning: Bool) -> ForwardingDecision {
+                     now: Int64, nanos: Int64, policy: Unmanaged<PortPolicyState>?, table: Unmanaged<MACLearningTable>,
+                     learning: Bool) -> ForwardingDecision {
         let header: FrameHeader
         switch FrameHeader.parse(frame) {
         case .success(let h): header = h
@@ -122,14 +139,14 @@ public final class BridgeEngine {
         case .failure(let reason): return .drop(reason, header)
         }
         // Port policy before learning: a spoofed source must not be learned.
-        if let policy, let reason = policy.admit(frame, source: header.source.rawValue) {
+        if let policy, let reason = policy._withUnsafeGuaranteedRef({ $0.admit(frame, source: header.source.rawValue) }) {
             return .drop(reason, header, vlan: vlan)
         }
         var learned = false
         if inPort.flags & FastPort.noForward != 0 {
             // Link down or spanning tree: learn (STP learning state) but forward nothing.
             if learning && snap.mode == .learning && inPort.flags & FastPort.noLearn == 0 {
-                switch table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) {
+                switch table._withUnsafeGuaranteedRef({ $0.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }) {
                 case .staticEntry, .ignored: break
                 default: learned = true
                 }
@@ -137,7 +154,7 @@ public final class BridgeEngine {
             return .drop(.notForwarding, header, vlan: vlan, learned: learned)
         }
         if learning && snap.mode == .learning {
-            switch table.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) {
+            switch table._withUnsafeGuaranteedRef({ $0.learn(header.source, vlan: vlan, port: inPort.id, remote: inRemote, now: now) }) {
             case .staticEntry, .ignored: break
             default: learned = true
             }
@@ -145,7 +162,7 @@ public final class BridgeEngine {
         if snap.mode == .hub || header.destination.isMulticast {
             return flood(header, vlan: vlan, learned: learned, policy: policy, nanos: nanos)
         }
-        guard let (outID, outRemote) = table.lookupWithRemote(header.destination, vlan: vlan) else {
+        guard let (outID, outRemote) = table._withUnsafeGuaranteedRef({ $0.lookupWithRemote(header.destination, vlan: vlan) }) else {
             return flood(header, vlan: vlan, learned: learned, policy: policy, nanos: nanos)
         }
         let out = snap.fastSlot(of: outID)
@@ -163,11 +180,11 @@ public final class BridgeEngine {
     /// A flood of the frame, unless the ingress port's storm limit for its kind (broadcast,
     /// multicast, unknown unicast) is used up.
     @inline(__always)
-    private func flood(_ header: FrameHeader, vlan: UInt16, learned: Bool, policy: PortPolicyState?, nanos: Int64) -> ForwardingDecision {
-        if let policy, policy.hasStormControl {
+    private func flood(_ header: FrameHeader, vlan: UInt16, learned: Bool, policy: Unmanaged<PortPolicyState>?, nanos: Int64) -> ForwardingDecision {
+        if let policy, policy._withUnsafeGuaranteedRef({ $0.hasStormControl }) {
             let kind: StormControl.Class = header.destination == .broadcast ? .broadcast
                 : header.destination.isMulticast ? .multicast : .unknownUnicast
-            if !policy.admitFlood(kind, now: nanos) { return .drop(.storm, header, vlan: vlan, learned: learned) }
+            if !policy._withUnsafeGuaranteedRef({ $0.admitFlood(kind, now: nanos) }) { return .drop(.storm, header, vlan: vlan, learned: learned) }
         }
         return ForwardingDecision(action: .flood, reason: .noOutput, outSlot: -1, vlan: vlan, header: header, learned: learned)
     }

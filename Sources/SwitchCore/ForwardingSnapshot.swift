@@ -42,6 +42,9 @@ struct FastPort {
     var id: UInt32
     var untaggedVLAN: UInt16
     var flags: UInt8
+    /// The port's policy (`ForwardingPort.policy`, which keeps it alive), unretained: the pipeline
+    /// uses it without writing its reference count, a line the threads of the bridge share.
+    var policy: Unmanaged<PortPolicyState>?
 }
 
 /// An immutable picture of one bridge's configuration, built by the control path and
@@ -95,7 +98,8 @@ public final class ForwardingSnapshot: @unchecked Sendable {
             if !p.state.learns { flags |= FastPort.noLearn }
             if p.policy != nil { flags |= FastPort.policed }
             if p.suppressesARP { flags |= FastPort.arpSuppress }
-            (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags))
+            (fast + slot).initialize(to: FastPort(id: p.id, untaggedVLAN: p.vlan.untaggedVLAN, flags: flags,
+                                                   policy: p.policy.map { Unmanaged.passUnretained($0) }))
             for (w, bits) in p.vlan.members.bitmapWords.enumerated() { memberWords[slot * 64 + w] = bits }
         }
         fastSlotByIDCount = map.count
@@ -106,6 +110,12 @@ public final class ForwardingSnapshot: @unchecked Sendable {
     deinit {
         fast.deallocate(); memberWords.deallocate(); fastSlotByID.deallocate()
     }
+
+    /// The policy of the port at `slot` without retaining it (nil: none). The snapshot keeps it
+    /// alive; a datapath thread reads it per frame without writing its reference count, which
+    /// the other threads forwarding to the same port would then have to fetch back.
+    @inline(__always)
+    public func policyRef(_ slot: Int) -> Unmanaged<PortPolicyState>? { fast[slot].policy }
 
     @inline(__always)
     func carries(_ slot: Int, _ vlan: UInt16) -> Bool {

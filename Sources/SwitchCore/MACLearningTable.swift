@@ -20,7 +20,7 @@ import TapestryModel
 /// they read the published entries with atomic loads under a removal sequence lock (MACTableView),
 /// so a lookup racing a move returns the old port or the new one, never a torn or reused entry,
 /// and never waits for a learner. Learning that changes nothing (the source is already on its
-/// port and was seen this millisecond, or is static) takes no lock either; learning that changes
+/// port and its time is less than `refreshMillis` old, or it is static) takes no lock either; learning that changes
 /// the table (a new entry, a move, a refresh with a new time, an eviction) and every other call
 /// take the table's writer lock (a pthread mutex, held for one entry's update, never for a batch).
 /// So learning and moves from any thread are never lost. The state lives in raw storage
@@ -65,6 +65,14 @@ public final class MACLearningTable: @unchecked Sendable {
     public var agingMillis: Int64 {
         get { locked { $0.pointee.agingMillis } }
         set { locked { $0.pointee.agingMillis = newValue } }
+    }
+    /// Seeing a known source again refreshes its entry's time only when that time is at least this
+    /// many milliseconds old (default 1: every new millisecond, exact LRU and aging). Bridges use a
+    /// coarser step (`BridgeEngine.refreshMillis(agingMillis:)`) so that threads do not write
+    /// shared entries per millisecond; aging and eviction are then exact to within it.
+    public var refreshMillis: Int64 {
+        get { view.pointee.refreshMillis }
+        set { locked { $0.pointee.view.pointee.setRefreshMillis(newValue) } }
     }
     public var learnedCount: Int { locked { $0.pointee.learnedCount } }
     public var staticCount: Int { locked { $0.pointee.staticCount } }

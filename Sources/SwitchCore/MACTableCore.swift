@@ -81,7 +81,10 @@ struct MACTableCore {
         buckets.initialize(repeating: Bucket(key: 0, slot: 0), count: b)
         let removals = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
         removals.initializeMemory(as: UInt64.self, repeating: 0, count: 8)
-        view = .allocate(capacity: 1)
+        removals.storeBytes(of: 1, toByteOffset: 8, as: UInt64.self)  // refreshMillis
+        // The view on a cache line of its own: nothing a writer changes per entry (the port lists,
+        // the counters) shares the line every lookup reads.
+        view = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64).bindMemory(to: MACTableView.self, capacity: 1)
         view.initialize(to: MACTableView(buckets: buckets, bucketShift: shift, bucketMask: b - 1, slots: slots, removals: removals))
         portCapacity = 64
         ports = .allocate(capacity: portCapacity)
@@ -169,9 +172,9 @@ struct MACTableCore {
             // Threads' clocks may differ by a millisecond: an entry's time never goes back.
             let seen = max(now, slot.pointee.lastSeen)
             if old == port {
-                // Seen again within the same millisecond: nothing changes (the entry's place in its
-                // port's LRU list is already right, as entries after it carry the same time).
-                if slot.pointee.lastSeen >= now && slot.pointee.value == packed { return .refreshed }
+                // Seen again within `refreshMillis`: nothing changes (another thread refreshed it
+                // first; its place in its port's LRU list is right for that time).
+                if now &- slot.pointee.lastSeen < v.refreshMillis && slot.pointee.value == packed { return .refreshed }
                 if slot.pointee.value != packed {
                     v.storeValue(s, packed)
                     movedTotal &+= 1

@@ -31,8 +31,18 @@ struct MACTableView {
     var bucketShift: UInt64
     var bucketMask: Int
     var slots: UnsafeMutablePointer<MACTableCore.Slot>
-    /// The removal sequence lock (its own cache line).
+    /// The removal sequence lock (word 0 of its own cache line) and, in word 1, `refreshMillis`
+    /// (read by every learning, written only by configuration: the line stays shared, never bounced).
     let removals: UnsafeMutableRawPointer
+
+    /// Learning stores a new last-seen time only when the entry's is at least this many
+    /// milliseconds old (1: every new millisecond). Coarser, the threads of a bridge seeing the
+    /// same source MAC do not write its entry (nor take the table's lock) once per millisecond
+    /// each: aging and eviction then run at most this much early.
+    @inline(__always)
+    var refreshMillis: Int64 { Int64(bitPattern: tp_sw_load_relaxed_u64(removals + 8)) }
+
+    func setRefreshMillis(_ ms: Int64) { tp_sw_store_relaxed_u64(removals + 8, UInt64(bitPattern: max(1, ms))) }
 
     @inline(__always)
     func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> bucketShift) }
@@ -70,13 +80,13 @@ struct MACTableView {
     }
 
     /// Learning without the lock when it changes nothing: the entry is static, or already on
-    /// `port` behind `remote` and seen at `now` or later (by any thread). nil: take the lock and
-    /// call `MACTableCore.learnLocked`.
+    /// `port` behind `remote` and seen less than `refreshMillis` before `now` (by any thread).
+    /// nil: take the lock and call `MACTableCore.learnLocked`.
     @inline(__always)
     func learnWithoutChange(_ key: UInt64, port: UInt32, remote: UInt32, now: Int64) -> MACLearningTable.LearnOutcome? {
         guard let (value, stamp) = find(key) else { return nil }
         if stamp == MACTableCore.staticStamp { return .staticEntry }
-        if value == MACTableCore.pack(port, remote) && stamp >= now { return .refreshed }
+        if value == MACTableCore.pack(port, remote) && now &- stamp < refreshMillis { return .refreshed }
         return nil
     }
 
