@@ -87,6 +87,15 @@ public final class MACLearningTable: @unchecked Sendable {
         set { locked { $0.pointee.events = newValue } }
     }
 
+    #if DEBUG
+    /// Tests only: runs `hook` inside every lookup (`MACTableView.probeHook`); nil removes it. Set
+    /// it while no other thread uses the table.
+    func setProbeHook(_ hook: (@Sendable (MACTableView.ProbePoint) -> Void)?) { view.pointee.probeHook = hook }
+
+    /// Tests only: the bucket where the search for (`vlan`, `mac`) starts.
+    func homeBucket(_ mac: MACAddress, vlan: UInt16) -> Int { view.pointee.home(MACTableCore.key(mac, vlan)) }
+    #endif
+
     /// The port that owns (`vlan`, `mac`), if known. Lock-free.
     @inline(__always)
     public func lookup(_ mac: MACAddress, vlan: UInt16) -> PortID? {

@@ -44,6 +44,17 @@ struct MACTableView {
 
     func setRefreshMillis(_ ms: Int64) { tp_sw_store_relaxed_u64(removals + 8, UInt64(bitPattern: max(1, ms))) }
 
+    #if DEBUG
+    /// Where a lookup calls `probeHook` (tests only): right after it read a bucket holding its key
+    /// (the slot index read, the slot's value not yet), or a bucket holding another key (before it
+    /// reads the next one).
+    enum ProbePoint: Sendable { case keyMatched, bucketPassed }
+    /// Tests only (debug builds; release builds have neither the field nor the call): runs on the
+    /// looking-up thread inside `find`, between reading the table and validating what it read, so
+    /// that a test can make a removal (a backward shift, a slot reused) land exactly there.
+    var probeHook: (@Sendable (ProbePoint) -> Void)? = nil
+    #endif
+
     @inline(__always)
     func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> bucketShift) }
 
@@ -63,12 +74,18 @@ struct MACTableView {
                 let k = tp_sw_load_acquire_u64(b)
                 if k == key {
                     let s = UnsafeRawPointer(slots + Int(Int32(bitPattern: tp_sw_load_relaxed_u32(b + 8))))
+                    #if DEBUG
+                    probeHook?(.keyMatched)
+                    #endif
                     value = tp_sw_load_relaxed_u64(s)
                     stamp = tp_sw_load_relaxed_u64(s + 8)
                     found = true
                     break
                 }
                 if k == 0 { break }
+                #if DEBUG
+                probeHook?(.bucketPassed)
+                #endif
                 i = (i + 1) & bucketMask
                 probes += 1
             }
