@@ -85,9 +85,13 @@ public final class NetnsWorld: @unchecked Sendable {
         return d
     }
 
-    /// Starts a background command in `ns` and remembers its pid for cleanup.
+    /// Starts a background command in `ns` and remembers its pid for cleanup. The command leads a
+    /// process group of its own (`setsid`: the background job is no group leader, so it does not
+    /// fork and `$!` stays its pid), so `close()` also ends what its shell started: `sh -c` keeps a
+    /// single command as its child, and killing only the shell left e.g. a dnsmasq running after its
+    /// namespace was deleted.
     public func spawn(_ ns: String, _ command: String) -> Int32 {
-        let out = Shell.run("ip netns exec \(ns) sh -c \(Shell.quote(command)) >/dev/null 2>&1 & echo $!")
+        let out = Shell.run("setsid ip netns exec \(ns) sh -c \(Shell.quote(command)) >/dev/null 2>&1 & echo $!")
         let pid = Int32(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         if pid > 0 { extraPids.append(pid) }
         return pid
@@ -113,7 +117,7 @@ public final class NetnsWorld: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         for d in daemons { d.stop() }
-        for pid in extraPids { kill(pid, SIGKILL) }
+        for pid in extraPids { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
         for ns in namespaces.reversed() { Shell.run("ip netns del \(ns) 2>/dev/null") }
         try? FileManager.default.removeItem(atPath: tempDirectory)
     }
