@@ -27,7 +27,7 @@ struct TestPMD {
 
     /// One testpmd with a virtio-user port on each of `sockets`, forwarding in `mode` once told to
     /// `start`: io forwards port 0 ↔ port 1 (`start tx_first 8` puts bursts in that then circle
-    /// through the switch, as `../shared/tools/vhost-user/loop-bench.sh` does), txonly sends on both.
+    /// through the switch, as the shared vhost-user loop benchmark does), txonly sends on both.
     /// `lcores` as testpmd takes them (the benchmark runs it on CPU 0 only: "0@0,1@0").
     static func startPair(_ world: NetnsWorld, sockets: [String], mode: String = "io", lcores: String = "0@0,1@1", limit: Int = 120,
                           tag: String) -> TestPMD {
