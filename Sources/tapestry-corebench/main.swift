@@ -12,7 +12,9 @@
 // tap's flow steering or PACKET_FANOUT_HASH spread them; thread t receives queue t of every port,
 // into its own buffers and its own batch. So both threads learn (refresh) the same source MACs
 // and look up the same destinations, as real threads on multi-queue ports do. FRAMES frames each;
-// it prints their sum per second and the ratio to one thread.
+// it prints their sum per second (from the first thread's start to the last one's end, each taken
+// by the thread itself; the main thread sleeps meanwhile and takes no core from them) and the
+// ratio to one thread.
 //
 // Time is virtual and deterministic: a thread's clock advances one millisecond per 20,000 frames
 // it decided (the 20 Mframes/s target), continuing from run to run, so MAC entries are refreshed
@@ -157,13 +159,19 @@ final class Receiver: @unchecked Sendable {
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
-/// Counts the benchmark threads in and out: they start together, and the clock stops when the last one ends.
+/// Counts the benchmark threads in and out: they start together (spinning on `waiting`, no
+/// sleep), each takes the monotonic clock when it starts and ends, and the main thread blocks on
+/// `done` until the last one has ended — it does not poll, so it takes no core from them.
 final class StartLine: Sendable {
     let waiting = Atomic<Int>(0)
-    let finished = Atomic<Int>(0)
     let outputs = Atomic<Int>(0)
     let drops = Atomic<Int>(0)
     let cpuNanos = Atomic<Int>(0)
+    /// The earliest start and latest end (uptime nanoseconds) of the threads. (Int: Swift 6.3's
+    /// `Atomic<UInt64>.min` compares as signed and keeps `UInt64.max`.)
+    let firstStart = Atomic<Int>(.max)
+    let lastEnd = Atomic<Int>(0)
+    let done = DispatchSemaphore(value: 0)
 }
 
 let work = Workload()
@@ -193,20 +201,23 @@ if threadCount > 1 {
             let rx = Receiver(work, queue: t, of: n)
             line.waiting.add(1, ordering: .acquiringAndReleasing)
             while line.waiting.load(ordering: .acquiring) < n {}
+            let w0 = Int(DispatchTime.now().uptimeNanoseconds)
             let c0 = threadCPUNanos()
             let r = rx.run(frames: frameCount, start: clock)
-            line.cpuNanos.add(Int(threadCPUNanos() - c0), ordering: .relaxed)
+            let cpu = Int(threadCPUNanos() - c0)
+            let w1 = Int(DispatchTime.now().uptimeNanoseconds)
+            line.firstStart.min(w0, ordering: .relaxed)
+            line.lastEnd.max(w1, ordering: .relaxed)
+            line.cpuNanos.add(cpu, ordering: .relaxed)
             line.outputs.add(r.outputs, ordering: .relaxed)
             line.drops.add(r.drops, ordering: .relaxed)
-            line.finished.add(1, ordering: .acquiringAndReleasing)
+            line.done.signal()
         }
         thread.stackSize = 1 << 20
         thread.start()
     }
-    while line.waiting.load(ordering: .acquiring) < n { usleep(50) }
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    while line.finished.load(ordering: .acquiring) < n { usleep(100) }
-    let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    for _ in 0..<n { line.done.wait() }
+    let s = Double(line.lastEnd.load(ordering: .relaxed) - line.firstStart.load(ordering: .relaxed)) / 1e9
     let total = frameCount * n
     let multi = Double(total) / s
     let perCPU = Double(total) / (Double(line.cpuNanos.load(ordering: .relaxed)) / 1e9)
