@@ -8,8 +8,8 @@ public final class PortCounters: @unchecked Sendable {
     enum Field: Int { case rxPackets = 0, rxBytes, txPackets, txBytes, arpAnswered }
     static let dropBase = 5
     static let size = dropBase + DropReason.count
-    /// Lanes start on their own cache lines (8 counters of 8 bytes).
-    static let stride = (size + 7) / 8 * 8
+    /// Words per lane: lanes start on their own 128-byte blocks (CounterLaneStorage).
+    static let stride = CounterLaneStorage.stride(words: size)
 
     public let lanes: Int
     private let storage: UnsafeMutablePointer<UInt64>
@@ -17,11 +17,10 @@ public final class PortCounters: @unchecked Sendable {
     /// `lanes`: how many threads write (the datapath's thread count).
     public init(lanes: Int = 1) {
         self.lanes = max(lanes, 1)
-        storage = .allocate(capacity: self.lanes * PortCounters.stride)
-        storage.initialize(repeating: 0, count: self.lanes * PortCounters.stride)
+        storage = CounterLaneStorage.allocate(lanes: self.lanes, stride: PortCounters.stride)
     }
 
-    deinit { storage.deallocate() }
+    deinit { CounterLaneStorage.deallocate(storage) }
 
     /// The lane of datapath thread `thread`. The daemon makes one lane per thread; a thread beyond
     /// the lane count would share a lane (modulo) and could lose counts, never memory.

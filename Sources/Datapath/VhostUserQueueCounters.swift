@@ -11,19 +11,18 @@ public final class VhostUserQueueCounters: @unchecked Sendable {
     public let lanes: Int
     /// Queue pairs counted (pair p: the guest's vrings 2p and 2p + 1).
     public let queuePairs: Int
-    /// Counters of one lane; lanes start on their own cache lines.
+    /// Words per lane; lanes start on their own 128-byte blocks (CounterLaneStorage).
     let stride: Int
     private let storage: UnsafeMutablePointer<UInt64>
 
     public init(lanes: Int, queuePairs: Int) {
         self.lanes = max(lanes, 1)
         self.queuePairs = max(queuePairs, 1)
-        stride = (self.queuePairs * VhostUserQueueCounters.fields + 7) / 8 * 8
-        storage = .allocate(capacity: self.lanes * stride)
-        storage.initialize(repeating: 0, count: self.lanes * stride)
+        stride = CounterLaneStorage.stride(words: self.queuePairs * VhostUserQueueCounters.fields)
+        storage = CounterLaneStorage.allocate(lanes: self.lanes, stride: stride)
     }
 
-    deinit { storage.deallocate() }
+    deinit { CounterLaneStorage.deallocate(storage) }
 
     /// The lane of datapath thread `thread` (modulo the lane count, as `PortCounters.lane`).
     @inline(__always) public func lane(_ thread: Int) -> VhostUserQueueLane {
