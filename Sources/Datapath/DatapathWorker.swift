@@ -71,6 +71,8 @@ final class DatapathWorker: @unchecked Sendable {
     // The adopted configuration (written by the control path while it holds the gate).
     private(set) var config = DatapathConfig.empty
     private var runtimes: [BridgeRuntime] = []
+    /// `runtimes[b].engine`, unretained (`runtimes` keeps them): the batch loop writes no reference count.
+    private var engines: [Unmanaged<BridgeEngine>] = []
     private var ports: [Port] = []
     /// Per bridge: the global index of each slot.
     private var portIndex: [[Int]] = []
@@ -249,6 +251,7 @@ final class DatapathWorker: @unchecked Sendable {
         portIndex = index
         sources = srcs
         runtimes = nextRuntimes
+        engines = nextRuntimes.map { Unmanaged.passUnretained($0.engine) }
         config = next
         egress.keep(only: next.bridges.flatMap(\.ports))
         watch(fds)
@@ -395,19 +398,31 @@ final class DatapathWorker: @unchecked Sendable {
     private func decideAndQueue(_ g: Int, now: Int64) {
         guard g >= 0, decisions.count > 0 else { decisions.removeAll(); return }
         if pendingCount + decisions.count * DatapathWorker.outputsPerFrameBudget > DatapathWorker.pendingCapacity { flush() }
-        let inPort = ports[g]
-        let b = inPort.bridge
-        let runtime = runtimes[b]
+        // Nothing shared is retained per batch: a retain writes the object's reference count, on a
+        // line the other threads deciding the same bridge read. The engine and its snapshot go
+        // unretained (`runtimes` and the engine keep them; they change only while the control path
+        // holds this thread's gate), the port's fields are read in place, and the bridge's ports,
+        // control queue and captures are read only by the rare outputs that need them.
+        let b = ports[g].bridge
+        let inSlot = ports[g].slot
+        let inLane = ports[g].lane
+        let engine = engines[b]
         decisions.clockNanos = Int64(tp_monotonic_us()) &* 1000
-        runtime.engine.decide(decisions, inSlot: inPort.slot, now: now)
-        let bridge = config.bridges[b]
-        let slots = portIndex[b]
-        let sessions = capturesByBridge[b]
-        let snapshot = runtime.engine.snapshot
+        engine._withUnsafeGuaranteedRef { $0.decide(decisions, inSlot: inSlot, now: now) }
+        let snapshot = engine._withUnsafeGuaranteedRef { $0.unretainedSnapshot }
+        snapshot._withUnsafeGuaranteedRef { queueOutputs($0, bridge: b, inPort: g, inSlot: inSlot, inLane: inLane) }
+        decisions.removeAll()
+    }
+
+    /// Queues the outputs of the decided batch (frames of port `g`, slot `inSlot` of bridge `b`) in
+    /// order; capture copies go out at once.
+    @inline(__always)
+    private func queueOutputs(_ snapshot: ForwardingSnapshot, bridge b: Int, inPort g: Int, inSlot: Int, inLane: CounterLane) {
+        let slots = portIndex[b]  // this worker's own array
         let clock = decisions.clockNanos
         // Policies unretained (the snapshot keeps them): a retain per batch or per frame would write
         // the shared object's reference count, a line every thread using the port reads.
-        let inPolicy = snapshot.policyRef(inPort.slot)
+        let inPolicy = snapshot.policyRef(inSlot)
         let planIn = inPolicy?._withUnsafeGuaranteedRef { $0.hasIngressPlan } ?? false
         var replied = false
         for i in 0..<decisions.count {
@@ -419,7 +434,7 @@ final class DatapathWorker: @unchecked Sendable {
             var ingressPlan: EgressPlan? = nil
             if planIn, decision.isForwarded, let inPolicy {
                 let plan = inPolicy._withUnsafeGuaranteedRef { $0.planIngress(length: frame.count, now: clock) }
-                if let reason = plan.drop { inPort.lane.dropped(reason); continue }
+                if let reason = plan.drop { inLane.dropped(reason); continue }
                 if plan.releaseAt > clock || plan.copies > 1 { ingressPlan = plan }
             }
             var forwards = 0
@@ -430,15 +445,15 @@ final class DatapathWorker: @unchecked Sendable {
                     let target = Int(o.target)
                     // Ports with egress shaping or impairments (and frames held by an ingress plan) go
                     // through the thread's egress scheduler; the rest through the send queue.
-                    if let plan = ingressPlan, bridge.ports[target].takesEgressPolicy {
+                    if let plan = ingressPlan, config.bridges[b].ports[target].takesEgressPolicy {
                         let (kind, tci) = o.edit.shim
-                        egress.transmit(bridge.ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
+                        egress.transmit(config.bridges[b].ports[target], plan: plan, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)
                     } else if let ref = snapshot.policyRef(target), ref._withUnsafeGuaranteedRef({ $0.hasEgress }),
-                              bridge.ports[target].takesEgressPolicy {
+                              config.bridges[b].ports[target].takesEgressPolicy {
                         let policy = ref.takeUnretainedValue()
                         let (kind, tci) = o.edit.shim
-                        egress.transmit(bridge.ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
+                        egress.transmit(config.bridges[b].ports[target], policy: policy, vnet: vnet, frame: frame, edit: kind, tci: tci,
                                         lengthDelta: o.edit.lengthDelta, now: clock)
                     } else {
                         enqueue(slots[target], o.edit, vnet: vnet, frame: frame, remote: o.remote)
@@ -447,13 +462,13 @@ final class DatapathWorker: @unchecked Sendable {
                     enqueue(slots[Int(o.target)], .none, vnet: vnet, frame: frame, remote: 0)
                 case .captureIncoming, .captureOutgoing:
                     let (kind, tci) = o.edit.shim
-                    sessions[Int(o.target)].deliver(frame, direction: o.kind == .captureIncoming ? .incoming : .outgoing,
+                    capturesByBridge[b][Int(o.target)].deliver(frame, direction: o.kind == .captureIncoming ? .incoming : .outgoing,
                                                     edit: kind, tci: tci)
                 case .control:
-                    bridge.controlFrames?.push(port: inPort.name, frame: frame)
+                    config.bridges[b].controlFrames?.push(port: ports[g].name, frame: frame)
                 case .captureReply:
                     let (kind, tci) = o.edit.shim
-                    sessions[Int(o.target)].deliver(UnsafeRawBufferPointer(decisions.reply(i)), direction: .outgoing, edit: kind, tci: tci)
+                    capturesByBridge[b][Int(o.target)].deliver(UnsafeRawBufferPointer(decisions.reply(i)), direction: .outgoing, edit: kind, tci: tci)
                 case .reply:
                     // The bridge's answer (ARP suppression), in the batch's reply buffer behind a zeroed
                     // virtio-net header: sent before the batch is decided again.
@@ -462,20 +477,19 @@ final class DatapathWorker: @unchecked Sendable {
                     let replyVnet = base - DatapathWorker.vnetLength
                     replyVnet.initializeMemory(as: UInt8.self, repeating: 0, count: DatapathWorker.vnetLength)
                     enqueue(slots[Int(o.target)], o.edit, vnet: replyVnet, frame: UnsafeRawBufferPointer(reply), remote: 0)
-                    inPort.lane.answeredARP()
+                    inLane.answeredARP()
                     replied = true
                 }
             }
             switch decision.action {
             case .drop:
-                inPort.lane.dropped(decision.reason)
+                inLane.dropped(decision.reason)
             case .flood where forwards == 0:
-                inPort.lane.dropped(.noOutput)
+                inLane.dropped(.noOutput)
             default: break
             }
         }
         if replied { flush() }
-        decisions.removeAll()
     }
 
     @inline(__always)

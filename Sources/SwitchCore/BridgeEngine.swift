@@ -17,6 +17,10 @@ public final class BridgeEngine {
     }
     /// `snapshot`, unretained (it keeps it alive), for `decide`.
     @exclusivity(unchecked) private(set) var snapshotRef: Unmanaged<ForwardingSnapshot>
+    /// `snapshot` without a retain, for a datapath thread that reads it per batch (retaining it
+    /// would write its reference count, on a line every thread deciding this bridge reads). Valid
+    /// until the next `install`, which happens only while no thread decides.
+    public var unretainedSnapshot: Unmanaged<ForwardingSnapshot> { snapshotRef }
     public let table: MACLearningTable
     /// `table`, unretained, for the pipeline: calls through it write no reference count (the
     /// table object's line holds what every lookup reads, on every thread).
