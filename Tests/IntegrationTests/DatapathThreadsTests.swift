@@ -15,21 +15,18 @@ struct DatapathThreadsTests {
     /// Sends IPv4/UDP frames through AF_PACKET: `flows` flows, each from its own source MAC and UDP
     /// port (so the tap's kernel side puts them on different queues), payload "TPFLOW <flow> <seq>".
     /// `seconds` > 0: keeps going round the flows for that long (sequence numbers keep rising).
+    /// Every frame has the same IPv4 header (`ipv4Header`, checksummed by ReferenceChecksum), given as hex.
     static let sender = #"""
     import socket, struct, sys, time
     iface, dst, flows, per, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+    ip = bytes.fromhex(sys.argv[6])
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     dmac = bytes(int(x, 16) for x in dst.split(':'))
-    def csum(b):
-        t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-        while t >> 16: t = (t & 0xffff) + (t >> 16)
-        return ~t & 0xffff
     def frame(f, seq):
         payload = ('TPFLOW %d %d ' % (f, seq)).encode().ljust(32, b'.')
+        assert len(payload) == 32
         udp = struct.pack('!HHHH', 20000 + f, 9, 8 + len(payload), 0) + payload
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes([10, 62, 0, 1]), bytes([10, 62, 0, 2]))
-        ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
         smac = bytes([2, 0x77, 0, 0, f >> 8, f & 0xff])
         return dmac + smac + b'\x08\x00' + ip + udp
     seq = 0
@@ -46,6 +43,15 @@ struct DatapathThreadsTests {
         elif seq >= per: break
     print(sent, flush=True)
     """#
+
+    /// The IPv4 header of every frame the sender sends: 10.62.0.1 → 10.62.0.2, UDP, 60 bytes
+    /// (20 + 8 + a 32-byte payload), TTL 64, its checksum from ReferenceChecksum.
+    static var ipv4Header: [UInt8] {
+        var h: [UInt8] = [0x45, 0, 0, 60, 0, 0, 0, 0, 64, 17, 0, 0, 10, 62, 0, 1, 10, 62, 0, 2]
+        let c = ReferenceChecksum.checksum(h)
+        h[10] = UInt8(c >> 8); h[11] = UInt8(c & 0xFF)
+        return h
+    }
 
     /// Prints "<kernel receive time ns> <flow> <seq>" for each TPFLOW frame arriving on `iface`.
     static let receiver = #"""
@@ -163,7 +169,8 @@ struct DatapathThreadsTests {
         let pid = world.spawn(vmB, "exec timeout 60 \(NetnsWorld.python) \(receiver) tb \(ready) > \(out)")
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: ready) { usleep(30_000) }
         guard FileManager.default.fileExists(atPath: ready) else { throw TestWorldError("receiver did not start") }
-        let cmd = "\(NetnsWorld.python) \(sender) ta \(dst) \(DatapathThreadsTests.flows) \(DatapathThreadsTests.framesPerFlow) \(seconds)"
+        let cmd = "\(NetnsWorld.python) \(sender) ta \(dst) \(DatapathThreadsTests.flows) \(DatapathThreadsTests.framesPerFlow) \(seconds) "
+            + DatapathThreadsTests.ipv4Header.map { String(format: "%02x", $0) }.joined()
         let sentFile = out + ".sent"
         let senderPid = world.spawnWithOutput(vmA, "exec timeout 60 \(cmd)", to: sentFile)
         guard senderPid > 0 else { throw TestWorldError("sender did not start") }
