@@ -8,16 +8,29 @@ public enum Checksum {
     /// Adds `count` bytes at `p` (any alignment, any length) to the running sum.
     @inlinable @inline(__always)
     public static func add(_ p: UnsafeRawPointer, _ count: Int, to initial: UInt64 = 0) -> UInt64 {
-        var sum = initial
+        // 32 bytes a step: the 32-bit halves of 64-bit words summed in four pairs of vector lanes
+        // (SSE2), independent of each other; no lane overflows below 2^32 steps. About four times
+        // the speed of one scalar word a step, which matters for the tunnels' segmentation and
+        // coalescing (every payload byte is summed once on each side).
+        let mask = SIMD2<UInt64>(repeating: 0xFFFF_FFFF)
+        var v0 = SIMD2<UInt64>(initial, 0), v1 = SIMD2<UInt64>(), v2 = SIMD2<UInt64>(), v3 = SIMD2<UInt64>()
         var i = 0
-        while i + 8 <= count {
-            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            sum &+= w & 0xFFFF_FFFF
-            sum &+= w >> 32
-            i += 8
+        while i &+ 32 <= count {
+            let w0 = p.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self)
+            let w1 = p.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD2<UInt64>.self)
+            v0 &+= w0 & mask; v1 &+= w0 &>> 32
+            v2 &+= w1 & mask; v3 &+= w1 &>> 32
+            i &+= 32
         }
-        if i + 4 <= count { sum &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self)); i += 4 }
-        if i + 2 <= count { sum &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self)); i += 2 }
+        let v = v0 &+ v1 &+ v2 &+ v3
+        var sum = v[0] &+ v[1]
+        while i &+ 8 <= count {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            sum &+= (w & 0xFFFF_FFFF) &+ (w >> 32)
+            i &+= 8
+        }
+        if i &+ 4 <= count { sum &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt32.self)); i &+= 4 }
+        if i &+ 2 <= count { sum &+= UInt64(p.loadUnaligned(fromByteOffset: i, as: UInt16.self)); i &+= 2 }
         if i < count {
             // A trailing odd byte is the high byte of a big-endian word padded with zero: the low
             // byte in memory order.
