@@ -114,6 +114,12 @@ final class DatapathWorker: @unchecked Sendable {
     /// A vhost-user transmit queue still had frames after its batch, or is polled (no kick fd):
     /// the loop does not sleep.
     private var vhostBusy = false
+    /// Some vhost-user transmit queues ran empty while the thread was spinning and were left with
+    /// their kicks off (the thread polls them again before it sleeps, so the guest need not make a
+    /// system call per burst to kick): they are switched back on before the thread sleeps.
+    private var vhostKicksOff = false
+    /// Until when (tp_monotonic_us) the thread keeps polling (`spinMicros` after the last traffic).
+    private var spinUntil: UInt64 = 0
 
     init(index: Int, threadCount: Int = 1, spinMicros: UInt64) throws {
         self.index = index
@@ -142,7 +148,6 @@ final class DatapathWorker: @unchecked Sendable {
     /// The thread body: runs until `running` is cleared and the eventfd is signalled.
     func run() {
         _ = tp_set_thread_name("tapestry-dp\(index)")
-        var spinUntil: UInt64 = 0
         while running.load(ordering: .relaxed) {
             var n = 0
             if vhostBusy {
@@ -189,6 +194,8 @@ final class DatapathWorker: @unchecked Sendable {
                     if gate.wanted.load(ordering: .acquiring) { gate.yield() }
                 }
             }
+            // The thread is about to sleep: the guests kick again (a frame that came meanwhile keeps it awake).
+            if vhostKicksOff && !vhostBusy && !(spinMicros > 0 && tp_monotonic_us() < spinUntil) { armVhostKicks() }
             if index == 0 && now - lastExpire >= 1000 {
                 lastExpire = now
                 for r in runtimes { r.engine.expire(now: now) }
@@ -309,8 +316,11 @@ final class DatapathWorker: @unchecked Sendable {
     private func receiveVhost(_ v: Int, now: Int64) {
         let entry = vhostPorts[v]
         let backend = entry.backend, src = entry.source, qs = entry.queues
+        let nowMicros = spinMicros > 0 ? tp_monotonic_us() : 0
         for q in entry.transmit {
             batch.reset(batch.bufferCount)
+            // The batch's descriptors and frames start loading together (a hint; `receive` checks all).
+            q.prefetch(max: batch.bufferCount, bytes: 128, write: false)
             var k = 0
             var taken = 0
             taking: while taken < batch.bufferCount {
@@ -326,6 +336,7 @@ final class DatapathWorker: @unchecked Sendable {
                 }
             }
             if k > 0 {
+                if spinMicros > 0 { spinUntil = nowMicros + spinMicros }
                 var bytes = 0
                 for j in 0..<k { bytes &+= batch.length[j] }
                 entry.queueLane.received(pair: q.index >> 1, packets: k, bytes: bytes &- k &* DatapathWorker.vnetLength)
@@ -337,7 +348,23 @@ final class DatapathWorker: @unchecked Sendable {
             if q.kickFD < 0 || q.pending() > 0 {
                 vhostBusy = true
                 q.disableKicks()
+            } else if spinMicros > 0 && nowMicros < spinUntil {
+                // Empty, but polled again before the thread sleeps (`armVhostKicks` then): no kicks.
+                q.disableKicks()
+                vhostKicksOff = true
             } else {
+                q.enableKicks()
+                if q.pending() > 0 { vhostBusy = true }
+            }
+        }
+    }
+
+    /// Switches kicks back on for every transmit queue this thread serves (before it sleeps); a queue
+    /// that got frames meanwhile keeps the thread awake.
+    private func armVhostKicks() {
+        vhostKicksOff = false
+        for entry in vhostPorts {
+            for q in entry.transmit where q.kickFD >= 0 {
                 q.enableKicks()
                 if q.pending() > 0 { vhostBusy = true }
             }

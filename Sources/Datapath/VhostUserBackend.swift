@@ -31,6 +31,9 @@ public final class VhostUserBackend: PortBackend, @unchecked Sendable {
         let q = qs.receive[k], lane = port.lanes[k]
         lane.lock.lock(); defer { lane.lock.unlock() }
         let packets = counters.sentPackets, bytes = counters.sentBytes
+        // The guest's buffers for the batch are fetched owned together, before the first copy into them
+        // (a hint sized by the first frame; `transmit` takes and checks each chain itself).
+        if count > 0 { q.prefetch(max: count, bytes: qs.headerLength + Int(frames[0].len), write: true) }
         for i in 0..<count {
             let s = frames[i]
             guard let vnet = s.vnet else { counters.dropped(.txError); continue }

@@ -75,7 +75,6 @@ public final class VhostUserPort: @unchecked Sendable {
             transmitFinished(q, lane, qs, vnet: vnet, frame: frame, edit: edit, counters: counters)
             return
         }
-        header.copyMemory(from: vnet, byteCount: VirtioNetTransfer.baseHeaderLength)
         let len = frame.count
         var pieces = FramePieces(base, len)
         var delta = 0
@@ -95,15 +94,22 @@ public final class VhostUserPort: @unchecked Sendable {
             default: break
             }
         }
-        if delta != 0 { VirtioNetHeader.shiftChecksumStart(header, by: delta) }
-        give(q, lane, qs, pieces: pieces, counters: counters)
+        // The header goes to the guest as it is unless a pushed or popped tag moves the checksum start:
+        // only then is it copied (to the lane's scratch header) and edited.
+        var out = vnet
+        if delta != 0 {
+            header.copyMemory(from: vnet, byteCount: VirtioNetTransfer.baseHeaderLength)
+            VirtioNetHeader.shiftChecksumStart(header, by: delta)
+            out = UnsafeRawPointer(header)
+        }
+        give(q, lane, qs, vnet: out, pieces: pieces, counters: counters)
     }
 
     @inline(__always)
-    private func give(_ q: SplitVirtqueue, _ lane: VhostUserSendLane, _ qs: VhostUserQueues, pieces: FramePieces,
-                      counters: CounterLane) {
+    private func give(_ q: SplitVirtqueue, _ lane: VhostUserSendLane, _ qs: VhostUserQueues, vnet: UnsafeRawPointer,
+                      pieces: FramePieces, counters: CounterLane) {
         switch VirtioNetTransfer.send(to: q, headerLength: qs.headerLength, mergeable: qs.mergeable,
-                                      vnet: UnsafeRawPointer(lane.header), pieces: pieces) {
+                                      vnet: vnet, pieces: pieces) {
         case .sent:
             counters.sent(bytes: pieces.totalLength)
             lane.dirty.pointee = true
@@ -150,7 +156,8 @@ public final class VhostUserPort: @unchecked Sendable {
             }
             for i in 0..<seg.count {
                 let size = i == seg.count - 1 ? seg.total - i * seg.stride : seg.stride
-                give(q, lane, qs, pieces: FramePieces(UnsafeRawPointer(out + i * seg.stride), size), counters: counters)
+                give(q, lane, qs, vnet: UnsafeRawPointer(header), pieces: FramePieces(UnsafeRawPointer(out + i * seg.stride), size),
+                     counters: counters)
             }
             return
         }
@@ -158,7 +165,7 @@ public final class VhostUserPort: @unchecked Sendable {
             counters.dropped(.unsupportedOffload)
             return
         }
-        give(q, lane, qs, pieces: FramePieces(UnsafeRawPointer(f), len), counters: counters)
+        give(q, lane, qs, vnet: UnsafeRawPointer(header), pieces: FramePieces(UnsafeRawPointer(f), len), counters: counters)
     }
 
     @inline(__always)

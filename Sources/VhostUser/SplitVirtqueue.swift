@@ -55,6 +55,8 @@ public final class SplitVirtqueue: @unchecked Sendable {
         var usedPublished: UInt16
         /// avail.idx ran ahead of the ring size: nothing more is taken until reset.
         var broken: Bool
+        /// The guest was last asked not to kick (`disableKicks`): asking again writes nothing.
+        var kicksOff: Bool
         /// How often each `VirtqueueFault` happened.
         var faults: (UInt64, UInt64, UInt64, UInt64, UInt64)
     }
@@ -93,7 +95,8 @@ public final class SplitVirtqueue: @unchecked Sendable {
         state = .allocate(capacity: 1)
         let start = base == usedIdx ? base : usedIdx
         state.initialize(to: Cursor(lastAvail: start, availSeen: start, usedIdx: usedIdx,
-                                    usedPublished: usedIdx, broken: false, faults: (0, 0, 0, 0, 0)))
+                                    usedPublished: usedIdx, broken: false, kicksOff: false,
+                                    faults: (0, 0, 0, 0, 0)))
         segments = .allocate(capacity: SplitVirtqueue.maxSegments)
     }
 
@@ -134,6 +137,51 @@ public final class SplitVirtqueue: @unchecked Sendable {
             n = Int(idx &- state.pointee.lastAvail)
         }
         if n > size { state.pointee.broken = true; count(.badIndex); return 0 }
+        return n
+    }
+
+    /// The most chains `prefetch` looks ahead at.
+    public static let prefetchLimit = 64
+
+    /// Starts loading, for up to `max` of the next available chains (`pending()`: avail.idx read at
+    /// most once), their descriptors and the first `bytes` (at most 128) of each chain's first buffer
+    /// (`write`: owned, for a receive queue the device is about to fill). Only a hint: nothing is
+    /// taken, no state changes, and `pop` reads and checks everything again. Guest values only choose
+    /// which lines are fetched: a head outside the table or a buffer not inside one region is skipped,
+    /// so no address outside the shared memory is formed. Without it each chain's avail entry,
+    /// descriptor and buffer are misses that wait for each other (lines the guest's CPU wrote);
+    /// here the misses of a whole batch are in flight together. Returns how many chains it covered.
+    @discardableResult
+    public func prefetch(max: Int, bytes: Int, write: Bool) -> Int {
+        let n = min(pending(), max, SplitVirtqueue.prefetchLimit)
+        guard n > 0 else { return 0 }
+        let start = state.pointee.lastAvail
+        // Heads first (one line holds 32), each descriptor's line requested without waiting for it.
+        for i in 0..<n {
+            let head = Int((avail + 4 + 2 * Int((start &+ UInt16(truncatingIfNeeded: i)) & mask))
+                .loadUnaligned(as: UInt16.self).littleEndian)
+            if head < size { tp_prefetch(desc + 16 * head) }
+        }
+        // Then the buffers: these loads are independent of each other, so their misses overlap.
+        let span = UInt64(Swift.max(1, Swift.min(bytes, 128)))
+        for i in 0..<n {
+            let head = Int((avail + 4 + 2 * Int((start &+ UInt16(truncatingIfNeeded: i)) & mask))
+                .loadUnaligned(as: UInt16.self).littleEndian)
+            guard head < size else { continue }
+            let d = desc + 16 * head
+            let addr = d.loadUnaligned(as: UInt64.self).littleEndian
+            let len = UInt64(d.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
+            let length = Swift.min(len, span)
+            guard length > 0, let p = memory.translate(guest: addr, length: length) else { continue }
+            // Every line of [p, p + length): at most three.
+            var line = Int(bitPattern: p) & ~63
+            let end = Int(bitPattern: p) + Int(length)
+            while line < end {
+                let at = p + (Swift.max(line, Int(bitPattern: p)) - Int(bitPattern: p))
+                if write { tp_prefetch_write(at) } else { tp_prefetch(at) }
+                line += 64
+            }
+        }
         return n
     }
 
@@ -247,6 +295,7 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// Asks the guest to kick on its next buffer (event index: avail_event = lastAvail; else used.flags = 0).
     /// The caller then checks `pending()` again: a buffer may have come just before.
     public func enableKicks() {
+        state.pointee.kicksOff = false
         if eventIdx {
             (used + 4 + 8 * size).storeBytes(of: state.pointee.lastAvail.littleEndian, as: UInt16.self)
         } else {
@@ -255,8 +304,13 @@ public final class SplitVirtqueue: @unchecked Sendable {
         tp_fence_seq_cst()
     }
 
-    /// Asks the guest not to kick (the queue is being polled).
+    /// Asks the guest not to kick (the queue is being polled). Once asked, asking again writes nothing:
+    /// the line the request is in is one the guest reads before each kick, a store to it each batch
+    /// would take it from the guest's CPU. (With the event index the guest's avail.idx is already past
+    /// the avail_event written; it kicks once more only after 65536 further chains, harmlessly.)
     public func disableKicks() {
+        if state.pointee.kicksOff { return }
+        state.pointee.kicksOff = true
         if eventIdx {
             (used + 4 + 8 * size).storeBytes(of: (state.pointee.lastAvail &- 1).littleEndian, as: UInt16.self)
         } else {

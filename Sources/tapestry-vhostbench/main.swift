@@ -1,6 +1,7 @@
 // In-process micro benchmark of the vhost-user ring code: 64-byte frames taken from a fake guest's
 // transmit queue (`VirtioNetTransfer.receive`, a batch of 32) and given to another fake guest's
-// receive queue (`VirtioNetTransfer.send`), used entries published once per batch, as the datapath
+// receive queue (`VirtioNetTransfer.send`), each queue's batch prefetched first (`SplitVirtqueue.prefetch`)
+// and used entries published once per batch, as the datapath
 // does for a vhost-user to vhost-user hop without the switching decision. The fake guests repost
 // every buffer they got back between batches (outside `deviceBatch`). Not a test; a tool to count
 // instructions per frame without the noise of a shared machine:
@@ -98,6 +99,7 @@ let lengths = UnsafeMutablePointer<Int>.allocate(capacity: batchSize)
 @inline(never)
 func deviceBatch(_ txq: SplitVirtqueue, _ rxq: SplitVirtqueue, _ buffers: UnsafeMutableRawPointer,
                  _ lengths: UnsafeMutablePointer<Int>) -> Int {
+    txq.prefetch(max: batchSize, bytes: 128, write: false)  // as the datapath worker does before a batch
     var k = 0
     while k < batchSize {
         let dest = buffers + k * slot
@@ -106,6 +108,7 @@ func deviceBatch(_ txq: SplitVirtqueue, _ rxq: SplitVirtqueue, _ buffers: Unsafe
         k += 1
     }
     var sent = 0
+    if k > 0 { rxq.prefetch(max: k, bytes: 12 + lengths[0] - 10, write: true) }  // as VhostUserBackend.send does
     for i in 0..<k {
         let p = UnsafeRawPointer(buffers + i * slot)
         if case .sent = VirtioNetTransfer.send(to: rxq, headerLength: 12, mergeable: true, vnet: p,

@@ -10,10 +10,10 @@ import Testing
 struct VhostUserTests {
     /// A daemon with bridge br0, a vhost-user port and a tap port in a VM namespace (IPv6 off, so
     /// the tap sends nothing by itself).
-    func world(_ tag: String, vhost: [String]) throws -> (NetnsWorld, NetnsWorld.Daemon, String) {
+    func world(_ tag: String, vhost: [String], daemon: [String] = []) throws -> (NetnsWorld, NetnsWorld.Daemon, String) {
         let world = NetnsWorld(tag)
         let host = world.namespace("host")
-        let d = try world.startDaemon(in: host, arguments: ["--metrics", "127.0.0.1:9420"])
+        let d = try world.startDaemon(in: host, arguments: ["--metrics", "127.0.0.1:9420"] + daemon)
         guard d.cli("add-br", "br0").ok else { throw TestWorldError("add-br failed") }
         let add = d.cli(["add-port", "br0", "vh0"] + vhost)
         guard add.ok else { throw TestWorldError("add-port vh0 failed: \(add)") }
@@ -80,6 +80,47 @@ struct VhostUserTests {
             .compactMap { line in ["vhost-user-connected", "vhost-user-queues", "vhost-user-disconnected"].first { line.contains("\"kind\":\"\($0)\"") } }
         #expect(kinds.first == "vhost-user-connected" && kinds.contains("vhost-user-queues") && kinds.last == "vhost-user-disconnected",
                 "\(kinds)")
+    }
+
+    /// A spinning daemon (`--spin-us`) leaves a transmit queue's kicks off while it keeps polling, also
+    /// when the queue runs empty, and switches them back on before it sleeps: two bursts with an idle
+    /// gap longer than the spin between them arrive exactly, and in the gap the thread sleeps.
+    @Test func spinningDaemonTakesBurstsAcrossAnIdleGapExactly() throws {
+        let (world, d, vm) = try world("vhspin", vhost: ["--type", "vhost-user"], daemon: ["--datapath-threads", "1", "--spin-us", "200000"])
+        defer { world.close() }
+        let socket = try #require(try vhostStatus(d, "vh0")).socketPath
+        let before = world.netdevCounter(vm, "t0", "rx_packets")
+        let pmd = TestPMD.start(world, socket: socket, mode: "txonly", tag: "spin")
+        defer { pmd.kill9() }
+        #expect(try waitConnected(d, "vh0")?.connected == true)
+        #expect(pmd.waitForwarding(), "testpmd did not start forwarding")
+        sleep(1)
+        pmd.stopForwarding()
+        d.waitCountersSettle("br0", "vh0")
+        let first = try d.counters("br0", "vh0").rxPackets
+        #expect(first > 1000, "the first burst brought only \(first) frames")
+        // Idle for longer than the spin: the datapath thread sleeps (at most a few ticks of 100 a second).
+        let idle0 = threadTicks(d.pid)["tapestry-dp0"] ?? 0
+        sleep(2)
+        let idle = (threadTicks(d.pid)["tapestry-dp0"] ?? 0) - idle0
+        #expect(idle < 40, "the datapath thread kept spinning while idle: \(idle) ticks in 2 s")
+        #expect(pmd.send("start"), "testpmd took no command")
+        sleep(1)
+        let log = pmd.finish()
+        // testpmd prints the totals of each forwarding run when it stops: the two bursts.
+        var sent: UInt64 = 0, runs = 0
+        var rest = Substring(log)
+        while let r = rest.range(of: "Accumulated forward statistics") {
+            let section = String(rest[r.lowerBound...])
+            if let t = TestPMD.totals(section) { sent += t.tx; runs += 1 }
+            rest = rest[r.upperBound...]
+        }
+        #expect(runs == 2, "testpmd's log has \(runs) forwarding runs:\n\(log.suffix(3000))")
+        d.waitCountersSettle("br0", "vh0")
+        let vh = try d.counters("br0", "vh0")
+        #expect(vh.rxPackets > first, "nothing arrived after the idle gap (vh0 rx \(first) → \(vh.rxPackets))")
+        #expect(vh.rxPackets == sent, "testpmd sent \(sent), vh0 received \(vh.rxPackets); drops \(vh.drops)")
+        #expect(world.netdevCounter(vm, "t0", "rx_packets") - before == sent)
     }
 
     @Test func tapFramesReachTestpmdRxonlyExactly() throws {

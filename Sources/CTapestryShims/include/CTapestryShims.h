@@ -206,6 +206,17 @@ int tp_wait_readable(int fd, int wake_fd, int timeout_ms);
 static inline uint16_t tp_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); }
 static inline void tp_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); }
 static inline void tp_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+/// Prefetch hints (never fault, whatever the address): the line of p into the cache for reading, or
+/// for writing (x86 PREFETCHW: the line is fetched owned, so the store that follows does not wait
+/// for another core to give it up; a NOP on CPUs without it).
+static inline void tp_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+static inline void tp_prefetch_write(const void *p) {
+#if defined(__x86_64__)
+    __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
 
 // MARK: - probes (tapestry doctor)
 
