@@ -158,15 +158,13 @@ public final class SplitVirtqueue: @unchecked Sendable {
         let start = state.pointee.lastAvail
         // Heads first (one line holds 32), each descriptor's line requested without waiting for it.
         for i in 0..<n {
-            let head = Int((avail + 4 + 2 * Int((start &+ UInt16(truncatingIfNeeded: i)) & mask))
-                .loadUnaligned(as: UInt16.self).littleEndian)
+            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
             if head < size { tp_prefetch(desc + 16 * head) }
         }
         // Then the buffers: these loads are independent of each other, so their misses overlap.
         let span = UInt64(Swift.max(1, Swift.min(bytes, 128)))
         for i in 0..<n {
-            let head = Int((avail + 4 + 2 * Int((start &+ UInt16(truncatingIfNeeded: i)) & mask))
-                .loadUnaligned(as: UInt16.self).littleEndian)
+            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
             guard head < size else { continue }
             let d = desc + 16 * head
             let addr = d.loadUnaligned(as: UInt64.self).littleEndian
@@ -201,7 +199,7 @@ public final class SplitVirtqueue: @unchecked Sendable {
     public func pop(writable: Bool, maxBytes: Int) -> Chain {
         guard pending() > 0 else { return .empty }
         let taken = state.pointee.lastAvail
-        let head = (avail + 4 + 2 * Int(taken & mask)).loadUnaligned(as: UInt16.self).littleEndian
+        let head = availEntry(taken)
         state.pointee.lastAvail = taken &+ 1
         guard Int(head) < size else { count(.badIndex); return .fault(.badIndex) }
         let wanted: UInt16 = writable ? SplitVirtqueue.descWrite : 0
@@ -246,6 +244,12 @@ public final class SplitVirtqueue: @unchecked Sendable {
     }
 
     /// Counts `fault` and hands the chain back to the guest unused.
+    /// The avail ring's entry for running index `index` (the head the guest put there; unchecked).
+    @inline(__always)
+    private func availEntry(_ index: UInt16) -> UInt16 {
+        (avail + 4 + 2 * Int(index & mask)).loadUnaligned(as: UInt16.self).littleEndian
+    }
+
     private func refuse(_ head: UInt16, _ fault: VirtqueueFault) -> Chain {
         count(fault)
         addUsed(head: head, length: 0)
