@@ -27,6 +27,10 @@ public final class VhostUserQueues: @unchecked Sendable {
         guestTSO6 = guestChecksum && features & F.netGuestTSO6 != 0
         hostChecksum = features & F.netCsum != 0
         hostTSO = hostChecksum && features & (F.netHostTSO4 | F.netHostTSO6) != 0
+        // The guest is asked never to kick its receive queues: nothing watches those kicks (a frame
+        // for the guest takes the buffers posted by then, or is counted as a drop), and a guest that
+        // kicks makes a system call (virtio-user) or a VM exit (a virtio-net device) per refill.
+        for q in receive { q.disableKicks() }
     }
 
     /// Every queue, receive and transmit.
