@@ -392,14 +392,18 @@ final class DatapathWorker: @unchecked Sendable {
     private func switchFrames(_ b: ReceiveBatch, count: Int, source: Source?, loopbackPorts: UnsafeMutablePointer<Int32>?, now: Int64) {
         decisions.removeAll()
         var ingress = -1
+        // The source's port read once per batch: binding the optional `Source` per frame copied it,
+        // retaining and releasing its backend and routes table for every frame.
+        var sourcePort = -1
+        if loopbackPorts == nil, let src = source { sourcePort = src.ingress }
         for k in 0..<count {
             let g: Int
             var inRemote: UInt32 = 0
             if let lbPorts = loopbackPorts {
                 g = ports[Int(lbPorts[k])].peer
                 if g < 0 { ports[Int(lbPorts[k])].lane.dropped(.noOutput); continue }
-            } else if let src = source, src.ingress >= 0 {
-                g = src.ingress
+            } else if sourcePort >= 0 {
+                g = sourcePort
             } else if let src = source {
                 guard let route = src.routes[b.key[k]] else { src.lane.dropped(.vxlanUnknownVNI); continue }
                 inRemote = b.remote[k]
