@@ -170,6 +170,24 @@ int tp_netdev_duplex(const char *name) {
     return r < 0 ? r : cmd.duplex;
 }
 
+int tp_netdev_running(int fd, int ifindex) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_ifindex = ifindex;
+    if (ioctl(fd, SIOCGIFNAME, &ifr) < 0) return -errno;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) return -errno;
+    unsigned flags = (unsigned)(unsigned short)ifr.ifr_flags;
+    // IFF_LOWER_UP (0x10000) does not fit ifr_flags' short: SIOCGIFFLAGS gives IFF_RUNNING, which follows
+    // the operational state (set by linkwatch, as late as the notification); the carrier bit itself is asked for
+    // with ETHTOOL_GLINK (netif_carrier_ok, at once).
+    if (!(flags & IFF_UP)) return 0;
+    struct ethtool_value link;
+    memset(&link, 0, sizeof link);
+    link.cmd = ETHTOOL_GLINK;
+    int r = ethtool_request(fd, ifr.ifr_name, &link);
+    return r < 0 ? r : (link.data ? 1 : 0);
+}
+
 /// Fills iov with `vnet header + frame` with the tag edit applied (no copy); returns the iovec count.
 /// hdr is where the adjusted virtio-net header is kept; tag holds the 4 tag bytes.
 static int edit_iov(struct iovec *iov, struct virtio_net_hdr *hdr, uint8_t tag[4],

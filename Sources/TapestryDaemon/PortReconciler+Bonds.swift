@@ -4,8 +4,9 @@ import TapestryModel
 
 /// Bonds in the reconciler: the link monitor's reports reach each bond's members (carrier on or
 /// off feeds the bond's controller, which applies the up/down delays), and `runBonds` — every tick
-/// of the bonds thread and after each link report — moves LACPDUs in and out, advances the
-/// controllers and installs a changed table into the datapath.
+/// of the bonds thread and after each link report — reads each enabled member's carrier itself (a
+/// carrier lost is not left to a notification the kernel may send a second late), moves LACPDUs in
+/// and out, advances the controllers and installs a changed table into the datapath.
 extension PortReconciler {
     /// The realized bonds by port name.
     var bonds: [(name: String, bridge: String, runtime: BondRuntime)] {
@@ -80,6 +81,13 @@ extension PortReconciler {
             for (member, frame) in bond.backend.slowFrames.drain() {
                 guard let i = c.index(of: member) else { continue }
                 frame.withUnsafeBytes { c.receive(i, frame: $0) }
+            }
+            // A member whose carrier went off leaves at this tick, also when the kernel holds the link
+            // monitor's notification back (up to a second on a busy host); the report follows later.
+            for i in c.names.indices where c.carrier[i] {
+                guard let fd = bond.backend.members[i].fds.first,
+                      LinkCarrier.isRunning(socket: fd, ifindex: bond.links[i].ifindex) == false else { continue }
+                c.setCarrier(i, up: false)
             }
             c.advance(to: now)
             for (m, frame) in c.takeFrames() where !bond.backend.sendSlow(member: m, frame: frame) {

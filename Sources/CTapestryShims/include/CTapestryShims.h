@@ -62,6 +62,10 @@ int tp_packet_bypass_qdisc(int fd);
 /// The duplex netdev `name` (in the calling thread's namespace) reports (SIOCETHTOOL/ETHTOOL_GSET):
 /// 0 half, 1 full, 255 unknown, or -errno.
 int tp_netdev_duplex(const char *name);
+/// Whether netdev `ifindex` (in fd's namespace) is administratively up and has carrier now (SIOCGIFFLAGS,
+/// ETHTOOL_GLINK): 1 yes, 0 no, -errno. Unlike a netlink notification, which the kernel may hold back up to a
+/// second (linkwatch sends non-urgent link events at most once a second), this reads the carrier as it is.
+int tp_netdev_running(int fd, int ifindex);
 /// Whether netdev `ifindex` segments TCP itself (`ethtool -k`'s tx-tcp-segmentation and tx-tcp6-segmentation
 /// both active), asked with SIOCETHTOOL (feature names, then ETHTOOL_GFEATURES) on socket fd: 1 yes, 0 no, -errno.
 int tp_netdev_has_tso(int fd, int ifindex);
