@@ -18,11 +18,15 @@ public enum VhostUserFeatures {
     /// VHOST_USER_F_PROTOCOL_FEATURES: the protocol-feature messages exist; rings start disabled.
     public static let protocolFeatures: UInt64 = 1 << 30
     public static let version1: UInt64 = 1 << 32
+    /// VIRTIO_F_IN_ORDER: the device uses buffers in the order they were made available (Tapestry
+    /// always does), so a driver may skip reading used entries it can infer (DPDK's virtio takes its
+    /// in-order paths then).
+    public static let inOrder: UInt64 = 1 << 35
 
     /// What the back-end offers in GET_FEATURES.
     public static let offered: UInt64 = netCsum | netGuestCsum | netGuestTSO4 | netGuestTSO6 | netGuestECN
         | netHostTSO4 | netHostTSO6 | netHostECN | netMrgRxbuf | netMQ | notifyOnEmpty | anyLayout
-        | ringEventIdx | protocolFeatures | version1
+        | ringEventIdx | protocolFeatures | version1 | inOrder
 
     // protocol features (GET/SET_PROTOCOL_FEATURES)
     public static let protocolMQ: UInt64 = 1 << 0
@@ -39,6 +43,7 @@ public enum VhostUserFeatures {
             (netGuestECN, "guest-ecn"), (netHostTSO4, "host-tso4"), (netHostTSO6, "host-tso6"), (netHostECN, "host-ecn"),
             (netMrgRxbuf, "mrg-rxbuf"), (netMQ, "mq"), (notifyOnEmpty, "notify-on-empty"), (anyLayout, "any-layout"),
             (ringEventIdx, "event-idx"), (protocolFeatures, "protocol-features"), (version1, "version-1"),
+            (inOrder, "in-order"),
         ]
         return known.filter { features & $0.0 != 0 }.map(\.1)
     }

@@ -51,6 +51,8 @@ struct VhostUserTests {
         let connected = try waitConnected(d, "vh0")
         #expect(connected?.connected == true, "testpmd did not connect: \(String(describing: connected))")
         #expect(connected?.features.contains("version-1") == true)
+        // DPDK's virtio takes IN_ORDER: the exact counts below go through its in-order paths.
+        #expect(connected?.features.contains("in-order") == true, "\(String(describing: connected))")
         let live = MetricsDaemon.samples(world.httpGet(host(world), "http://127.0.0.1:9420/metrics").body)
         let labels = "{bridge=\"br0\",port=\"vh0\"}"
         #expect(live["tapestry_vhost_user_connected" + labels] == 1, "\(live.filter { $0.key.contains("vhost") })")
@@ -129,7 +131,9 @@ struct VhostUserTests {
         let socket = try #require(try vhostStatus(d, "vh0")).socketPath
         let pmd = TestPMD.start(world, socket: socket, mode: "rxonly", tag: "rx")
         defer { pmd.kill9() }
-        #expect(try waitConnected(d, "vh0")?.connected == true)
+        let connected = try waitConnected(d, "vh0")
+        #expect(connected?.connected == true)
+        #expect(connected?.features.contains("in-order") == true, "\(String(describing: connected))")
         #expect(pmd.waitForwarding(), "testpmd did not start forwarding")
         // 300 echo requests to a neighbour that exists only as a static entry: the bridge floods them to
         // vh0. (Paced so that testpmd's 256 receive buffers outlast its scheduling gaps on a busy machine.)

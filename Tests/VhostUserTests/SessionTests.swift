@@ -92,6 +92,8 @@ import VhostUser
         #expect(Array(r[0..<4]) == [1, 0, 0, 0] && r[4] == 0x5)
         let offered = r.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt64.self) }
         #expect(offered & VhostUserFeatures.netMrgRxbuf != 0 && offered & VhostUserFeatures.version1 != 0)
+        #expect(offered & VhostUserFeatures.inOrder != 0, "IN_ORDER not offered: 0x\(String(offered, radix: 16))")
+        #expect(VhostUserFeatures.names(VhostUserFeatures.inOrder) == ["in-order"])
         #expect(try s.handle(msg(.setFeatures, u64(VhostUserFeatures.version1 | VhostUserFeatures.protocolFeatures))) == nil)
         #expect(throws: VhostUserError.self) { try s.handle(msg(.setFeatures, u64(1 << 40))) }
         #expect(try s.handle(msg(.setProtocolFeatures, u64(VhostUserFeatures.protocolReplyAck))) == nil)
