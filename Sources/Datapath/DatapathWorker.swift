@@ -3,8 +3,9 @@
 //
 //   epoll wakeup → for each ready source (a port's queue k for thread k, or a VXLAN endpoint's
 //   socket k): backend.receive fills the thread's ReceiveBatch (buffers with headroom; taps: read(2)
-//   per frame until EAGAIN, or one frame per round while the queue sees one per wakeup (epoll is level-triggered), AF_PACKET:
-//   one recvmmsg, VXLAN: one recvmmsg, decapsulated in place) → per frame,
+//   per frame until EAGAIN, or one frame per round while the queue sees one per wakeup (epoll is
+//   level-triggered); AF_PACKET: one recvmmsg; VXLAN: one recvmmsg, decapsulated in place; vhost-user:
+//   copied out of the guest's transmit queues, polled while busy) → per frame,
 //   without a lock: BridgeEngine.decide (classify VLAN, learn source, look up destination; the
 //   bridge's one MAC table takes its writer lock only for an entry that changes), outputs queued
 //   as tp_tx_slots (the frame, its virtio-net header, the tag edit, a tunnel remote), mirror and
