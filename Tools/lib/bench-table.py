@@ -143,9 +143,10 @@ targets = [  # label, ratio, comparison, target
     ("TCP 4 streams, tap Nthr / tap 1thr (what the threads bought)", ratio(value("tap_tN", "tcp4"), value("tap_t1", "tcp4")), ">=", None),
     ("UDP 64 B delivered, tap Nthr / tap 1thr", ratio(value("tap_tN", "udp_rx"), value("tap_t1", "udp_rx")), ">=", None),
     ("TCP 4 streams, system Nthr / system 1thr", ratio(value("sys_tN", "tcp4"), value("sys_t1", "tcp4")), ">=", None),
-    # Issue 13: the vhost-user loop (Mpps per direction, medians of the interleaved runs).
+    # Issue 13: the vhost-user loop (Mpps per direction, medians of the interleaved runs); the target is
+    # for the default, kick-driven mode (polling is shown beside it: which wins on 2 shared cores).
     ("vhost-user loop, Tapestry kick-driven / OVS-DPDK", ratio(scm.get(("vhost_tapestry_kick", "mpps_per_direction")), scm.get(("vhost_ovs_dpdk", "mpps_per_direction"))), ">=", 1.0),
-    ("vhost-user loop, Tapestry polling / OVS-DPDK", ratio(scm.get(("vhost_tapestry_poll", "mpps_per_direction")), scm.get(("vhost_ovs_dpdk", "mpps_per_direction"))), ">=", 1.0),
+    ("vhost-user loop, Tapestry polling / OVS-DPDK", ratio(scm.get(("vhost_tapestry_poll", "mpps_per_direction")), scm.get(("vhost_ovs_dpdk", "mpps_per_direction"))), ">=", None),
     ("vhost-user loop, Tapestry kick-driven / Tapestry taps", ratio(scm.get(("vhost_tapestry_kick", "mpps_per_direction")), scm.get(("vhost_tapestry_tap", "mpps_per_direction"))), ">=", 10.0),
     ("policy configured / off: TCP 1 stream", ratio(value("tap_tN_pol", "tcp1"), value("tap_tN", "tcp1")), "~", 1.0),
     ("policy configured / off: UDP 64 B delivered", ratio(value("tap_tN_pol", "udp_rx"), value("tap_tN", "udp_rx")), "~", 1.0),
