@@ -153,31 +153,34 @@ public final class SplitVirtqueue: @unchecked Sendable {
     /// here the misses of a whole batch are in flight together. Returns how many chains it covered.
     @discardableResult
     public func prefetch(max: Int, bytes: Int, write: Bool) -> Int {
-        let n = min(pending(), max, SplitVirtqueue.prefetchLimit)
+        let n = Swift.min(pending(), max, SplitVirtqueue.prefetchLimit)
         guard n > 0 else { return 0 }
         let start = state.pointee.lastAvail
+        let table = desc, ring = avail + 4, m = mask, entries = size
         // Heads first (one line holds 32), each descriptor's line requested without waiting for it.
         for i in 0..<n {
-            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
-            if head < size { tp_prefetch(desc + 16 * head) }
+            let head = Int((ring + 2 &* Int((start &+ UInt16(truncatingIfNeeded: i)) & m)).loadUnaligned(as: UInt16.self).littleEndian)
+            if head < entries { tp_prefetch(table + 16 &* head) }
         }
-        // Then the buffers: these loads are independent of each other, so their misses overlap.
-        let span = UInt64(Swift.max(1, Swift.min(bytes, 128)))
+        // Then the buffers: these loads are independent of each other, so their misses overlap. The
+        // span is at most 128 bytes, so at most three lines: its first byte, 64 bytes on, its last byte.
+        let span = UInt32(truncatingIfNeeded: Swift.max(1, Swift.min(bytes, 128)))
         for i in 0..<n {
-            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
-            guard head < size else { continue }
-            let d = desc + 16 * head
+            let head = Int((ring + 2 &* Int((start &+ UInt16(truncatingIfNeeded: i)) & m)).loadUnaligned(as: UInt16.self).littleEndian)
+            guard head < entries else { continue }
+            let d = table + 16 &* head
             let addr = d.loadUnaligned(as: UInt64.self).littleEndian
-            let len = UInt64(d.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
-            let length = Swift.min(len, span)
-            guard length > 0, let p = memory.translate(guest: addr, length: length) else { continue }
-            // Every line of [p, p + length): at most three.
-            var line = Int(bitPattern: p) & ~63
-            let end = Int(bitPattern: p) + Int(length)
-            while line < end {
-                let at = p + (Swift.max(line, Int(bitPattern: p)) - Int(bitPattern: p))
-                if write { tp_prefetch_write(at) } else { tp_prefetch(at) }
-                line += 64
+            let len = Swift.min(d.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian, span)
+            guard len > 0, let p = memory.translate(guest: addr, length: UInt64(len)) else { continue }
+            let last = Int(len) &- 1
+            if write {
+                tp_prefetch_write(p)
+                if last >= 64 { tp_prefetch_write(p + 64) }
+                tp_prefetch_write(p + last)
+            } else {
+                tp_prefetch(p)
+                if last >= 64 { tp_prefetch(p + 64) }
+                tp_prefetch(p + last)
             }
         }
         return n
