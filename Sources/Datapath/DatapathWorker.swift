@@ -101,13 +101,21 @@ final class DatapathWorker: @unchecked Sendable {
     private var lastExpire: Int64 = 0
     /// A vhost-user port whose guest transmit queues this thread serves: those of queue pairs k with
     /// k mod threadCount == index (the queues as installed, valid until the next `rewatchVhost`).
-    struct VhostSource {
+    /// A class, not a struct: taking one out of `vhostPorts` each polling round retains it once,
+    /// not each of its six references.
+    final class VhostSource {
         let backend: VhostUserBackend
         let source: Source
         let queues: VhostUserQueues
         let transmit: [SplitVirtqueue]
         /// This thread's lane of the port's per-queue counters.
         let queueLane: VhostUserQueueLane
+
+        init(backend: VhostUserBackend, source: Source, queues: VhostUserQueues, transmit: [SplitVirtqueue],
+             queueLane: VhostUserQueueLane) {
+            self.backend = backend; self.source = source; self.queues = queues; self.transmit = transmit
+            self.queueLane = queueLane
+        }
     }
     /// The vhost-user ports with transmit queues served by this thread.
     private var vhostPorts: [VhostSource] = []
