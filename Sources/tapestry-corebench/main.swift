@@ -3,7 +3,7 @@
 // per frame), in batches of 32 frames of one port as the datapath hands them over, with a warm
 // table of 1,000 MACs. Not a test; `Tools/bench` runs it in release beside the end-to-end figures.
 //
-//   tapestry-corebench [FRAMES] [--threads N]
+//   tapestry-corebench [FRAMES] [--threads N] [--runs N]
 //
 // Always measures one thread first (the first output line, which Tools/bench parses). With
 // `--threads N` (N ≥ 2) it then runs N threads at once on the same bridge and its one shared MAC
@@ -15,6 +15,10 @@
 // it prints their sum per second (from the first thread's start to the last one's end, each taken
 // by the thread itself; the main thread sleeps meanwhile and takes no core from them) and the
 // ratio to one thread.
+//
+// With `--runs N` (N ≥ 2) every frame of a port comes N times in a row (a flow's burst: runs of
+// identical headers within a batch, as in a single-flow benchmark); the default, 1, has none:
+// consecutive frames of a port differ in source or destination.
 //
 // Time is virtual and deterministic: a thread's clock advances one millisecond per 20,000 frames
 // it decided (the 20 Mframes/s target), continuing from run to run, so MAC entries are refreshed
@@ -36,8 +40,17 @@ if let i = args.firstIndex(of: "--threads") {
     threadCount = n
     args.removeSubrange(i...(i + 1))
 }
+var runLength = 1
+if let i = args.firstIndex(of: "--runs") {
+    guard i + 1 < args.count, let n = Int(args[i + 1]), (1...32).contains(n) else {
+        FileHandle.standardError.write("tapestry-corebench: --runs needs a number 1-32\n".data(using: .utf8)!)
+        exit(2)
+    }
+    runLength = n
+    args.removeSubrange(i...(i + 1))
+}
 guard args.count <= 1, let frameCount = args.first.map({ Int($0) }) ?? 20_000_000, frameCount > 0 else {
-    FileHandle.standardError.write("usage: tapestry-corebench [FRAMES] [--threads N]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: tapestry-corebench [FRAMES] [--threads N] [--runs N]\n".data(using: .utf8)!)
     exit(2)
 }
 
@@ -92,12 +105,13 @@ final class Receiver: @unchecked Sendable {
     let batches: [(slot: Int, first: Int)]
     let batch = FrameBatch(capacity: Workload.batchSize)
 
-    init(_ work: Workload, queue: Int, of queues: Int) {
+    init(_ work: Workload, queue: Int, of queues: Int, runs: Int) {
         self.work = work
         let b = Workload.batchSize
-        // Per port the frames of this queue, in whole batches.
+        // Per port the frames of this queue (each `runs` times in a row), in whole batches.
         let perPort: [[(src: Int, dst: Int)]] = work.flows.map { frames in
             let mine = frames.filter { Workload.queue(src: $0.src, dst: $0.dst, of: queues) == queue }
+                .flatMap { repeatElement($0, count: runs) }
             return Array(mine.prefix(mine.count / b * b))
         }
         var bytes: [UInt8] = []
@@ -175,7 +189,7 @@ final class StartLine: Sendable {
 }
 
 let work = Workload()
-let single = Receiver(work, queue: 0, of: 1)
+let single = Receiver(work, queue: 0, of: 1, runs: runLength)
 // Warm up at time 0: learn every MAC on its port.
 for k in 0..<single.batches.count { single.decide(batch: k, now: 0) }
 
@@ -189,16 +203,16 @@ let rate = Double(frameCount) / seconds
 // thread waited for a core; CPU time does not (a cache line bounced between threads still counts).
 print(String(format: "core: %d frames in %.3f s = %.1f Mframes/s on one core (batches of %d, 1k MACs, %d forwarded, %d dropped, table %d entries; CPU: %.1f Mframes per CPU-second)",
              frameCount, seconds, rate / 1e6, Workload.batchSize, one.outputs, one.drops, work.engine.table.learnedCount,
-             Double(frameCount) / oneCPU / 1e6))
+             Double(frameCount) / oneCPU / 1e6) + (runLength > 1 ? " (every frame \(runLength) times in a row)" : ""))
 
 if threadCount > 1 {
     let line = StartLine()
-    let n = threadCount
+    let n = threadCount, runs = runLength
     let clock = one.end + 1
     for t in 0..<n {
         let thread = Thread {
             // Each thread builds its own receive buffer and batch (its own memory, as a datapath thread's).
-            let rx = Receiver(work, queue: t, of: n)
+            let rx = Receiver(work, queue: t, of: n, runs: runs)
             line.waiting.add(1, ordering: .acquiringAndReleasing)
             while line.waiting.load(ordering: .acquiring) < n {}
             let w0 = Int(DispatchTime.now().uptimeNanoseconds)
