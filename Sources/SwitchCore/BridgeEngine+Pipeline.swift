@@ -12,6 +12,19 @@
 //   and a broadcast request for a bound IP is answered — one reply output back out of the ingress
 //   port (BridgeEngine+ARPSuppression.swift), nothing flooded.
 //
+// A frame whose first 18 bytes (all that parse reads: addresses, EtherType or tag and inner EtherType;
+// both frames at least 18 bytes long) and tunnel remote equal the previous frame's — one flow's burst —
+// gets the previous frame's decision and a copy of its outputs instead (Open vSwitch's exact-match
+// cache, for one entry): the decision depends on nothing else of the frame, the previous frame left
+// the table as this one would (its source learned or refreshed on this port and remote at `now`, so
+// learning it again changes nothing and reports the same `learned`), and the lookup sees the same
+// table. Only a drop, unicast or flood is reused (not `.control`, `.answered`); not on a port with
+// ARP suppression (reads the ARP payload, snoops) or storm control (takes a token per flood). On a
+// port with port security (which reads further: every untrusted tap has the DHCP/RA guard) each
+// frame is still checked (`admit`), and only an admitted frame reuses, and only a unicast or flood.
+// With other threads deciding the same bridge, the frame is decided as if right after the previous
+// one, with no other thread's learning in between.
+//
 // The caller walks `FrameBatch.outputs(i)` front to back and does the I/O. Nothing here allocates
 // (but a new binding in the ARP snoop table, bounded by the MAC table's size): the batch's storage,
 // its reply buffers included, is the caller's and reused; the snapshot is read once per batch.
@@ -45,11 +58,22 @@ extension BridgeEngine {
         let table = tableRef
         // ARP suppression: one flag of the ingress port per batch; only its ARP frames look further.
         let suppressesARP = snap.fast[inSlot].flags & FastPort.arpSuppress != 0
+        // Reusing the previous frame's decision (see the top of the file): the previous frame's
+        // bytes when its decision may be reused, and its remote.
+        let reuses = !suppressesARP && !(policy?._withUnsafeGuaranteedRef { $0.hasStormControl } ?? false)
+        let reusesDrops = reuses && policy == nil
+        var last: UnsafeRawPointer? = nil
+        var lastRemote: UInt32 = 0
         var o = 0
         for i in 0..<n {
             let out = batch.reserveOutputs(used: o, perFrame: perFrame)
             batch.bounds[i] = Int32(truncatingIfNeeded: o)
-            var d = decideFrame(batch.frames[i], snap, inSlot: inSlot, inRemote: batch.remotes[i], now: now,
+            let frame = batch.frames[i], remote = batch.remotes[i]
+            if let p = last, remote == lastRemote, frame.count >= FrameHeader.reuseLength, let q = frame.baseAddress,
+               FrameHeader.sameFirst18(q, p), BridgeEngine.reuse(batch, i, policy: policy, out, &o) {
+                continue
+            }
+            var d = decideFrame(frame, snap, inSlot: inSlot, inRemote: remote, now: now,
                                 nanos: nanos, policy: policy, table: table, learning: learning)
             if trap && d.action == .drop && d.reason == .reservedGroup && d.header.destination == MACAddress.spanningTreeGroup {
                 d.action = .control
@@ -62,6 +86,10 @@ extension BridgeEngine {
                 if length > 0 { d.action = .answered }
             }
             batch.decisions[i] = d
+            // (A drop on a port with a policy may be port security's, which the next frame may pass.)
+            last = (d.isForwarded ? reuses : d.action == .drop && reusesDrops) && frame.count >= FrameHeader.reuseLength
+                ? frame.baseAddress : nil
+            lastRemote = remote
             if !watches.isEmpty { captureIncoming(d, watches, inSlot: inSlot, out, &o) }
             switch d.action {
             case .drop: break
@@ -88,6 +116,22 @@ extension BridgeEngine {
             }
         }
         batch.bounds[n] = Int32(truncatingIfNeeded: o)
+    }
+
+    /// Gives frame `i` the decision and a copy of the outputs of frame `i - 1`, whose first 18
+    /// bytes and remote it has, unless `policy`'s port security refuses it (then false: decide it).
+    /// Frame i - 1 listed at most `perFrame` outputs, the room reserved for frame i.
+    @inline(never)
+    private static func reuse(_ batch: FrameBatch, _ i: Int, policy: Unmanaged<PortPolicyState>?,
+                              _ out: UnsafeMutablePointer<FrameOutput>, _ o: inout Int) -> Bool {
+        let d = batch.decisions[i &- 1]
+        if let policy, policy._withUnsafeGuaranteedRef({ $0.admit(batch.frames[i], source: d.header.source.rawValue) }) != nil {
+            return false
+        }
+        batch.decisions[i] = d
+        let first = Int(batch.bounds[i &- 1]), end = o
+        for k in first..<end { out[o] = out[k]; o &+= 1 }
+        return true
     }
 
     /// The frame out of `slot`, preceded by the copies for captures of that port's outgoing frames.

@@ -40,6 +40,20 @@ public struct FrameHeader: Sendable, Equatable {
                                     tagPCP: UInt8(tci >> 13), hasInnerTag: inner == tpid || inner == 0x88A8 || inner == 0x9100))
     }
 
+    /// The bytes `parse` reads of a frame at least `reuseLength` (18) long lie in its first 18:
+    /// destination, source, EtherType, and behind an 802.1Q EtherType the TCI and inner EtherType.
+    static let reuseLength = ethernetHeaderLength + tagLength
+
+    /// Whether the first 18 bytes at `a` and `b` are equal (destination first: where different
+    /// flows differ most often). Two frames of at least 18 bytes equal there parse to the same
+    /// header. Keep in step with `parse`.
+    @inline(__always)
+    static func sameFirst18(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer) -> Bool {
+        a.loadUnaligned(as: UInt64.self) == b.loadUnaligned(as: UInt64.self)
+            && a.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == b.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            && a.loadUnaligned(fromByteOffset: 16, as: UInt16.self) == b.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
+    }
+
     @inline(__always)
     static func readMAC(_ p: UnsafeRawPointer) -> MACAddress {
         // Big-endian 48-bit read: 4 + 2 bytes, unaligned.
