@@ -30,25 +30,21 @@ import Synchronization
 import SwitchCore
 import TapestryModel
 
+/// The value of option `name` (`--name N`, both removed from `args`), nil when it is absent; exits
+/// with status 2 when N is not a number in `range`.
+func intOption(_ name: String, in range: ClosedRange<Int>, from args: inout [String]) -> Int? {
+    guard let i = args.firstIndex(of: name) else { return nil }
+    guard i + 1 < args.count, let n = Int(args[i + 1]), range.contains(n) else {
+        FileHandle.standardError.write("tapestry-corebench: \(name) needs a number \(range.lowerBound)-\(range.upperBound)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    args.removeSubrange(i...(i + 1))
+    return n
+}
+
 var args = Array(CommandLine.arguments.dropFirst())
-var threadCount = 1
-if let i = args.firstIndex(of: "--threads") {
-    guard i + 1 < args.count, let n = Int(args[i + 1]), (1...8).contains(n) else {
-        FileHandle.standardError.write("tapestry-corebench: --threads needs a number 1-8\n".data(using: .utf8)!)
-        exit(2)
-    }
-    threadCount = n
-    args.removeSubrange(i...(i + 1))
-}
-var runLength = 1
-if let i = args.firstIndex(of: "--runs") {
-    guard i + 1 < args.count, let n = Int(args[i + 1]), (1...32).contains(n) else {
-        FileHandle.standardError.write("tapestry-corebench: --runs needs a number 1-32\n".data(using: .utf8)!)
-        exit(2)
-    }
-    runLength = n
-    args.removeSubrange(i...(i + 1))
-}
+let threadCount = intOption("--threads", in: 1...8, from: &args) ?? 1
+let runLength = intOption("--runs", in: 1...32, from: &args) ?? 1
 guard args.count <= 1, let frameCount = args.first.map({ Int($0) }) ?? 20_000_000, frameCount > 0 else {
     FileHandle.standardError.write("usage: tapestry-corebench [FRAMES] [--threads N] [--runs N]\n".data(using: .utf8)!)
     exit(2)
