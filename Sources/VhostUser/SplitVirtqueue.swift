@@ -156,19 +156,18 @@ public final class SplitVirtqueue: @unchecked Sendable {
         let n = Swift.min(pending(), max, SplitVirtqueue.prefetchLimit)
         guard n > 0 else { return 0 }
         let start = state.pointee.lastAvail
-        let table = desc, ring = avail + 4, m = mask, entries = size
         // Heads first (one line holds 32), each descriptor's line requested without waiting for it.
         for i in 0..<n {
-            let head = Int((ring + 2 &* Int((start &+ UInt16(truncatingIfNeeded: i)) & m)).loadUnaligned(as: UInt16.self).littleEndian)
-            if head < entries { tp_prefetch(table + 16 &* head) }
+            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
+            if head < size { tp_prefetch(desc + 16 &* head) }
         }
         // Then the buffers: these loads are independent of each other, so their misses overlap. The
         // span is at most 128 bytes, so at most three lines: its first byte, 64 bytes on, its last byte.
         let span = UInt32(truncatingIfNeeded: Swift.max(1, Swift.min(bytes, 128)))
         for i in 0..<n {
-            let head = Int((ring + 2 &* Int((start &+ UInt16(truncatingIfNeeded: i)) & m)).loadUnaligned(as: UInt16.self).littleEndian)
-            guard head < entries else { continue }
-            let d = table + 16 &* head
+            let head = Int(availEntry(start &+ UInt16(truncatingIfNeeded: i)))
+            guard head < size else { continue }
+            let d = desc + 16 &* head
             let addr = d.loadUnaligned(as: UInt64.self).littleEndian
             let len = Swift.min(d.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian, span)
             guard len > 0, let p = memory.translate(guest: addr, length: UInt64(len)) else { continue }
